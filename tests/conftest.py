@@ -1,0 +1,78 @@
+"""Session fixtures: the bundled model (loaded once), tmp stores, an ingested R-intro."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from ingest.pipeline import Ingestor, Report
+from rag.components import open_manifest, open_store
+from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared" / "data"
+R_INTRO = DATA / "R-intro.pdf"
+
+IngestFn = Callable[..., Report]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(device="cpu")
+
+
+def make_settings(store_dir: Path, **overrides: object) -> Settings:
+    settings = Settings(store_dir=store_dir, device="cpu")
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings
+
+
+def run_ingest(
+    settings: Settings, embedder: SentenceTransformerEmbedder, paths: list[Path], **kwargs: object
+) -> Report:
+    manifest = open_manifest(settings)
+    try:
+        ingestor = Ingestor(
+            settings=settings,
+            store=open_store(settings),
+            manifest=manifest,
+            embedder_factory=lambda: embedder,
+        )
+        return ingestor.run(paths, **kwargs)  # type: ignore[arg-type]
+    finally:
+        manifest.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "store")
+
+
+@pytest.fixture
+def ingest(settings: Settings, embedder: SentenceTransformerEmbedder) -> IngestFn:
+    def _ingest(paths: list[Path], **kwargs: object) -> Report:
+        return run_ingest(settings, embedder, paths, **kwargs)
+
+    return _ingest
+
+
+@pytest.fixture(scope="session")
+def rintro_settings(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[Settings]:
+    """A store holding R-intro.pdf, ingested once for the whole session."""
+    settings = make_settings(tmp_path_factory.mktemp("rintro") / "store")
+    report = run_ingest(settings, embedder, [R_INTRO])
+    assert report.errors == [] and report.chunks_written > 100
+    yield settings

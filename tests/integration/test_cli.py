@@ -1,0 +1,116 @@
+"""The two CLIs as a user runs them: exit codes, JSON shapes, messages without tracebacks."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.__main__ import main as rag_main
+from rag.config import Settings
+from rag.embeddings import bundled_model_path
+from tests.conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.integration
+
+
+def run(args: list[str], store: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_ingest_json_exit_codes_and_real_pdfs(tmp_path: Path) -> None:
+    docs = tmp_path / "in"
+    docs.mkdir()
+    for name in ("pdflatex-4-pages.pdf", "multicolumn.pdf", "libreoffice-writer-password.pdf"):
+        shutil.copy(SHARED / "pdfs" / name, docs)
+    (docs / "noise.pdf").write_bytes(os.urandom(5000).replace(b"%PDF-", b""))
+    (docs / "empty.md").write_bytes(b"")
+    (docs / "old.txt").write_bytes("Ça coûte très cher, señor.".encode("latin-1"))
+    store = tmp_path / "store"
+
+    first = run(["-m", "ingest", str(docs), "--json"], store)
+    assert first.returncode == 1, first.stderr
+    report = json.loads(first.stdout)
+    assert {
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "failed",
+        "chunks_written",
+        "errors",
+    } <= set(report)
+    assert (report["added"], report["failed"]) == (3, 3)
+    assert all(isinstance(report[k], int) for k in ("added", "failed", "chunks_written"))
+    reasons = {Path(e["path"]).name: e["reason"] for e in report["errors"]}
+    assert reasons["libreoffice-writer-password.pdf"] == "encrypted; password required"
+    assert reasons["empty.md"] == "empty file; nothing to index"
+    assert reasons["noise.pdf"].startswith("not a PDF")
+    assert "Traceback" not in first.stderr
+
+    second = run(["-m", "ingest", str(docs)], store)
+    assert second.returncode == 1
+    assert "added 0, updated 0, unchanged 3, removed 0, failed 3" in second.stdout
+    assert second.stderr.count("failed: ") == 3
+
+    ok = run(["-m", "ingest", str(docs / "old.txt")], store)
+    assert ok.returncode == 0 and "unchanged 1" in ok.stdout
+
+
+def test_usage_error_exit_code(tmp_path: Path) -> None:
+    result = run(["-m", "ingest", str(tmp_path)], tmp_path / "s", RAG_CHUNK_SIZE="ten")
+    assert result.returncode == 2
+    assert "RAG_CHUNK_SIZE must be a whole number, got 'ten'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_changing_the_model_gives_the_contract_message(tmp_path: Path) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\nSomething to index.\n")
+    store = tmp_path / "store"
+    assert run(["-m", "ingest", str(docs)], store).returncode == 0
+    other = tmp_path / "bge-small-en-v1.5"
+    shutil.copytree(bundled_model_path(), other)
+
+    for args in (["-m", "rag", "search", "something"], ["-m", "ingest", str(docs)]):
+        result = run(args, store, RAG_EMBED_MODEL=str(other))
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert "Collection 'docs' was built with all-MiniLM-L6-v2" in result.stderr
+        assert "Re-ingest with --rebuild, or set RAG_EMBED_MODEL back" in result.stderr
+
+    rechunk = run(["-m", "ingest", str(docs)], store, RAG_CHUNK_SIZE="100")
+    assert rechunk.returncode == 2
+    assert "chunked with RAG_CHUNK_SIZE=200" in rechunk.stderr
+
+    rebuilt = run(["-m", "ingest", str(docs), "--rebuild"], store, RAG_EMBED_MODEL=str(other))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+
+
+def test_search_and_stats_json(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    assert rag_main(["search", "How are missing values represented?", "-k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3
+    assert set(hits[0]) == {"source", "page", "score", "text", "chunk_id"}
+    assert hits[0]["source"].endswith("R-intro.pdf") and hits[0]["page"] in (17, 18)
+
+    assert rag_main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["documents"] == 1 and stats["chunks"] > 100
+    assert (stats["embedding_model"], stats["dimension"]) == ("all-MiniLM-L6-v2", 384)

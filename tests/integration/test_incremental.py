@@ -1,0 +1,133 @@
+"""Re-ingest is a no-op, changes replace exactly a file's chunks, prune and dry-run."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.components import open_manifest, open_store
+from rag.config import Settings
+from tests.conftest import IngestFn
+
+pytestmark = pytest.mark.integration
+
+
+def corpus(root: Path) -> Path:
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "alpha.md").write_text(
+        "# Alpha\nAlpha talks about apples and orchards.\n## Pruning\nPrune in winter.\n"
+    )
+    (docs / "beta.txt").write_text("Beta is about bicycles, gears and chains. " * 20)
+    (docs / "gamma.md").write_text("# Gamma\nGamma covers glaciers and ice ages.\n")
+    return docs
+
+
+def ids_by_source(settings: Settings) -> dict[str, set[str]]:
+    store = open_store(settings)
+    return {s: store.ids_for_source(s) for s in store.sources()}
+
+
+def test_second_run_is_a_no_op(settings: Settings, ingest: IngestFn, tmp_path: Path) -> None:
+    docs = corpus(tmp_path)
+    first = ingest([docs])
+    assert (len(first.added), first.errors) == (3, [])
+    before = ids_by_source(settings)
+    count = open_store(settings).count()
+    assert count == first.chunks_written > 3
+
+    second = ingest([docs])
+    assert (len(second.added), len(second.updated), len(second.unchanged)) == (0, 0, 3)
+    assert second.chunks_written == 0
+    assert open_store(settings).count() == count
+    assert ids_by_source(settings) == before
+
+
+def test_changing_a_file_replaces_exactly_its_chunks(
+    settings: Settings, ingest: IngestFn, tmp_path: Path
+) -> None:
+    docs = corpus(tmp_path)
+    ingest([docs])
+    before = ids_by_source(settings)
+    beta = str((docs / "beta.txt").absolute())
+
+    (docs / "beta.txt").write_text("Beta now only mentions unicycles.")
+    report = ingest([docs])
+    assert report.updated == [beta] and len(report.unchanged) == 2
+    after = ids_by_source(settings)
+    assert len(after[beta]) == 1 and after[beta].isdisjoint(before[beta])
+    assert {k: v for k, v in after.items() if k != beta} == {
+        k: v for k, v in before.items() if k != beta
+    }
+    texts = open_store(settings)._existing().get(ids=list(after[beta]))["documents"]
+    assert texts == ["Beta now only mentions unicycles."]
+
+
+def test_prune_removes_deleted_files_only_with_flag(
+    settings: Settings, ingest: IngestFn, tmp_path: Path
+) -> None:
+    docs = corpus(tmp_path)
+    ingest([docs])
+    gamma = str((docs / "gamma.md").absolute())
+    (docs / "gamma.md").unlink()
+
+    kept = ingest([docs])
+    assert kept.removed == [] and gamma in ids_by_source(settings)
+
+    pruned = ingest([docs], prune=True)
+    assert pruned.removed == [gamma] and pruned.chunks_deleted >= 1
+    assert gamma not in ids_by_source(settings)
+    manifest = open_manifest(settings)
+    assert manifest.get(gamma) is None and manifest.count() == 2
+    manifest.close()
+
+
+def test_dry_run_changes_nothing(settings: Settings, ingest: IngestFn, tmp_path: Path) -> None:
+    docs = corpus(tmp_path)
+    plan = ingest([docs], dry_run=True)
+    assert len(plan.added) == 3 and plan.chunks_written == 0
+    assert open_store(settings).count() == 0
+
+    ingest([docs])
+    before = ids_by_source(settings)
+    (docs / "alpha.md").write_text("# Alpha\nchanged\n")
+    (docs / "delta.txt").write_text("new file about deltas")
+    (docs / "gamma.md").unlink()
+    plan = ingest([docs], dry_run=True, prune=True)
+    assert [Path(p).name for p in plan.added] == ["delta.txt"]
+    assert [Path(p).name for p in plan.updated] == ["alpha.md"]
+    assert [Path(p).name for p in plan.removed] == ["gamma.md"]
+    assert ids_by_source(settings) == before
+
+
+def test_rebuild_starts_fresh(settings: Settings, ingest: IngestFn, tmp_path: Path) -> None:
+    docs = corpus(tmp_path)
+    first = ingest([docs])
+    again = ingest([docs], rebuild=True)
+    assert len(again.added) == 3 and again.chunks_written == first.chunks_written
+    assert open_store(settings).count() == first.chunks_written
+
+
+def test_bad_files_do_not_stop_the_run(
+    settings: Settings, ingest: IngestFn, tmp_path: Path
+) -> None:
+    docs = tmp_path / "mixed"
+    docs.mkdir()
+    (docs / "random.pdf").write_bytes(bytes(range(256)) * 40)
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "latin1.txt").write_bytes("Über die Größe der Bäume im Frühling.".encode("latin-1"))
+    (docs / "notes.docx").write_bytes(b"PK")
+    shutil.copy(Path(__file__).resolve().parents[2] / "data" / "about-this-app.md", docs)
+    report = ingest([docs])
+    failed = {Path(e.path).name: e.reason for e in report.errors}
+    assert failed == {
+        "random.pdf": "not a PDF (no %PDF- header); is the extension wrong?",
+        "empty.txt": "empty file; nothing to index",
+    }
+    assert sorted(Path(p).name for p in report.added) == ["about-this-app.md", "latin1.txt"]
+    assert [Path(p).name for p in report.skipped] == ["notes.docx"]
+    store = open_store(settings)
+    latin = store.ids_for_source(str((docs / "latin1.txt").absolute()))
+    assert store._existing().get(ids=list(latin))["documents"] == [
+        "Über die Größe der Bäume im Frühling."
+    ]

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from rag.config import BUNDLED_MODEL, Settings
+from rag.errors import ConfigError
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = Settings.from_env({})
+    assert s.store_dir == tmp_path / ".rag"
+    assert s.chroma_dir == tmp_path / ".rag" / "chroma"
+    assert (s.collection, s.embed_model, s.top_k, s.device) == ("docs", BUNDLED_MODEL, 5, "auto")
+    assert (s.chunk_size, s.chunk_overlap) == (200, 30)
+    assert s.query_prefix is None and s.document_prefix is None
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "RAG_STORE_DIR": str(tmp_path / "x"),
+            "RAG_COLLECTION": "my-docs",
+            "RAG_EMBED_MODEL": "/models/e5-small-v2",
+            "RAG_QUERY_PREFIX": "",
+            "RAG_DOCUMENT_PREFIX": "doc: ",
+            "RAG_CHUNK_SIZE": "120",
+            "RAG_CHUNK_OVERLAP": "10",
+            "RAG_TOP_K": "8",
+            "RAG_DEVICE": "CPU",
+        }
+    )
+    assert s.store_dir == tmp_path / "x"
+    assert s.collection == "my-docs"
+    assert s.embed_model == "/models/e5-small-v2"
+    assert s.query_prefix == "" and s.document_prefix == "doc: "
+    assert (s.chunk_size, s.chunk_overlap, s.top_k, s.device) == (120, 10, 8, "cpu")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAG_TOP_K": "many"}, "RAG_TOP_K must be a whole number, got 'many'"),
+        ({"RAG_TOP_K": "0"}, "RAG_TOP_K must be at least 1, got 0"),
+        (
+            {"RAG_CHUNK_SIZE": "100", "RAG_CHUNK_OVERLAP": "100"},
+            "RAG_CHUNK_OVERLAP (100) must be smaller than RAG_CHUNK_SIZE (100)",
+        ),
+        ({"RAG_DEVICE": "tpu"}, "RAG_DEVICE is 'tpu'; use one of auto, cpu, cuda"),
+        ({"RAG_COLLECTION": "a b"}, "RAG_COLLECTION 'a b' is not a valid name"),
+    ],
+)
+def test_bad_values_say_what_and_how(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    assert message in str(info.value)

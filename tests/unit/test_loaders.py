@@ -1,0 +1,82 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import decode_text, load
+from rag.errors import IngestError
+
+SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def test_decode_utf8_bom_latin1_utf16() -> None:
+    assert decode_text("naïve café".encode()) == "naïve café"
+    assert decode_text(b"\xef\xbb\xbfhello") == "hello"
+    assert decode_text("Größe und Übermaß für die Straße".encode("latin-1")) == (
+        "Größe und Übermaß für die Straße"
+    )
+    assert decode_text("héllo wörld".encode("utf-16")) == "héllo wörld"
+    assert decode_text(b"a\x00b") == "ab"
+
+
+def test_text_and_markdown(tmp_path: Path) -> None:
+    md = tmp_path / "n.md"
+    md.write_text("# T\nbody\n", encoding="utf-8")
+    doc = load(md)
+    assert (doc.kind, doc.pages[0].number, doc.pages[0].text) == ("markdown", 0, "# T\nbody\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file; nothing to index"),
+        ("blank.md", b"  \n\n ", "file contains only whitespace; nothing to index"),
+        ("random.pdf", os.urandom(3000).replace(b"%PDF-", b""), "not a PDF (no %PDF- header)"),
+        ("truncated.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "unreadable PDF"),
+        ("x.docx", b"PK..", "unsupported file type '.docx'"),
+    ],
+)
+def test_bad_files_raise_one_line_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as info:
+        load(path)
+    assert reason in info.value.reason
+    assert "\n" not in info.value.reason
+    assert info.value.path == str(path)
+
+
+def test_encrypted_pdf_needs_password() -> None:
+    with pytest.raises(IngestError) as info:
+        load(SHARED_PDFS / "libreoffice-writer-password.pdf")
+    assert info.value.reason == "encrypted; password required"
+
+
+def test_pdf_pages_are_one_based() -> None:
+    doc = load(DATA / "R-intro.pdf")
+    assert doc.kind == "pdf" and doc.total_pages == 113
+    assert doc.pages[0].number == 1
+    page17 = next(p for p in doc.pages if p.number == 17)
+    assert "2.5 Missing values" in page17.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "R-intro.pdf",
+        "gmpl.pdf",
+        "pdflatex-4-pages.pdf",
+        "multicolumn.pdf",
+        "libreoffice-writer-password.pdf",
+    ],
+)
+def test_every_shared_pdf_loads_or_fails_with_a_reason(name: str) -> None:
+    try:
+        doc = load(SHARED_PDFS / name)
+    except IngestError as exc:
+        assert exc.reason and "\n" not in exc.reason
+    else:
+        assert sum(len(p.text) for p in doc.pages) > 1000
