@@ -6,7 +6,9 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-dev run test lint clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup setup-dev chromium run test lint clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,12 +26,17 @@ setup: $(VENV)/.base
 
 setup-dev: $(VENV)/.dev
 
+# the browser test drives Debian's chromium (Playwright's own browser download needs the web)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 run: setup
 	$(PY) -m ingest data/
-	$(PY) -m rag stats
-	$(PY) -m rag search "How do I read data from a file into a data frame?" -k 3
+	$(PY) -m streamlit run app.py --server.port 8501 --server.headless true \
+		--browser.gatherUsageStats false
 
-test: setup-dev
+test: setup-dev chromium
 	$(PY) -m pytest
 
 lint: setup-dev

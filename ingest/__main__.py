@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             progress=progress,
             on_plan=on_plan,
+            on_wait=lambda message: print(message, file=sys.stderr),
         )
     except RagError as exc:
         if bar is not None:

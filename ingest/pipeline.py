@@ -17,6 +17,7 @@ from rag.components import index_contract
 from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import IngestError
+from rag.lock import writer_lock
 from rag.manifest import Manifest
 from rag.store import Store
 from rag.types import Chunk
@@ -179,6 +180,25 @@ class Ingestor:
         dry_run: bool = False,
         progress: Progress | None = None,
         on_plan: Callable[[int], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Report:
+        """Ingest ``paths`` holding the store's writer lock (a dry run needs none)."""
+        options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run}
+        if dry_run:
+            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+        timeout = self.settings.lock_timeout
+        with writer_lock(self.settings.store_dir, timeout=timeout, on_wait=on_wait):
+            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+
+    def _run(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool,
+        rebuild: bool,
+        dry_run: bool,
+        progress: Progress | None,
+        on_plan: Callable[[int], None] | None,
     ) -> Report:
         started = time.perf_counter()
         report = Report(dry_run=dry_run)

@@ -29,10 +29,18 @@ class Settings:
     chunk_overlap: int = 30
     top_k: int = 5
     device: str = "auto"
+    retrieval_mode: str = "dense"
+    lock_timeout: int = 300  # seconds a writer waits for another one
+    # UI uploads
+    max_upload_mb: int = 50
 
     @property
     def chroma_dir(self) -> Path:
         return self.store_dir / "chroma"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.store_dir / "uploads"
 
     @property
     def manifest_path(self) -> Path:
@@ -53,6 +61,8 @@ class Settings:
             chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", 30, minimum=0),
             top_k=_int(env, "RAG_TOP_K", 5, minimum=1),
             device=(env.get("RAG_DEVICE") or "auto").lower(),
+            lock_timeout=_int(env, "RAG_LOCK_TIMEOUT", 300, minimum=0),
+            max_upload_mb=_int(env, "RAG_MAX_UPLOAD_MB", 50, minimum=1),
         )
         settings.validate()
         return settings

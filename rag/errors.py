@@ -19,6 +19,10 @@ class StoreError(RagError):
     """The vector store cannot be opened, read or written."""
 
 
+class StoreBusyError(StoreError):
+    """Another process holds the store's writer lock."""
+
+
 class IndexMismatchError(StoreError):
     """The collection was built under a different index contract."""
 

@@ -12,6 +12,8 @@ from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
+MODES = ("dense",)
+
 
 class Retriever:
     def __init__(self, *, embedder: Embedder, store: Store, settings: Settings) -> None:

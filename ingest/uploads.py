@@ -1,0 +1,65 @@
+"""Uploaded files: sanitised names, size limit, type checked by content, then saved."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from ingest.loaders import KINDS
+from rag.errors import IngestError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 120
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name: no directories, no leading dots, only [A-Za-z0-9._-]."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    base = _UNSAFE.sub("_", base).strip("._-")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem[: _MAX_NAME - len(ext) - 1] or "upload"
+    return f"{stem}.{ext.lower()}" if ext else stem
+
+
+def check_content(name: str, data: bytes, *, max_bytes: int) -> str:
+    """The file's kind; IngestError when its size or content does not fit its extension."""
+    kind = KINDS.get(Path(name).suffix.lower())
+    if kind is None:
+        allowed = ", ".join(sorted(KINDS))
+        raise IngestError(name, f"unsupported file type; upload one of {allowed}")
+    if len(data) > max_bytes:
+        raise IngestError(
+            name,
+            f"{len(data) / 1e6:.1f} MB is over the upload limit of {max_bytes / 1e6:.0f} MB; "
+            "raise RAG_MAX_UPLOAD_MB or ingest it with `python -m ingest`",
+        )
+    if not data:
+        raise IngestError(name, "empty file; nothing to index")
+    head = data[:8192]
+    is_pdf = b"%PDF-" in data[:1024]
+    if kind == "pdf" and not is_pdf:
+        raise IngestError(name, "not a PDF (no %PDF- header); is the extension wrong?")
+    if kind != "pdf":
+        if is_pdf:
+            raise IngestError(name, "this is a PDF named as text; rename it to .pdf")
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise IngestError(name, "binary data, not text; upload PDF, Markdown or text")
+    return kind
+
+
+def save_upload(name: str, data: bytes, *, folder: Path, max_bytes: int) -> Path:
+    """Write a checked upload into ``folder`` (never outside it) and return its path."""
+    filename = safe_filename(name)
+    check_content(filename, data, max_bytes=max_bytes)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = (folder / filename).resolve()
+    if target.parent != folder.resolve():  # pragma: no cover - safe_filename prevents it
+        raise IngestError(name, "invalid file name")
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(target)  # atomic: the ingester never sees half a file
+    return target
