@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import ConfigError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda")
+LLM_MODES = ("auto", "openai", "local", "none")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+# Best-hit cosine below which the extractive answerer abstains; calibrated on R-intro.pdf
+# with bench/calibrate_abstain.py (see the README's "Answers" section).
+DEFAULT_ABSTAIN_THRESHOLD = 0.44
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,19 @@ class Settings:
     lock_timeout: int = 300  # seconds a writer waits for another one
     # UI uploads
     max_upload_mb: int = 50
+    # answers: the LLM (any OpenAI-compatible server, or the bundled local one) and the
+    # extractive default used when none is configured
+    llm: str = "auto"  # auto: use an LLM when a base URL or API key is set
+    llm_base_url: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 512
+    llm_timeout: float = 30.0  # seconds per request
+    llm_retries: int = 2  # on connection errors, 408/409/429 and 5xx, with backoff
+    llm_context_tokens: int = 4096
+    llm_threads: int = 1  # CPU threads of the local llama.cpp server
+    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
 
     @property
     def chroma_dir(self) -> Path:
@@ -63,9 +81,30 @@ class Settings:
             device=(env.get("RAG_DEVICE") or "auto").lower(),
             lock_timeout=_int(env, "RAG_LOCK_TIMEOUT", 300, minimum=0),
             max_upload_mb=_int(env, "RAG_MAX_UPLOAD_MB", 50, minimum=1),
+            # answers
+            llm=(env.get("RAG_LLM") or "auto").lower(),
+            llm_base_url=env.get("RAG_LLM_BASE_URL") or env.get("OPENAI_BASE_URL") or None,
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            llm_model=env.get("RAG_LLM_MODEL") or None,
+            llm_temperature=_float(env, "RAG_LLM_TEMPERATURE", 0.1, minimum=0.0),
+            llm_max_tokens=_int(env, "RAG_LLM_MAX_TOKENS", 512, minimum=1),
+            llm_timeout=_float(env, "RAG_LLM_TIMEOUT", 30.0, minimum=0.1),
+            llm_retries=_int(env, "RAG_LLM_RETRIES", 2, minimum=0),
+            llm_context_tokens=_int(env, "RAG_LLM_CONTEXT_TOKENS", 4096, minimum=256),
+            llm_threads=_int(env, "RAG_LLM_THREADS", 1, minimum=1),
+            abstain_threshold=_float(
+                env, "RAG_ABSTAIN_THRESHOLD", DEFAULT_ABSTAIN_THRESHOLD, minimum=-1.0
+            ),
         )
         settings.validate()
         return settings
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether answers are written by an LLM (else they are extractive)."""
+        if self.llm == "auto":
+            return bool(self.llm_base_url or self.openai_api_key)
+        return self.llm != "none"
 
     def validate(self) -> None:
         if self.chunk_overlap >= self.chunk_size:
@@ -81,6 +120,58 @@ class Settings:
                 "characters from a-z, A-Z, 0-9, '.', '_' and '-', starting and ending "
                 "with a letter or digit."
             )
+        self._validate_llm()
+
+    def _validate_llm(self) -> None:
+        if self.llm not in LLM_MODES:
+            raise ConfigError(f"RAG_LLM is {self.llm!r}; use one of {', '.join(LLM_MODES)}.")
+        if self.llm == "openai" and not (self.llm_base_url or self.openai_api_key):
+            raise ConfigError(
+                "RAG_LLM=openai but neither RAG_LLM_BASE_URL (or OPENAI_BASE_URL) nor "
+                "OPENAI_API_KEY is set. Set the server's URL, e.g. "
+                "RAG_LLM_BASE_URL=http://localhost:11434/v1 for Ollama, or OPENAI_API_KEY "
+                "for OpenAI."
+            )
+        remote = self.llm in ("auto", "openai") and self.llm_enabled
+        if remote and self.llm_base_url and not self.llm_model:
+            raise ConfigError(
+                f"RAG_LLM_BASE_URL is {self.llm_base_url} but RAG_LLM_MODEL is not set. "
+                "Set it to a model that server serves, e.g. RAG_LLM_MODEL=llama3.2 for "
+                f"Ollama (list them with: curl {self.llm_base_url.rstrip('/')}/models)."
+            )
+        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"RAG_LLM_BASE_URL {self.llm_base_url!r} is not an http(s) URL; "
+                "use e.g. http://localhost:11434/v1."
+            )
+        if self.llm_temperature > 2:
+            raise ConfigError(
+                f"RAG_LLM_TEMPERATURE must be between 0 and 2, got {self.llm_temperature}."
+            )
+        if self.llm_max_tokens >= self.llm_context_tokens:
+            raise ConfigError(
+                f"RAG_LLM_MAX_TOKENS ({self.llm_max_tokens}) must be smaller than "
+                f"RAG_LLM_CONTEXT_TOKENS ({self.llm_context_tokens}), or no passage fits "
+                "the prompt. Lower the first or raise the second."
+            )
+
+    @property
+    def effective_llm_model(self) -> str:
+        """RAG_LLM_MODEL, or OpenAI's small default when talking to OpenAI itself."""
+        return self.llm_model or DEFAULT_OPENAI_MODEL
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One message of a chat: what the user asked or what the assistant answered."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """A composed answer with its provenance and timings."""
 
@@ -48,5 +57,9 @@ class Answer:
     mode: str  # "llm" or "extractive"
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = ()
+    # retrieval_ms, first_token_ms, total_ms (and condense_ms after a follow-up)
     timings: dict[str, float] = field(default_factory=dict)
+    # notice: one line for the user (e.g. no LLM configured); dropped: chunk ids left out
+    # by the context budget; removed_citations: [n] that pointed at no passage;
+    # condensed_query: the standalone query a follow-up was searched with; abstained
     metadata: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,231 @@
+"""The answer pipeline: condense a follow-up, retrieve, then either stream an LLM answer
+over a budgeted prompt (mapping its ``[n]`` to the hits) or compose an extractive one.
+
+    stream = Answerer(retriever=r, embedder=e, llm=make_llm(settings), settings=s).ask(q)
+    for delta in stream:      # text as it arrives
+        ...
+    stream.answer             # the Answer: text, citations, hits, timings, metadata
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator, Sequence
+from time import perf_counter
+
+from rag import extractive
+from rag.citations import CitationFilter
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.llm import LLM
+from rag.prompt import ABSTAIN, answer_messages, clean_condensed, condense_messages, fit_context
+from rag.retriever import Retriever
+from rag.types import Answer, Citation, Hit, Turn
+
+__all__ = ["ABSTAIN", "NO_LLM_NOTICE", "AnswerStream", "Answerer", "Turn"]
+
+log = logging.getLogger(__name__)
+
+NO_LLM_NOTICE = (
+    "No LLM is configured, so this answer quotes the best-matching sentences. For written "
+    "answers set RAG_LLM_BASE_URL and RAG_LLM_MODEL (Ollama, vLLM, llama.cpp), "
+    "OPENAI_API_KEY (OpenAI), or RAG_LLM=local (the bundled demo model)."
+)
+FOLLOWUP_WORDS = 6  # without an LLM, questions this short are read as follow-ups
+TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
+PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
+
+
+class AnswerStream:
+    """Iterate for the text deltas; once exhausted, ``.answer`` holds the Answer.
+
+    Reading ``.answer`` early consumes the rest of the stream. Errors (``LLMError``,
+    ``StoreError``...) are raised while iterating.
+    """
+
+    def __init__(self, run: Generator[str, None, Answer]) -> None:
+        self._run = run
+        self._answer: Answer | None = None
+        self._failed = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._answer is not None or self._failed:
+            raise StopIteration
+        try:
+            return next(self._run)
+        except StopIteration as stop:
+            self._answer = stop.value
+            raise StopIteration from None
+        except BaseException:
+            self._failed = True
+            raise
+
+    @property
+    def answer(self) -> Answer:
+        for _ in self:
+            pass
+        if self._answer is None:
+            raise RuntimeError("The answer failed while streaming; see the error raised then.")
+        return self._answer
+
+    def close(self) -> None:
+        """Stop early (e.g. the user left); the LLM request is closed."""
+        self._run.close()
+        self._failed = self._answer is None
+
+
+class Answerer:
+    """Answers questions over the index, with an LLM when one is given, else extractively."""
+
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        embedder: Embedder,
+        llm: LLM | None,
+        settings: Settings,
+    ) -> None:
+        self.retriever = retriever
+        self.embedder = embedder
+        self.llm = llm
+        self.settings = settings
+
+    @property
+    def mode(self) -> str:
+        return "extractive" if self.llm is None else "llm"
+
+    def ask(self, question: str, *, history: Sequence[Turn] = ()) -> AnswerStream:
+        return AnswerStream(self._run(question.strip(), tuple(history)))
+
+    def _run(self, question: str, history: tuple[Turn, ...]) -> Generator[str, None, Answer]:
+        start = perf_counter()
+        timings: dict[str, float] = {}
+        metadata: dict[str, object] = {}
+        query = question
+        if history:
+            t = perf_counter()
+            query = self._condense(question, history)
+            metadata["condensed_query"] = query
+            if self.llm is not None:
+                timings["condense_ms"] = _ms(t)
+        t = perf_counter()
+        hits = self.retriever.retrieve(query) if query else []
+        timings["retrieval_ms"] = _ms(t)
+        if self.llm is None:
+            run = self._extractive(query, hits, metadata)
+        else:
+            run = self._generate(question, hits, history, metadata)
+        parts: list[str] = []
+        try:
+            while True:
+                try:
+                    part = next(run)
+                except StopIteration as stop:
+                    citations, hits = stop.value
+                    break
+                if not parts:
+                    timings["first_token_ms"] = _ms(start)
+                parts.append(part)
+                yield part
+        finally:
+            run.close()  # stopping early closes the LLM request
+        text = "".join(parts)
+        metadata["abstained"] = text.startswith(ABSTAIN) or not citations
+        timings["total_ms"] = _ms(start)
+        return Answer(
+            text=text,
+            mode=self.mode,
+            citations=tuple(citations),
+            hits=tuple(hits),
+            timings=timings,
+            metadata=metadata,
+        )
+
+    def _condense(self, question: str, history: tuple[Turn, ...]) -> str:
+        if self.llm is not None:
+            reply = self.llm.complete(condense_messages(question, history))
+            return clean_condensed(reply, fallback=question)
+        return followup_query(question, history)
+
+    def _extractive(
+        self, query: str, hits: list[Hit], metadata: dict[str, object]
+    ) -> Generator[str, None, tuple[list[Citation], list[Hit]]]:
+        metadata["notice"] = NO_LLM_NOTICE
+        relevant = [h for h in hits if h.score >= self.settings.abstain_threshold]
+        metadata["best_score"] = round(hits[0].score, 4) if hits else None
+        sentences = extractive.extract(query, relevant, embedder=self.embedder) if relevant else []
+        if not sentences:
+            yield ABSTAIN
+            return [], hits
+        yield from extractive.render(sentences)
+        numbers = dict.fromkeys(s.n for s in sentences)
+        return [_citation(n, hits[n - 1]) for n in numbers], hits
+
+    def _generate(
+        self,
+        question: str,
+        hits: list[Hit],
+        history: tuple[Turn, ...],
+        metadata: dict[str, object],
+    ) -> Generator[str, None, tuple[list[Citation], list[Hit]]]:
+        assert self.llm is not None
+        metadata["model"] = self.llm.model
+        kept, dropped = fit_context(
+            hits, budget=self._passage_budget(question, history), count_tokens=self._count
+        )
+        metadata["dropped"] = [h.chunk_id for h in dropped]
+        if dropped:
+            log.info("context budget: %d of %d passages sent", len(kept), len(hits))
+        if not kept:
+            metadata["notice"] = (
+                f"No passage fit RAG_LLM_CONTEXT_TOKENS={self.settings.llm_context_tokens} "
+                f"after RAG_LLM_MAX_TOKENS={self.settings.llm_max_tokens}; raise the first."
+                if hits
+                else "Nothing is indexed yet: ingest documents with python -m ingest PATH."
+            )
+            yield ABSTAIN
+            return [], kept
+        marks = CitationFilter(len(kept))
+        deltas = self.llm.stream(answer_messages(question, kept, history))
+        try:
+            for delta in deltas:
+                if out := marks.feed(delta):
+                    yield out
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()
+        if tail := marks.flush():
+            yield tail
+        metadata["removed_citations"] = marks.removed
+        if marks.removed:
+            log.info("removed %d citation(s) to passages that were not given", marks.removed)
+        return [_citation(n, kept[n - 1]) for n in marks.used], kept
+
+    def _passage_budget(self, question: str, history: tuple[Turn, ...]) -> int:
+        """Tokens left for passages: the context minus the answer and the bare prompt."""
+        bare = answer_messages(question, [], history)
+        overhead = sum(self._count(m["content"]) + 4 for m in bare) + PROMPT_MARGIN
+        return self.settings.llm_context_tokens - self.settings.llm_max_tokens - overhead
+
+    def _count(self, text: str) -> int:
+        return int(self.embedder.count_tokens(text) * TOKEN_SAFETY) + 1
+
+
+def followup_query(question: str, history: Sequence[Turn]) -> str:
+    """Without an LLM: a short question is searched together with the previous question."""
+    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
+    if previous and len(question.split()) <= FOLLOWUP_WORDS:
+        return f"{previous.strip()} {question}"
+    return question
+
+
+def _citation(n: int, hit: Hit) -> Citation:
+    return Citation(n=n, source=hit.source, page=hit.page, chunk_id=hit.chunk_id)
+
+
+def _ms(since: float) -> float:
+    return round((perf_counter() - since) * 1000, 1)

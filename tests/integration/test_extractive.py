@@ -1,0 +1,67 @@
+"""Extractive answers (no LLM) on R-intro.pdf: the right page is cited for the questions
+whose pages are known; questions about other things abstain and cite nothing."""
+
+import pytest
+
+from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
+from rag.components import open_store
+from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.retriever import Retriever
+from tests.integration.test_search import PAGE_KNOWN
+
+pytestmark = pytest.mark.integration
+
+OUT_OF_CORPUS = [
+    "How do I bake sourdough bread?",
+    "Who won the football World Cup in 2018?",
+    "What are the symptoms of influenza?",
+    "Who painted the Mona Lisa?",
+]
+
+
+@pytest.fixture(scope="module")
+def answerer(rintro_settings: Settings, embedder: SentenceTransformerEmbedder) -> Answerer:
+    retriever = Retriever(
+        embedder=embedder, store=open_store(rintro_settings), settings=rintro_settings
+    )
+    return Answerer(retriever=retriever, embedder=embedder, llm=None, settings=rintro_settings)
+
+
+@pytest.mark.parametrize("question", sorted(PAGE_KNOWN))
+def test_cites_the_right_page(answerer: Answerer, question: str) -> None:
+    stream = answerer.ask(question)
+    deltas = list(stream)
+    answer = stream.answer
+    assert answer.mode == "extractive"
+    assert len(deltas) >= 1 and "".join(deltas) == answer.text
+    assert answer.text != ABSTAIN and answer.metadata["notice"] == NO_LLM_NOTICE
+    cited_pages = {c.page for c in answer.citations}
+    assert cited_pages & PAGE_KNOWN[question], (answer.text, cited_pages)
+    for c in answer.citations:  # every [n] in the text maps to hit n
+        assert f"[{c.n}]" in answer.text
+        hit = answer.hits[c.n - 1]
+        assert (c.source, c.page, c.chunk_id) == (hit.source, hit.page, hit.chunk_id)
+    # the quoted sentences come from the cited passages
+    first_sentence = answer.text.split(" [")[0]
+    assert any(first_sentence[:40] in " ".join(h.text.split()) for h in answer.hits)
+
+
+@pytest.mark.parametrize("question", OUT_OF_CORPUS)
+def test_abstains_outside_the_corpus(answerer: Answerer, question: str) -> None:
+    answer = answerer.ask(question).answer
+    assert answer.text == ABSTAIN
+    assert answer.citations == () and answer.metadata["abstained"] is True
+    assert answer.hits and answer.hits[0].score < answerer.settings.abstain_threshold
+
+
+def test_short_follow_up_is_searched_with_the_previous_question(answerer: Answerer) -> None:
+    history = [
+        Turn("user", "How are missing values represented in R?"),
+        Turn("assistant", "As NA [1]."),
+    ]
+    answer = answerer.ask("and how to test for them?", history=history).answer
+    assert answer.metadata["condensed_query"] == (
+        "How are missing values represented in R? and how to test for them?"
+    )
+    assert 17 in {c.page for c in answer.citations} | {h.page for h in answer.hits[:2]}

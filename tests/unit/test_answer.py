@@ -1,0 +1,131 @@
+"""The answer pipeline's logic with a scripted LLM and fixed hits (no model, no server):
+streaming, citation mapping, the context budget, condensation, the stream object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from rag.answer import ABSTAIN, Answerer, AnswerStream, Turn, followup_query
+from rag.config import Settings
+from rag.prompt import Message
+from rag.types import Hit
+
+HITS = [
+    Hit(chunk_id=f"id{i}", text=f"passage {i} " + "word " * 20, source=f"/d/f{i}.pdf", page=i,
+        score=0.9 - i / 10)
+    for i in range(1, 5)
+]  # fmt: skip
+
+
+class Retriever:
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def retrieve(self, query: str, *, k: int | None = None) -> list[Hit]:
+        self.queries.append(query)
+        return list(HITS)
+
+
+class Embedder:
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+class ScriptedLLM:
+    model = "scripted"
+
+    def __init__(self, deltas: list[str], condensed: str = "") -> None:
+        self.deltas = deltas
+        self.condensed = condensed
+        self.streamed: list[list[Message]] = []
+        self.completed: list[list[Message]] = []
+
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        self.streamed.append(list(messages))
+        yield from self.deltas
+
+    def complete(self, messages: Sequence[Message]) -> str:
+        self.completed.append(list(messages))
+        return self.condensed
+
+    def check(self) -> None:
+        pass
+
+
+def answerer(llm: ScriptedLLM, retriever: Retriever, **settings: object) -> Answerer:
+    s = Settings(store_dir=Path("/nonexistent"), **settings)  # type: ignore[arg-type]
+    return Answerer(retriever=retriever, embedder=Embedder(), llm=llm, settings=s)  # type: ignore[arg-type]
+
+
+def test_deltas_join_to_the_text_and_citations_map_to_hits() -> None:
+    llm = ScriptedLLM(["NA is ", "missing [", "2]. Also [", "7] see [1", "]."])
+    stream = answerer(llm, Retriever()).ask("What is NA?")
+    deltas = list(stream)
+    answer = stream.answer
+    assert "".join(deltas) == answer.text == "NA is missing [2]. Also see [1]."
+    assert [(c.n, c.page, c.chunk_id) for c in answer.citations] == [(2, 2, "id2"), (1, 1, "id1")]
+    assert answer.metadata["removed_citations"] == 1
+    assert answer.mode == "llm" and answer.metadata["dropped"] == []
+    assert set(answer.timings) == {"retrieval_ms", "first_token_ms", "total_ms"}
+
+
+def test_budget_drops_passages_and_lists_them() -> None:
+    llm = ScriptedLLM(["ok [1]"])
+    # a passage block is 26 words: 26 * 1.15 + 1 + 2 = 32 tokens; leave room for two
+    bare = 1000 - answerer(llm, Retriever(), llm_context_tokens=1000)._passage_budget("q", ())
+    fits_two = bare + 2 * 32 + 10
+    answer = answerer(llm, Retriever(), llm_context_tokens=fits_two).ask("q").answer
+    sent = llm.streamed[0][-1]["content"]
+    assert len(answer.hits) == 2 and answer.metadata["dropped"] == ["id3", "id4"]
+    assert "passage 1" in sent and "passage 2" in sent and "passage 3" not in sent
+
+
+def test_follow_up_is_condensed_and_the_condensed_query_is_searched() -> None:
+    retriever = Retriever()
+    llm = ScriptedLLM(["x [1]"], condensed="How do I create a matrix in R?")
+    history = [Turn("user", "How do I create a vector?"), Turn("assistant", "With c() [1].")]
+    answer = answerer(llm, retriever).ask("and for matrices?", history=history).answer
+    assert retriever.queries == ["How do I create a matrix in R?"]
+    assert answer.metadata["condensed_query"] == "How do I create a matrix in R?"
+    assert "Follow-up question: and for matrices?" in llm.completed[0][-1]["content"]
+    assert [m["content"] for m in llm.streamed[0][1:3]] == [
+        "How do I create a vector?",
+        "With c() [1].",
+    ]
+    assert "condense_ms" in answer.timings
+
+
+def test_no_condensation_without_history() -> None:
+    llm = ScriptedLLM([ABSTAIN])
+    answer = answerer(llm, Retriever()).ask("fresh question").answer
+    assert llm.completed == [] and "condensed_query" not in answer.metadata
+    assert answer.metadata["abstained"] is True and answer.citations == ()
+
+
+def test_followup_query_without_llm() -> None:
+    history = [Turn("user", "How do I create a vector?"), Turn("assistant", "c()")]
+    assert (
+        followup_query("and for matrices?", history)
+        == "How do I create a vector? and for matrices?"
+    )
+    long = "How do I read a data frame from a CSV file?"
+    assert followup_query(long, history) == long
+
+
+def test_stream_answer_before_iteration_and_after_an_error() -> None:
+    stream = answerer(ScriptedLLM(["a [1]"]), Retriever()).ask("q")
+    assert stream.answer.text == "a [1]" and list(stream) == []
+
+    def failing() -> Iterator[str]:
+        yield "partial"
+        raise ValueError("boom")
+
+    broken = AnswerStream(failing())  # type: ignore[arg-type]
+    assert next(broken) == "partial"
+    with pytest.raises(ValueError, match="boom"):
+        next(broken)
+    with pytest.raises(RuntimeError, match="failed while streaming"):
+        _ = broken.answer
