@@ -4,6 +4,7 @@ no orphans."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -55,13 +56,17 @@ def make_corpus(root: Path, rng: random.Random, *, files: int = 24) -> Path:
     for i in range(files):
         topic = topics[i % len(topics)]
         lines = [f"# Notes {i} on {topic}"]
-        lines += [f"Paragraph {j} of note {i} discusses {topic} and item {rng.randint(0, 10**6)}."
-                  for j in range(rng.randint(20, 60))]
+        lines += [
+            f"Paragraph {j} of note {i} discusses {topic} and item {rng.randint(0, 10**6)}."
+            for j in range(rng.randint(20, 60))
+        ]
         (docs / f"note{i:02d}.md").write_text("\n\n".join(lines))
     return docs
 
 
-def snapshot(settings: Settings) -> tuple[dict[str, tuple[str, str, int, int]], dict[str, tuple[str, ...]]]:
+def snapshot(
+    settings: Settings,
+) -> tuple[dict[str, tuple[str, str, int, int]], dict[str, tuple[str, ...]]]:
     store = open_store(settings)
     col = store._existing()
     chunks: dict[str, tuple[str, str, int, int]] = {}
@@ -99,8 +104,14 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
     docs = make_corpus(tmp_path, rng, files=12)
     crashed = make_settings(tmp_path / "crashed")
     env = {**os.environ, "RAG_STORE_DIR": str(crashed.store_dir), "RAG_DEVICE": "cpu"}
-    server = subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", WORKER],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdin and server.stdout and server.stdout.readline().strip() == "ready"
 
     def start() -> int:
@@ -126,10 +137,8 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
             edit(docs, rng, point)
             child = start()
             time.sleep(rng.uniform(0, typical))
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             status = finished()
             kills += os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
             check_invariants(crashed)
@@ -138,8 +147,14 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
         server.wait()
 
     assert kills >= KILL_POINTS * 3 // 4, f"only {kills} of {KILL_POINTS} runs were killed mid-way"
-    final = subprocess.run([sys.executable, "-m", "ingest", str(docs), "--prune", "--json"],
-                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    final = subprocess.run(
+        [sys.executable, "-m", "ingest", str(docs), "--prune", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert final.returncode == 0, final.stderr
 
     ingest([docs])  # the clean reference, in the `settings` store

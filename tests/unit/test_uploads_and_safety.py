@@ -61,3 +61,10 @@ def test_neutralize_markdown_kills_images_links_and_html() -> None:
     assert "](" not in safe.replace("\\](", "")
     assert "<img" not in safe.replace("\\<img", "")
     assert neutralize_markdown("cites [1] and [2]") == "cites \\[1\\] and \\[2\\]"
+    assert neutralize_markdown("see http://e.com/x?a=1 or www.e.org.") == (
+        "see `http://e.com/x?a=1` or `www.e.org.`"
+    )
+    assert safe == (
+        "See \\!\\[x\\](`http://127.0.0.1:9/leak.png?d=secret`) and "
+        "\\[y\\](`http://e.com`) \\<img src=z\\>"
+    )

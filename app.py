@@ -1,0 +1,260 @@
+"""Streamlit chat over your documents. Thin: every decision lives in rag/ and ingest/."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ingest.pipeline import Ingestor, Report
+from ingest.uploads import save_upload
+from rag.answer import Answerer, Turn
+from rag.components import index_contract, make_embedder, open_manifest, open_store
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import IngestError, RagError
+from rag.llm import make_llm
+from rag.retriever import MODES, Retriever
+from rag.safety import neutralize_markdown
+from rag.store import Store
+from rag.types import Answer
+
+EXTRACTIVE_BADGE = "extractive — no LLM configured"
+LLM_HINT = "Set OPENAI_BASE_URL (Ollama, vLLM, llama.cpp) or OPENAI_API_KEY to get written answers."
+
+
+# -- cached resources: one model per process, shared by every browser session ---------------
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def cached_embedder(model: str, device: str, qp: str | None, dp: str | None) -> Embedder:
+    settings = Settings(
+        store_dir=Path(), embed_model=model, device=device, query_prefix=qp, document_prefix=dp
+    )
+    return make_embedder(settings)
+
+
+@st.cache_resource
+def cached_store(chroma_dir: str, collection: str) -> Store:
+    return open_store(Settings(store_dir=Path(chroma_dir).parent, collection=collection))
+
+
+@st.cache_resource
+def cached_llm(settings: Settings) -> Any:
+    return make_llm(settings)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def llm_status(_llm: Any, key: str) -> str | None:
+    """None when the LLM answers, else the error with its fix (re-checked every 30 s)."""
+    try:
+        _llm.check()
+    except RagError as exc:
+        return str(exc)
+    return None
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return cached_embedder(
+        settings.embed_model, settings.device, settings.query_prefix, settings.document_prefix
+    )
+
+
+def store_for(settings: Settings) -> Store:
+    return cached_store(str(settings.chroma_dir), settings.collection)
+
+
+# -- sidebar --------------------------------------------------------------------------------
+
+
+def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
+    with st.sidebar:
+        st.header("Collection")
+        manifest = open_manifest(settings)
+        documents = manifest.count()
+        manifest.close()
+        contract = store.contract()
+        model = contract.embedding_model if contract else settings.embed_model
+        st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
+        st.caption(f"Embedding model: {model}")
+
+        st.header("Settings")
+        top_k = st.slider("Passages per question (top-k)", 1, 20, settings.top_k)
+        mode = st.selectbox("Retrieval mode", MODES, index=0)
+        if st.button("Clear chat", icon=":material/delete:"):
+            st.session_state.history = []
+
+        st.header("LLM")
+        if llm is None:
+            st.info(f"{EXTRACTIVE_BADGE}. {LLM_HINT}")
+        else:
+            problem = llm_status(llm, str(llm.model))
+            if problem:
+                st.error(problem)
+            else:
+                st.success(f"{llm.model} is reachable")
+
+        st.header("Add documents")
+        upload_form(settings, store)
+    return dataclasses.replace(settings, top_k=top_k, retrieval_mode=mode)
+
+
+def upload_form(settings: Settings, store: Store) -> None:
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            f"PDF, Markdown or text (up to {settings.max_upload_mb} MB each)",
+            type=["pdf", "md", "markdown", "txt"],
+            accept_multiple_files=True,
+        )
+        submitted = st.form_submit_button("Ingest", icon=":material/upload:")
+    if submitted and files:
+        ingest_uploads(settings, store, [(f.name, f.getvalue()) for f in files])
+
+
+def ingest_uploads(settings: Settings, store: Store, files: list[tuple[str, bytes]]) -> None:
+    limit = settings.max_upload_mb * 1_000_000
+    saved: list[Path] = []
+    with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
+        for name, data in files:
+            try:
+                saved.append(save_upload(name, data, folder=settings.upload_dir, max_bytes=limit))
+            except IngestError as exc:
+                st.error(f"{name}: {exc.reason}")
+        report = Report()
+        if saved:
+            bar = st.progress(0.0, text="embedding…")
+            done = 0
+
+            def progress(_: str) -> None:
+                nonlocal done
+                done += 1
+                bar.progress(done / len(saved), text=f"{done}/{len(saved)} files")
+
+            manifest = open_manifest(settings)
+            try:
+                report = Ingestor(
+                    settings=settings,
+                    store=store,
+                    manifest=manifest,
+                    embedder_factory=lambda: embedder_for(settings),
+                ).run(saved, progress=progress)
+            except RagError as exc:
+                st.error(str(exc))
+            finally:
+                manifest.close()
+        for error in report.errors:
+            st.error(f"{Path(error.path).name}: {error.reason}")
+        ok = len(report.added) + len(report.updated) + len(report.unchanged)
+        state = "complete" if ok and not report.errors and len(saved) == len(files) else "error"
+        status.update(
+            label=f"Ingested {ok} of {len(files)} file(s), {report.chunks_written} chunks written",
+            state=state,
+            expanded=state == "error",
+        )
+
+
+# -- chat -----------------------------------------------------------------------------------
+
+
+def show_answer(answer: Answer) -> None:
+    if answer.mode == "llm":
+        st.badge(str(answer.metadata.get("model", "LLM")), icon=":material/smart_toy:")
+    else:
+        st.badge(EXTRACTIVE_BADGE, icon=":material/format_quote:", color="gray")
+        notice = answer.metadata.get("notice")
+        if notice:
+            st.caption(neutralize_markdown(str(notice)))
+    if answer.citations or answer.hits:
+        with st.expander(f"Sources ({len(answer.citations)} cited)"):
+            show_sources(answer)
+
+
+def show_sources(answer: Answer) -> None:
+    scores = {h.chunk_id: h.score for h in answer.hits}
+    texts = {h.chunk_id: h.text for h in answer.hits}
+    for citation in answer.citations:
+        page = f", page {citation.page}" if citation.page else ""
+        score = scores.get(citation.chunk_id)
+        score_text = f" · score {score:.3f}" if score is not None else ""
+        st.markdown(
+            f"**[{citation.n}]** `{Path(citation.source).name}`{page}{score_text}".replace(
+                "[", "\\["
+            ).replace("]", "\\]")
+        )
+        # untrusted document text: shown as plain text, never rendered
+        st.text(snippet(texts.get(citation.chunk_id, "")))
+
+
+def snippet(text: str, width: int = 600) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def first_run() -> None:
+    st.info(
+        "**No documents indexed yet.** Upload PDFs, Markdown or text files in the sidebar, "
+        "or run `python -m ingest data/` in a terminal and reload this page.",
+        icon=":material/upload_file:",
+    )
+
+
+def chat(settings: Settings, store: Store, llm: Any) -> None:
+    history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
+    for message in history:
+        with st.chat_message(message["role"]):
+            st.markdown(neutralize_markdown(message["text"]))
+            if message.get("error"):
+                st.error(message["error"])
+            if message.get("answer") is not None:
+                show_answer(message["answer"])
+
+    question = st.chat_input("Ask a question about your documents")
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.markdown(neutralize_markdown(question))
+    turns = [Turn(role=m["role"], text=m["text"]) for m in history]
+    history.append({"role": "user", "text": question})
+    with st.chat_message("assistant"):
+        placeholder = st.empty()
+        text = ""
+        try:
+            embedder = embedder_for(settings)
+            retriever = Retriever(embedder=embedder, store=store, settings=settings)
+            answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
+            stream = answerer.ask(question, history=turns)
+            for delta in stream:
+                text += delta
+                placeholder.markdown(neutralize_markdown(text) + " ▌")
+            answer = stream.answer
+        except RagError as exc:
+            placeholder.empty()
+            st.error(str(exc))
+            history.append({"role": "assistant", "text": "", "error": str(exc)})
+            return
+        placeholder.markdown(neutralize_markdown(answer.text))
+        show_answer(answer)
+    history.append({"role": "assistant", "text": answer.text, "answer": answer})
+
+
+def main() -> None:
+    st.set_page_config(page_title="Chat with your documents", page_icon=":material/forum:")
+    st.title("Chat with your documents")
+    try:
+        settings = Settings.from_env()
+        store = store_for(settings)
+        store.open(index_contract(settings), writing=False)
+        llm = cached_llm(settings)
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    settings = sidebar(settings, store, llm)
+    if store.count() == 0:
+        first_run()
+        return
+    chat(settings, store, llm)
+
+
+main()

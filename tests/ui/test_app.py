@@ -1,0 +1,101 @@
+"""AppTest (streamlit.testing) of app.py against real stores and the real model."""
+
+import socket
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rag.components import open_store
+from rag.config import Settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def no_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_BASE_URL", "RAG_LLM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RAG_DEVICE", "cpu")
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [t.value for t in at.text] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_first_run_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "empty"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "No documents indexed yet" in at.info[0].value
+    assert "python -m ingest data/" in at.info[0].value
+    assert len(at.chat_input) == 0
+    assert "**0** documents · **0** chunks" in [m.value for m in at.sidebar.markdown]
+
+
+def test_question_answered_with_sources_extractive(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.chat_input[0].set_value("How are missing values represented in R?").run()
+    assert not at.exception and not at.error
+    body = texts(at)
+    assert "\\[1\\]" in body  # the answer cites its first source
+    expander = at.expander[0]
+    assert expander.label.startswith("Sources (")
+    sources = "\n".join(m.value for m in expander.markdown)
+    assert "R-intro.pdf" in sources and "page 17" in sources
+    assert any("NA" in t.value for t in expander.text)
+    assert any(
+        "badge[" in m.value and "extractive — no LLM configured" in m.value for m in at.markdown
+    )
+
+
+def test_upload_is_ingested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    uploader = at.sidebar.file_uploader[0]
+    uploader.set_value(
+        [
+            (
+                "../../notes on lighthouses.md",
+                b"# Lighthouses\nFresnel lenses focus light.\n",
+                "text/markdown",
+            ),
+            ("fake.pdf", b"this is not a pdf", "application/pdf"),
+        ]
+    )
+    at.sidebar.button[1].click().run()  # the form's Ingest button
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("fake.pdf: not a PDF" in e for e in errors)
+    store = open_store(Settings(store_dir=tmp_path / "store"))
+    assert store.count() == 1
+    assert store.sources() == [str(tmp_path / "store" / "uploads" / "notes_on_lighthouses.md")]
+    status = at.sidebar.status[0]
+    assert status.label == "Ingested 1 of 2 file(s), 1 chunks written"
+    assert status.icon == ":material/error:"  # one file failed, so the status says so
+
+
+def test_llm_error_is_shown_cleanly(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("RAG_LLM_MODEL", "some-model")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.chat_input[0].set_value("How are missing values represented in R?").run()
+    assert not at.exception
+    shown = [e.value for e in at.error]
+    assert any(f"127.0.0.1:{port}" in e for e in shown), shown
+    assert all("Traceback" not in e for e in shown)
