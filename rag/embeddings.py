@@ -217,6 +217,7 @@ def _load(location: str, device: str):  # type: ignore[no-untyped-def]
 
         transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        log.info("loading embedding model %s on %s", location, device)
         return SentenceTransformer(location, device=device, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ModelError(

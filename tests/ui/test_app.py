@@ -1,5 +1,6 @@
 """AppTest (streamlit.testing) of app.py against real stores and the real model."""
 
+import logging
 import socket
 from pathlib import Path
 
@@ -99,3 +100,30 @@ def test_llm_error_is_shown_cleanly(
     shown = [e.value for e in at.error]
     assert any(f"127.0.0.1:{port}" in e for e in shown), shown
     assert all("Traceback" not in e for e in shown)
+
+
+def test_second_session_reuses_the_model(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import streamlit as st
+
+    st.cache_resource.clear()
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    caplog.set_level(logging.INFO, logger="rag.embeddings")
+    for _ in range(2):  # two browser sessions
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        at.chat_input[0].set_value("How do I attach a data frame?").run()
+        assert not at.exception and at.expander
+    loads = [r for r in caplog.records if r.getMessage().startswith("loading embedding model")]
+    assert len(loads) == 1
+
+
+def test_index_contract_mismatch_is_an_error_with_the_fix(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_EMBED_MODEL", str(tmp_path / "bge-small-en-v1.5"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "was built with all-MiniLM-L6-v2" in at.error[0].value
+    assert "Re-ingest with --rebuild" in at.error[0].value
