@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +15,10 @@ log = logging.getLogger(__name__)
 
 KINDS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 NO_TEXT = "no extractable text — scanned image?"
+# A "line" this long is data (minified, generated, binary-ish), not prose: splitting it
+# would cost minutes and gigabytes for chunks nobody can read.
+MAX_LINE_CHARS = 1_000_000
+_LONG_LINE = re.compile(r"[^\n]{%d}" % MAX_LINE_CHARS)
 
 
 @dataclass(frozen=True)
@@ -38,10 +45,7 @@ def load(path: Path) -> Document:
     kind = kind_of(path)
     if kind is None:
         raise IngestError(str(path), f"unsupported file type {path.suffix or '(none)'!r}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
+    data = _read_regular_file(path)
     if not data:
         raise IngestError(str(path), "empty file; nothing to index")
     if kind == "pdf":
@@ -49,7 +53,30 @@ def load(path: Path) -> Document:
     text = decode_text(data)
     if not text.strip():
         raise IngestError(str(path), "file contains only whitespace; nothing to index")
+    if _LONG_LINE.search(text):
+        raise IngestError(
+            str(path),
+            f"has a line over {MAX_LINE_CHARS:,} characters: data, not prose (minified or "
+            "generated?); break it into lines to index it",
+        )
     return Document(source=str(path), kind=kind, pages=(Page(0, text),), total_pages=1)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # a FIFO or device named .txt would block or never end
+            raise IngestError(str(path), "not a regular file (FIFO, socket or device)")
+        return path.read_bytes()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = "symlink loop; fix or remove the link"
+        elif exc.errno == errno.ENOENT and path.is_symlink():
+            reason = "broken symlink; its target does not exist"
+        else:
+            reason = f"cannot read file ({exc.strerror or exc})"
+        raise IngestError(str(path), reason) from exc
 
 
 def load_pdf(path: Path, data: bytes) -> Document:
