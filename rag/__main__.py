@@ -1,4 +1,4 @@
-"""CLI: python -m rag search|stats ..."""
+"""CLI: python -m rag search|stats|ask ..."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from rag import cli_ask
 from rag.components import index_contract, make_embedder, open_manifest, open_store
 from rag.config import Settings
 from rag.errors import RagError
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+    cli_ask.add_parser(sub)
     return parser
 
 

@@ -133,7 +133,7 @@ class Answerer:
         finally:
             run.close()  # stopping early closes the LLM request
         text = "".join(parts)
-        metadata["abstained"] = text.startswith(ABSTAIN) or not citations
+        metadata["abstained"] = text.startswith(ABSTAIN)
         timings["total_ms"] = _ms(start)
         return Answer(
             text=text,

@@ -1,0 +1,67 @@
+"""CLI: python -m rag ask "QUESTION" [--json] — stream an answer, then its sources."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.answer import Answerer
+from rag.components import index_contract, make_embedder, open_store
+from rag.config import Settings
+from rag.llm import make_llm
+from rag.retriever import Retriever
+from rag.types import Answer
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.set_defaults(func=cmd_ask)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    # a contract mismatch is cheaper to report before the models are loaded
+    store.open(index_contract(settings), writing=False)
+    embedder = make_embedder(settings)
+    retriever = Retriever(embedder=embedder, store=store, settings=settings)
+    llm = make_llm(settings)
+    answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
+    stream = answerer.ask(args.question)
+    if args.json:
+        answer = stream.answer
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        for delta in stream:
+            print(delta, end="", flush=True)
+        print()
+        answer = stream.answer
+        print_sources(answer)
+    notice = answer.metadata.get("notice")
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+    return 0
+
+
+def print_sources(answer: Answer) -> None:
+    if not answer.citations:
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{c.n}] {Path(c.source).name}{page}")
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "answer": answer.text,
+        "mode": answer.mode,
+        "citations": [
+            {"n": c.n, "source": c.source, "page": c.page, "chunk_id": c.chunk_id}
+            for c in answer.citations
+        ],
+        "timings": answer.timings,
+    }

@@ -1,0 +1,21 @@
+"""Session fixtures for the LLM tests: one real llama.cpp server with the bundled
+SmolLM2-135M on a free port, started once and stopped at the end."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+
+import pytest
+
+from rag.local_server import INSTALL_HINT, LocalServer
+
+SERVER_CONTEXT = 2048  # tokens; the budget tests fill it on purpose
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LocalServer]:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.fail(f"The LLM tests need the local extra. {INSTALL_HINT}")
+    with LocalServer(context_tokens=SERVER_CONTEXT, threads=1) as server:
+        yield server

@@ -1,0 +1,82 @@
+"""`python -m rag ask` as a user runs it: streamed text then sources, or one JSON object;
+without an LLM (extractive) and with RAG_LLM=local (the bundled llama.cpp server)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag.__main__ import main as rag_main
+from rag.answer import NO_LLM_NOTICE
+from rag.config import Settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "How are missing values represented in R?"
+
+
+def no_llm_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
+    monkeypatch.setenv("RAG_LLM", "none")
+
+
+def test_ask_streams_then_lists_sources(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_llm_env(monkeypatch, rintro_settings)
+    assert rag_main(["ask", QUESTION]) == 0
+    captured = capsys.readouterr()
+    text, sources = captured.out.split("\nSources:\n")
+    assert "value NA [1]." in text  # the sentence that answers it, with its citation
+    assert sources.splitlines()[0] == "  [1] R-intro.pdf p.17"
+    assert captured.err.strip() == f"note: {NO_LLM_NOTICE}"
+
+
+def test_ask_json_extractive(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_llm_env(monkeypatch, rintro_settings)
+    assert rag_main(["ask", QUESTION, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"answer", "mode", "citations", "timings"}
+    assert result["mode"] == "extractive"
+    assert result["citations"][0] == {
+        "n": 1,
+        "source": result["citations"][0]["source"],
+        "page": 17,
+        "chunk_id": result["citations"][0]["chunk_id"],
+    }
+    assert result["citations"][0]["source"].endswith("R-intro.pdf")
+    assert set(result["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+
+    assert rag_main(["ask", "Who painted the Mona Lisa?", "--json"]) == 0
+    abstained = json.loads(capsys.readouterr().out)
+    assert abstained["answer"] == "The indexed documents don't answer this."
+    assert abstained["citations"] == []
+
+
+def test_ask_with_the_bundled_local_llm(rintro_settings: Settings) -> None:
+    env = {
+        **os.environ,
+        "RAG_STORE_DIR": str(rintro_settings.store_dir),
+        "RAG_DEVICE": "cpu",
+        "RAG_LLM": "local",
+        "RAG_LLM_MAX_TOKENS": "32",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", QUESTION, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "llm" and answer["answer"].strip()
+    assert all(1 <= c["n"] <= 5 for c in answer["citations"])
+    assert "Traceback" not in result.stderr
