@@ -2,8 +2,9 @@
 
 The mode is ``dense``, ``bm25`` or ``hybrid`` with optional ``+mmr`` and ``+rerank``
 (``MODES`` lists them all, for the UI). Each ranker hands ``max(k, candidates)`` passages
-on; MMR then picks the ``k`` (or, when reranking, ``rerank_top_n``) most relevant yet
-diverse of them; the reranker reorders its top-N by cross-encoder score.
+on; MMR then picks the ``k`` (when reranking, at least ``rerank_top_n``) most relevant
+yet diverse of them; the reranker reorders the first ``rerank_top_n`` by cross-encoder
+score and leaves the rest in place.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Retriever:
                 vector = self.embedder.embed_query(query)
             hits = self._diversify(vector, hits, keep)
         if chosen.rerank and hits:
-            hits = self._rerank(query, hits[:keep]) + hits[keep:]
+            top_n = self.settings.rerank_top_n
+            hits = self._rerank(query, hits[:top_n]) + hits[top_n:]
         return hits[:k]
 
     # -- the rankers ----------------------------------------------------------------------
