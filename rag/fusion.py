@@ -27,7 +27,7 @@ def reciprocal_rank_fusion(
 
 
 def mmr(
-    query: npt.NDArray[np.float32],
+    relevance: npt.NDArray[np.float64],
     candidates: npt.NDArray[np.float32],
     *,
     k: int,
@@ -35,24 +35,33 @@ def mmr(
 ) -> list[int]:
     """Indices of ``k`` candidates picked by maximal marginal relevance.
 
-    Each step takes the candidate maximising ``lambda * cos(q, d) - (1 - lambda) *
-    max cos(d, already picked)``; vectors are expected L2-normalised. ``lambda_ = 1`` is
-    plain relevance order, lower values trade relevance for diversity.
+    Each step takes the candidate maximising ``lambda * relevance(d) - (1 - lambda) *
+    max cos(d, already picked)``; vectors are expected L2-normalised. ``lambda_ = 1`` keeps
+    the relevance order, lower values trade relevance for diversity.
     """
     n = len(candidates)
     if n == 0 or k <= 0:
         return []
-    relevance = candidates @ query
     similarity = candidates @ candidates.T
     picked: list[int] = []
-    redundancy = np.full(n, -np.inf, dtype=np.float64)
+    redundancy = np.zeros(n, dtype=np.float64)
     available = np.ones(n, dtype=bool)
     for _ in range(min(k, n)):
-        penalty = np.where(np.isinf(redundancy), 0.0, redundancy)
-        score = lambda_ * relevance - (1 - lambda_) * penalty
+        score = lambda_ * relevance - (1 - lambda_) * redundancy
         score = np.where(available, score, -np.inf)
         best = int(np.argmax(score))
         picked.append(best)
         available[best] = False
-        redundancy = np.maximum(redundancy, similarity[best])
+        redundancy = (
+            np.maximum(redundancy, similarity[best]) if len(picked) > 1 else similarity[best]
+        )
     return picked
+
+
+def min_max(scores: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Scores scaled to [0, 1] (all 1.0 when they are equal): comparable relevance for MMR."""
+    values = np.asarray(scores, dtype=np.float64)
+    if values.size == 0:
+        return values
+    span = float(values.max() - values.min())
+    return np.ones_like(values) if span == 0 else (values - values.min()) / span

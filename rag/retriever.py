@@ -16,8 +16,8 @@ import numpy as np
 from rag.bm25 import Bm25Cache
 from rag.components import index_contract
 from rag.config import Settings, check_mode
-from rag.embeddings import Embedder, Vectors, load_reranker
-from rag.fusion import mmr, reciprocal_rank_fusion
+from rag.embeddings import Embedder, load_reranker
+from rag.fusion import min_max, mmr, reciprocal_rank_fusion
 from rag.modes import MODES, Mode, parse_mode
 from rag.store import Store
 from rag.types import Hit
@@ -47,7 +47,6 @@ class Retriever:
             check_mode(self.settings, mode)
         chosen = parse_mode(mode) if mode else self.mode
         depth = max(k, self.settings.candidates)
-        vector: Vectors | None = None
         if chosen.base == "bm25":
             hits = self._bm25_hits(query, depth)
         else:
@@ -56,9 +55,7 @@ class Retriever:
             hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth)
         keep = max(k, self.settings.rerank_top_n) if chosen.rerank else k
         if chosen.mmr and hits:
-            if vector is None:
-                vector = self.embedder.embed_query(query)
-            hits = self._diversify(vector, hits, keep)
+            hits = self._diversify(hits, keep)
         if chosen.rerank and hits:
             top_n = self.settings.rerank_top_n
             hits = self._rerank(query, hits[:top_n]) + hits[top_n:]
@@ -84,12 +81,14 @@ class Retriever:
         known.update({h.chunk_id: h for h in fetched})
         return [_rescored(known[doc], score) for doc, score in fused if doc in known]
 
-    def _diversify(self, vector: Vectors, hits: list[Hit], keep: int) -> list[Hit]:
+    def _diversify(self, hits: list[Hit], keep: int) -> list[Hit]:
+        """MMR over the ranked hits: relevance is their own score scaled to [0, 1]."""
         stored, vectors = self.store.get([h.chunk_id for h in hits])
         order = {h.chunk_id: i for i, h in enumerate(stored)}
         pool = [h for h in hits if h.chunk_id in order]
         matrix = np.asarray([vectors[order[h.chunk_id]] for h in pool], dtype=np.float32)
-        picked = mmr(vector, matrix, k=keep, lambda_=self.settings.mmr_lambda)
+        relevance = min_max([h.score for h in pool])
+        picked = mmr(relevance, matrix, k=keep, lambda_=self.settings.mmr_lambda)
         return [pool[i] for i in picked]
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:

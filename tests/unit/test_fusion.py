@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.fusion import mmr, reciprocal_rank_fusion
+from rag.fusion import min_max, mmr, reciprocal_rank_fusion
 from rag.modes import MODES, Mode, parse_mode
 
 
@@ -30,16 +30,23 @@ def test_rrf_weights_and_ties() -> None:
 
 
 def test_mmr_trades_relevance_for_diversity() -> None:
-    query = np.array([1.0, 0.0], dtype=np.float32)
     near = np.array([0.99, 0.141], dtype=np.float32)
     candidates = np.stack(
         [near, near, np.array([0.8, -0.6], dtype=np.float32)]  # a duplicate, then another view
     )
-    assert mmr(query, candidates, k=2, lambda_=1.0) == [0, 1]  # pure relevance
-    # lambda 0.5: the duplicate (similarity 1.0 to the first pick) loses to the other view
-    assert mmr(query, candidates, k=2, lambda_=0.5) == [0, 2]
-    assert mmr(query, candidates, k=5, lambda_=0.5) == [0, 2, 1]
-    assert mmr(query, candidates[:0], k=3, lambda_=0.5) == []
+    relevance = np.array([1.0, 0.9, 0.7])
+    assert mmr(relevance, candidates, k=2, lambda_=1.0) == [0, 1]  # pure relevance
+    # lambda 0.5: the duplicate (similarity 1.0 to the first pick) scores 0.5*0.9 - 0.5*1.0;
+    # the other view 0.5*0.7 - 0.5*cos(near, view) = 0.35 - 0.5*0.7074 = -0.004 > -0.05
+    assert mmr(relevance, candidates, k=2, lambda_=0.5) == [0, 2]
+    assert mmr(relevance, candidates, k=5, lambda_=0.5) == [0, 2, 1]
+    assert mmr(relevance[:0], candidates[:0], k=3, lambda_=0.5) == []
+
+
+def test_min_max_scales_scores_for_mmr() -> None:
+    assert min_max([0.5, 0.25, 0.0]).tolist() == [1.0, 0.5, 0.0]
+    assert min_max([0.3, 0.3]).tolist() == [1.0, 1.0]
+    assert min_max([]).tolist() == []
 
 
 def test_modes_parse_and_print_back() -> None:
