@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rag.errors import StoreError
 from rag.store import Store
@@ -152,18 +152,23 @@ def sync(store: Store, directory: Path, *, changed: bool) -> None:
 
 
 class Bm25Cache:
-    """Loads the published index once and again only when ``CURRENT`` changes."""
+    """Loads the published index once per process and again only when ``CURRENT`` changes.
+
+    Loaded indexes are shared by every cache on the same folder, so a UI that builds a
+    new retriever per question still reads the index from disk once.
+    """
+
+    _loaded: ClassVar[dict[Path, tuple[tuple[int, int], Bm25Index]]] = {}
 
     def __init__(self, directory: Path, store: Store) -> None:
         self.directory = directory
         self.store = store
-        self._stamp: tuple[int, int] | None = None
-        self._index: Bm25Index | None = None
 
     def get(self) -> Bm25Index:
         stamp = _stamp(self.directory / "CURRENT")
-        if self._index is not None and stamp == self._stamp:
-            return self._index
+        known = self._loaded.get(self.directory)
+        if known is not None and stamp == known[0]:
+            return known[1]
         index = Bm25Index.load(self.directory) if stamp else None
         if index is None or len(index.ids) != self.store.count():
             # an index from before this feature, or a store changed by other means
@@ -171,12 +176,13 @@ class Bm25Cache:
             sync(self.store, self.directory, changed=True)
             stamp = _stamp(self.directory / "CURRENT")
             index = Bm25Index.load(self.directory)
-            if index is None:
+            if index is None or stamp is None:
                 raise StoreError(
                     f"The BM25 index at {self.directory} cannot be read after rebuilding it. "
                     "Delete that folder and run the ingestion again."
                 )
-        self._index, self._stamp = index, stamp
+        assert stamp is not None  # an index was read, so its pointer exists
+        self._loaded[self.directory] = (stamp, index)
         return index
 
 
