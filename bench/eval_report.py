@@ -40,7 +40,16 @@ def main() -> None:
     parser.add_argument("--beir", type=Path, default=ROOT.parent / "shared/data/beir/scifact")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     parser.add_argument("--limit", type=int, default=None, help="first N documents (a smoke test)")
+    parser.add_argument(
+        "--redraw", action="store_true", help="rewrite the report and chart from eval_results.json"
+    )
     args = parser.parse_args()
+    if args.redraw:
+        results = json.loads((args.out / "eval_results.json").read_text())
+        dataset = load_beir(args.beir, limit=args.limit)
+        write_report(args.out / "eval_report.md", dataset=dataset, results=results)
+        draw_chart(args.out / "eval_report.png", modes=results["modes"])
+        return
 
     base = Settings.from_env()
     dataset = load_beir(args.beir, limit=args.limit)
@@ -184,7 +193,10 @@ def write_report(path: Path, *, dataset: Dataset, results: dict[str, object]) ->
         "",
         "## What was tried for hybrid (all of it, on the test split)",
         "",
-        "Reciprocal rank fusion of the top 100 of each ranker; weights are dense : BM25.",
+        "Reciprocal rank fusion of the top 100 of each ranker; weights are dense : BM25 (only "
+        "their ratio matters, so 0.5 : 1 and 1 : 2 rank alike). The defaults stay at the "
+        "customary 1 : 1 and k = 60, fixed before measuring: the best cell of this grid is "
+        "less than 0.005 nDCG@10 above them, a difference picked on the test split itself.",
         "",
         "| weights | RRF k | nDCG@10 | recall@10 | recall@100 | MRR@10 |",
         "|---|---|---|---|---|---|",
@@ -220,13 +232,12 @@ def draw_chart(path: Path, *, modes: dict[str, dict[str, object]]) -> None:
         bars = ax.bar(x + offset, values, width=0.4, label=metric)
         ax.bar_label(bars, fmt="%.3f", fontsize=8)
     for (label, value), style in zip(PUBLISHED.items(), ("--", ":"), strict=True):
-        ax.axhline(value, linestyle=style, color="grey", linewidth=1)
-        ax.text(len(names) - 0.5, value + 0.005, f"{label} {value}", ha="right", fontsize=8)
+        ax.axhline(value, linestyle=style, color="black", linewidth=1, label=f"{label}: {value}")
     ax.set_xticks(x, names)
     ax.set_ylim(0, 1)
     ax.set_ylabel("score")
     ax.set_title("SciFact (BEIR test): retrieval modes, all-MiniLM-L6-v2")
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
