@@ -25,7 +25,7 @@ from rag.components import index_contract
 from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import ConfigError
-from rag.metrics import Qrels, evaluate, percentile
+from rag.metrics import evaluate, percentile
 from rag.retriever import Retriever
 from rag.store import Store
 
@@ -146,7 +146,7 @@ def score(
     dataset: Dataset, run: dict[str, list[str]], latencies: list[float], *, mode: str, k: int
 ) -> dict[str, object]:
     """The ``--json`` object: metrics rounded to 5 places, latency percentiles in ms."""
-    metrics = evaluate(_qrels(dataset), run, k=k)
+    metrics = evaluate(dataset.qrels, run, k=k)
     result: dict[str, object] = {"mode": mode}
     result.update({name: round(value, 5) for name, value in metrics.items()})
     result["latency_ms"] = {
@@ -156,10 +156,6 @@ def score(
     result["queries"] = len(dataset.queries)
     result["documents"] = len(dataset.corpus)
     return result
-
-
-def _qrels(dataset: Dataset) -> Qrels:
-    return dataset.qrels
 
 
 def _sha(text: str) -> str:
