@@ -8,7 +8,7 @@ export TOKENIZERS_PARALLELISM := false
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-dev chromium run test lint clean
+.PHONY: setup setup-dev chromium run test lint clean eval-report
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# retrieval quality on SciFact (the full benchmark, minutes on a CPU): bench/eval_report.{md,png}
+eval-report: setup-dev
+	$(PY) bench/eval_report.py --beir ../shared/data/beir/scifact
 
 clean:
 	rm -rf $(VENV) .rag .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.loaders import kind_of, load
+from rag import bm25
 from rag.components import index_contract
 from rag.config import Settings
 from rag.embeddings import Embedder
@@ -103,6 +104,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[s
             errors.append(FileError(str(root), "no such file or directory"))
     unique = sorted({_source(p): p for p in found}.items())
     return [p for _, p in unique], errors, [str(s) for s in skipped]
+
+
+def _changed(report: Report) -> bool:
+    return bool(report.chunks_written or report.chunks_deleted or report.removed)
 
 
 def _source(path: Path) -> str:
@@ -254,6 +259,8 @@ class Ingestor:
             self.manifest.remove(source)
             report.removed.append(source)
             report.chunks_deleted += len(stale)
+        # the one hook that keeps the BM25 index (derived from the store) in step with it
+        bm25.sync(self.store, self.settings.bm25_dir, changed=_changed(report))
         report.seconds = time.perf_counter() - started
         return report
 

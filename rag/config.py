@@ -7,12 +7,14 @@ environment themselves.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.modes import parse_mode
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda")
@@ -34,7 +36,6 @@ class Settings:
     chunk_overlap: int = 30
     top_k: int = 5
     device: str = "auto"
-    retrieval_mode: str = "dense"
     lock_timeout: int = 300  # seconds a writer waits for another one
     # UI uploads
     max_upload_mb: int = 50
@@ -51,6 +52,19 @@ class Settings:
     llm_context_tokens: int = 4096
     llm_threads: int = 1  # CPU threads of the local llama.cpp server
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
+    # retrieval quality (issue 5): modes, fusion, MMR, reranking
+    retrieval_mode: str = "hybrid"  # dense | bm25 | hybrid, each with optional +mmr / +rerank
+    candidates: int = 50  # passages each ranker hands to fusion / MMR / rerank
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    mmr_lambda: float = 0.7
+    rerank_model: str | None = None  # a local sentence-transformers CrossEncoder directory
+    rerank_top_n: int = 20
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.store_dir / "bm25" / self.collection
 
     @property
     def chroma_dir(self) -> Path:
@@ -95,6 +109,15 @@ class Settings:
             abstain_threshold=_float(
                 env, "RAG_ABSTAIN_THRESHOLD", DEFAULT_ABSTAIN_THRESHOLD, minimum=-1.0
             ),
+            # retrieval quality (issue 5)
+            retrieval_mode=(env.get("RAG_RETRIEVAL_MODE") or "hybrid").strip().lower(),
+            candidates=_int(env, "RAG_CANDIDATES", 50, minimum=1),
+            rrf_k=_int(env, "RAG_RRF_K", 60, minimum=1),
+            dense_weight=_float(env, "RAG_DENSE_WEIGHT", 1.0, minimum=0.0, maximum=100.0),
+            bm25_weight=_float(env, "RAG_BM25_WEIGHT", 1.0, minimum=0.0, maximum=100.0),
+            mmr_lambda=_float(env, "RAG_MMR_LAMBDA", 0.7, minimum=0.0, maximum=1.0),
+            rerank_model=env.get("RAG_RERANK_MODEL") or None,
+            rerank_top_n=_int(env, "RAG_RERANK_TOP_N", 20, minimum=1),
         )
         settings.validate()
         return settings
@@ -106,6 +129,9 @@ class Settings:
             return bool(self.llm_base_url or self.openai_api_key)
         return self.llm != "none"
 
+    def validate_retrieval(self) -> None:
+        check_mode(self, self.retrieval_mode)
+
     def validate(self) -> None:
         if self.chunk_overlap >= self.chunk_size:
             raise ConfigError(
@@ -114,6 +140,7 @@ class Settings:
             )
         if self.device not in DEVICES:
             raise ConfigError(f"RAG_DEVICE is {self.device!r}; use one of {', '.join(DEVICES)}.")
+        self.validate_retrieval()
         if not _valid_collection_name(self.collection):
             raise ConfigError(
                 f"RAG_COLLECTION {self.collection!r} is not a valid name: use 3-512 "
@@ -161,7 +188,14 @@ class Settings:
         return self.llm_model or DEFAULT_OPENAI_MODEL
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+def _float(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    maximum: float = math.inf,
+) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -169,8 +203,10 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
-    if not value >= minimum:  # also refuses nan
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+    if not minimum <= value <= maximum:  # also refuses nan
+        if math.isinf(maximum):
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}.")
     return value
 
 
@@ -185,6 +221,21 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
     return value
+
+
+def check_mode(settings: Settings, mode: str) -> None:
+    """Refuse a retrieval mode that cannot run under these settings, saying the fix."""
+    parsed = parse_mode(mode)
+    if parsed.rerank and not settings.rerank_model:
+        raise ConfigError(
+            f"Retrieval mode {mode!r} reranks, but RAG_RERANK_MODEL is not set. Set it to a "
+            "local sentence-transformers CrossEncoder directory, or drop '+rerank'."
+        )
+    if parsed.base == "hybrid" and settings.dense_weight + settings.bm25_weight == 0:
+        raise ConfigError(
+            "RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT are both 0: hybrid retrieval needs one "
+            "of them above 0."
+        )
 
 
 def _valid_collection_name(name: str) -> bool:

@@ -1,31 +1,105 @@
-"""Query -> hits. Dense retrieval through the query path of the embedder."""
+"""Query -> hits: dense, BM25 or hybrid (reciprocal rank fusion), then optional MMR and rerank.
+
+The mode is ``dense``, ``bm25`` or ``hybrid`` with optional ``+mmr`` and ``+rerank``
+(``MODES`` lists them all, for the UI). Each ranker hands ``max(k, candidates)`` passages
+on; MMR then picks the ``k`` (when reranking, at least ``rerank_top_n``) most relevant
+yet diverse of them; the reranker reorders the first ``rerank_top_n`` by cross-encoder
+score and leaves the rest in place.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
+
+from rag.bm25 import Bm25Cache
 from rag.components import index_contract
-from rag.config import Settings
-from rag.embeddings import Embedder
+from rag.config import Settings, check_mode
+from rag.embeddings import Embedder, load_reranker
+from rag.fusion import min_max, mmr, reciprocal_rank_fusion
+from rag.modes import MODES, Mode, parse_mode
 from rag.store import Store
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-MODES = ("dense",)
+__all__ = ["MODES", "Mode", "Retriever", "parse_mode"]
 
 
 class Retriever:
     def __init__(self, *, embedder: Embedder, store: Store, settings: Settings) -> None:
         self.embedder = embedder
         self.store = store
+        self.settings = settings
         self.top_k = settings.top_k
+        self.mode = parse_mode(settings.retrieval_mode)
+        self._bm25 = Bm25Cache(settings.bm25_dir, store)
         # refuse to search vectors made by another model before embedding anything
         store.open(index_contract(settings, dimension=embedder.dimension), writing=False)
 
-    def retrieve(self, query: str, *, k: int | None = None) -> list[Hit]:
+    def retrieve(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
         query = query.strip()
+        k = k or self.top_k
         if not query:
             return []
-        vector = self.embedder.embed_query(query)
-        return self.store.query(vector, k=k or self.top_k)
+        if mode is not None:
+            check_mode(self.settings, mode)
+        chosen = parse_mode(mode) if mode else self.mode
+        depth = max(k, self.settings.candidates)
+        if chosen.base == "bm25":
+            hits = self._bm25_hits(query, depth)
+        else:
+            vector = self.embedder.embed_query(query)
+            dense = self.store.query(vector, k=depth)
+            hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth)
+        keep = max(k, self.settings.rerank_top_n) if chosen.rerank else k
+        if chosen.mmr and hits:
+            hits = self._diversify(hits, keep)
+        if chosen.rerank and hits:
+            top_n = self.settings.rerank_top_n
+            hits = self._rerank(query, hits[:top_n]) + hits[top_n:]
+        return hits[:k]
+
+    # -- the rankers ----------------------------------------------------------------------
+
+    def _bm25_hits(self, query: str, depth: int) -> list[Hit]:
+        ranked = self._bm25.get().search(query, k=depth)
+        scores = dict(ranked)
+        hits, _ = self.store.get([doc for doc, _ in ranked])
+        return [_rescored(h, scores[h.chunk_id]) for h in hits]
+
+    def _fuse(self, query: str, dense: list[Hit], depth: int) -> list[Hit]:
+        lexical = self._bm25.get().search(query, k=depth)
+        fused = reciprocal_rank_fusion(
+            [[h.chunk_id for h in dense], [doc for doc, _ in lexical]],
+            weights=[self.settings.dense_weight, self.settings.bm25_weight],
+            k=self.settings.rrf_k,
+        )[:depth]
+        known = {h.chunk_id: h for h in dense}
+        fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known])
+        known.update({h.chunk_id: h for h in fetched})
+        return [_rescored(known[doc], score) for doc, score in fused if doc in known]
+
+    def _diversify(self, hits: list[Hit], keep: int) -> list[Hit]:
+        """MMR over the ranked hits: relevance is their own score scaled to [0, 1]."""
+        stored, vectors = self.store.get([h.chunk_id for h in hits])
+        order = {h.chunk_id: i for i, h in enumerate(stored)}
+        pool = [h for h in hits if h.chunk_id in order]
+        matrix = np.asarray([vectors[order[h.chunk_id]] for h in pool], dtype=np.float32)
+        relevance = min_max([h.score for h in pool])
+        picked = mmr(relevance, matrix, k=keep, lambda_=self.settings.mmr_lambda)
+        return [pool[i] for i in picked]
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        assert self.settings.rerank_model is not None  # check_mode guarantees it
+        reranker = load_reranker(self.settings.rerank_model, self.settings.device)
+        scores = reranker.score(query, [h.text for h in hits])
+        ranked = sorted(zip(hits, scores, strict=True), key=lambda pair: -pair[1])
+        return [_rescored(h, s) for h, s in ranked]
+
+
+def _rescored(hit: Hit, score: float) -> Hit:
+    from dataclasses import replace
+
+    return replace(hit, score=float(score))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,37 @@ class Store:
         ):
             hits.append(hit_from(chunk_id, text, meta, score=1.0 - float(dist)))
         return hits
+
+    def documents(self, *, batch: int = 5000) -> Iterator[tuple[list[str], list[str]]]:
+        """Every (ids, texts) of the collection, a page at a time (for the BM25 index)."""
+        col = self._existing()
+        for offset in range(0, self.count() if col is not None else 0, batch):
+            page = col.get(include=["documents"], limit=batch, offset=offset)
+            yield list(page["ids"]), [t or "" for t in page["documents"]]
+
+    def metadata_by_id(self) -> dict[str, dict[str, Any]]:
+        col = self._existing()
+        if col is None:
+            return {}
+        page = col.get(include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(page["ids"], page["metadatas"], strict=True)}
+
+    def get(self, ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
+        """Hits (score 0) and their stored vectors, in the order of ``ids``; unknown ids drop."""
+        col = self._existing()
+        if col is None or not ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        got = col.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        rows = {
+            i: (text, meta, vec)
+            for i, text, meta, vec in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        }
+        found = [i for i in ids if i in rows]
+        hits = [hit_from(i, rows[i][0], rows[i][1], score=0.0) for i in found]
+        vectors = np.asarray([rows[i][2] for i in found], dtype=np.float32)
+        return hits, vectors
 
     def sources(self) -> list[str]:
         col = self._existing()

@@ -1,4 +1,4 @@
-"""Dense search over R-intro.pdf finds the page that answers the question."""
+"""Dense and hybrid search over R-intro.pdf finds the page that answers the question."""
 
 import pytest
 
@@ -19,15 +19,16 @@ PAGE_KNOWN = {
 }
 
 
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
 def test_right_page_in_top_3(
-    rintro_settings: Settings, embedder: SentenceTransformerEmbedder
+    rintro_settings: Settings, embedder: SentenceTransformerEmbedder, mode: str
 ) -> None:
     retriever = Retriever(
         embedder=embedder, store=open_store(rintro_settings), settings=rintro_settings
     )
     found = {}
     for question, pages in PAGE_KNOWN.items():
-        hits = retriever.retrieve(question, k=3)
+        hits = retriever.retrieve(question, k=3, mode=mode)
         assert len(hits) == 3
         assert all(h.source.endswith("R-intro.pdf") for h in hits)
         assert hits[0].score >= hits[1].score >= hits[2].score

@@ -1,0 +1,194 @@
+"""The BM25 index: derived from the store's chunk texts, persisted next to it, loaded once.
+
+Scoring is bm25s (Lucene's BM25, k1=1.2, b=0.75); tokenisation is ours: lowercase word
+tokens, English stopwords removed, Snowball (Porter 2) stems from PyStemmer. The index is
+rebuilt from the store at the end of an ingestion run that changed anything (``sync``),
+so it is always a function of what the store holds, whatever happened before. Each build
+is written to a new folder and published by atomically replacing the ``CURRENT`` pointer,
+so a reader never sees half an index; readers reload only when that pointer changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rag.errors import StoreError
+from rag.store import Store
+
+log = logging.getLogger(__name__)
+
+K1 = 1.2
+B = 0.75
+FORMAT = 1
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG; keep its chatter out of our CLI output
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens without English stopwords, stemmed."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords()]
+    return list(_stemmer().stemWords(words))
+
+
+@dataclass
+class Bm25Index:
+    ids: list[str]
+    model: Any  # bm25s.BM25
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+        model = _bm25s().BM25(k1=K1, b=B, method="lucene")
+        model.index([tokenize(t) for t in texts], show_progress=False)
+        return cls(ids=list(ids), model=model)
+
+    def search(self, query: str, *, k: int) -> list[tuple[str, float]]:
+        """``(chunk id, score)`` best first; only chunks sharing a term with the query."""
+        n = min(k, len(self.ids))
+        tokens = [t for t in tokenize(query) if t in self.model.vocab_dict]
+        if n <= 0 or not tokens:
+            return []
+        docs, scores = self.model.retrieve([tokens], k=n, show_progress=False)
+        return [
+            (self.ids[int(d)], float(s))
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if float(s) > 0
+        ]
+
+    def save(self, directory: Path) -> None:
+        """Write a new version under ``directory`` and point ``CURRENT`` at it."""
+        directory.mkdir(parents=True, exist_ok=True)
+        version = f"v{time.time_ns()}"
+        self.model.save(str(directory / version), show_progress=False)
+        (directory / version / "ids.json").write_text(
+            json.dumps({"format": FORMAT, "ids": self.ids}), encoding="utf-8"
+        )
+        pointer = directory / f"CURRENT.{os.getpid()}.tmp"
+        pointer.write_text(version, encoding="utf-8")
+        pointer.replace(directory / "CURRENT")
+        for old in directory.glob("v*"):
+            if old.name != version and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> Bm25Index | None:
+        """The published index, or None when there is none (or it cannot be read)."""
+        bm25s = _bm25s()
+        try:
+            version = (directory / "CURRENT").read_text(encoding="utf-8").strip()
+            meta = json.loads((directory / version / "ids.json").read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT:
+                return None
+            model = bm25s.BM25.load(str(directory / version), load_corpus=False)
+        except (OSError, ValueError) as exc:
+            log.info("no usable BM25 index at %s (%s)", directory, exc)
+            return None
+        return cls(ids=list(meta["ids"]), model=model)
+
+
+def build_from_store(store: Store) -> Bm25Index:
+    ids: list[str] = []
+    texts: list[str] = []
+    for batch_ids, batch_texts in store.documents():
+        ids.extend(batch_ids)
+        texts.extend(batch_texts)
+    return Bm25Index.build(ids, texts)
+
+
+def sync(store: Store, directory: Path, *, changed: bool) -> None:
+    """Rebuild the persisted index when the store changed, or when it is missing or stale.
+
+    Called once at the end of an ingestion run: the one place that keeps BM25 in step
+    with the store (adds, updates and prunes alike).
+    """
+    current = Bm25Index.load(directory) if not changed else None
+    if current is not None and len(current.ids) == store.count():
+        return
+    started = time.perf_counter()
+    try:
+        index = build_from_store(store)
+        index.save(directory)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot write the BM25 index to {directory} ({exc}). Check that RAG_STORE_DIR "
+            "is writable, then run the ingestion again."
+        ) from exc
+    log.info(
+        "BM25 index of %d chunks written to %s in %.1f s",
+        len(index.ids),
+        directory,
+        time.perf_counter() - started,
+    )
+
+
+class Bm25Cache:
+    """Loads the published index once per process and again only when ``CURRENT`` changes.
+
+    Loaded indexes are shared by every cache on the same folder, so a UI that builds a
+    new retriever per question still reads the index from disk once.
+    """
+
+    _loaded: ClassVar[dict[Path, tuple[tuple[int, int], Bm25Index]]] = {}
+
+    def __init__(self, directory: Path, store: Store) -> None:
+        self.directory = directory
+        self.store = store
+
+    def get(self) -> Bm25Index:
+        stamp = _stamp(self.directory / "CURRENT")
+        known = self._loaded.get(self.directory)
+        if known is not None and stamp == known[0]:
+            return known[1]
+        index = Bm25Index.load(self.directory) if stamp else None
+        if index is None or len(index.ids) != self.store.count():
+            # an index from before this feature, or a store changed by other means
+            log.info("BM25 index at %s missing or stale: rebuilding it", self.directory)
+            sync(self.store, self.directory, changed=True)
+            stamp = _stamp(self.directory / "CURRENT")
+            index = Bm25Index.load(self.directory)
+            if index is None or stamp is None:
+                raise StoreError(
+                    f"The BM25 index at {self.directory} cannot be read after rebuilding it. "
+                    "Delete that folder and run the ingestion again."
+                )
+        assert stamp is not None  # an index was read, so its pointer exists
+        self._loaded[self.directory] = (stamp, index)
+        return index
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_ino)

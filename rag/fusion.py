@@ -1,0 +1,67 @@
+"""Pure ranking logic: reciprocal rank fusion and maximal marginal relevance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], *, weights: Sequence[float], k: int = 60
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: ``score(d) = sum_i w_i / (k + rank_i(d))`` with 1-based ranks.
+
+    Ties keep the order in which ids were first seen (earlier lists, then earlier ranks),
+    so the result is deterministic.
+    """
+    if len(rankings) != len(weights):
+        raise ValueError(f"{len(rankings)} rankings but {len(weights)} weights")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
+    order = {doc: i for i, doc in enumerate(scores)}
+    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def mmr(
+    relevance: npt.NDArray[np.float64],
+    candidates: npt.NDArray[np.float32],
+    *,
+    k: int,
+    lambda_: float,
+) -> list[int]:
+    """Indices of ``k`` candidates picked by maximal marginal relevance.
+
+    Each step takes the candidate maximising ``lambda * relevance(d) - (1 - lambda) *
+    max cos(d, already picked)``; vectors are expected L2-normalised. ``lambda_ = 1`` keeps
+    the relevance order, lower values trade relevance for diversity.
+    """
+    n = len(candidates)
+    if n == 0 or k <= 0:
+        return []
+    similarity = candidates @ candidates.T
+    picked: list[int] = []
+    redundancy = np.zeros(n, dtype=np.float64)
+    available = np.ones(n, dtype=bool)
+    for _ in range(min(k, n)):
+        score = lambda_ * relevance - (1 - lambda_) * redundancy
+        score = np.where(available, score, -np.inf)
+        best = int(np.argmax(score))
+        picked.append(best)
+        available[best] = False
+        redundancy = (
+            np.maximum(redundancy, similarity[best]) if len(picked) > 1 else similarity[best]
+        )
+    return picked
+
+
+def min_max(scores: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Scores scaled to [0, 1] (all 1.0 when they are equal): comparable relevance for MMR."""
+    values = np.asarray(scores, dtype=np.float64)
+    if values.size == 0:
+        return values
+    span = float(values.max() - values.min())
+    return np.ones_like(values) if span == 0 else (values - values.min()) / span

@@ -1,0 +1,61 @@
+"""Reciprocal rank fusion, MMR and mode parsing: exact expectations."""
+
+import numpy as np
+import pytest
+
+from rag.errors import ConfigError
+from rag.fusion import min_max, mmr, reciprocal_rank_fusion
+from rag.modes import MODES, Mode, parse_mode
+
+
+def test_rrf_sums_weighted_reciprocal_ranks() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]], weights=[1.0, 1.0], k=60)
+    assert [doc for doc, _ in fused] == ["a", "c", "b"]
+    scores = dict(fused)
+    assert scores["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert scores["b"] == pytest.approx(1 / 62)
+
+
+def test_rrf_weights_and_ties() -> None:
+    # the second list weighs twice as much: its first document wins
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[1.0, 2.0], k=1)
+    assert fused == [("b", pytest.approx(1 / 3 + 2 / 2)), ("a", pytest.approx(1 / 2 + 2 / 3))]
+    # equal scores keep first-seen order; a zero weight leaves that list out of the order
+    assert [d for d, _ in reciprocal_rank_fusion([["x"], ["y"]], weights=[1, 1])] == ["x", "y"]
+    only_second = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[0.0, 1.0])
+    assert [d for d, _ in only_second] == ["b", "a"]
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([["a"]], weights=[1.0, 1.0])
+
+
+def test_mmr_trades_relevance_for_diversity() -> None:
+    near = np.array([0.99, 0.141], dtype=np.float32)
+    candidates = np.stack(
+        [near, near, np.array([0.8, -0.6], dtype=np.float32)]  # a duplicate, then another view
+    )
+    relevance = np.array([1.0, 0.9, 0.7])
+    assert mmr(relevance, candidates, k=2, lambda_=1.0) == [0, 1]  # pure relevance
+    # lambda 0.5: the duplicate (similarity 1.0 to the first pick) scores 0.5*0.9 - 0.5*1.0;
+    # the other view 0.5*0.7 - 0.5*cos(near, view) = 0.35 - 0.5*0.7074 = -0.004 > -0.05
+    assert mmr(relevance, candidates, k=2, lambda_=0.5) == [0, 2]
+    assert mmr(relevance, candidates, k=5, lambda_=0.5) == [0, 2, 1]
+    assert mmr(relevance[:0], candidates[:0], k=3, lambda_=0.5) == []
+
+
+def test_min_max_scales_scores_for_mmr() -> None:
+    assert min_max([0.5, 0.25, 0.0]).tolist() == [1.0, 0.5, 0.0]
+    assert min_max([0.3, 0.3]).tolist() == [1.0, 1.0]
+    assert min_max([]).tolist() == []
+
+
+def test_modes_parse_and_print_back() -> None:
+    assert parse_mode("hybrid") == Mode("hybrid")
+    assert parse_mode(" Dense+MMR ") == Mode("dense", mmr=True)
+    assert parse_mode("bm25+rerank+mmr") == Mode("bm25", mmr=True, rerank=True)
+    assert [str(parse_mode(m)) for m in MODES] == list(MODES)
+    assert len(MODES) == 12
+    with pytest.raises(ConfigError, match=r"'sparse' is not known.*dense, bm25, hybrid"):
+        parse_mode("sparse")
+    with pytest.raises(ConfigError, match="optionally followed by"):
+        parse_mode("dense+boost")

@@ -1,0 +1,51 @@
+"""Retrieval settings (issue 5): defaults, every variable, and messages that say the fix."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import ConfigError
+
+
+def test_retrieval_defaults(tmp_path: Path) -> None:
+    s = Settings.from_env({"RAG_STORE_DIR": str(tmp_path)})
+    assert s.retrieval_mode == "hybrid"
+    assert (s.candidates, s.rrf_k, s.dense_weight, s.bm25_weight) == (50, 60, 1.0, 1.0)
+    assert (s.mmr_lambda, s.rerank_model, s.rerank_top_n) == (0.7, None, 20)
+    assert s.bm25_dir == tmp_path / "bm25" / "docs"
+
+
+def test_every_retrieval_variable_is_read(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "RAG_STORE_DIR": str(tmp_path),
+            "RAG_RETRIEVAL_MODE": "Dense+MMR+rerank",
+            "RAG_CANDIDATES": "80",
+            "RAG_RRF_K": "10",
+            "RAG_DENSE_WEIGHT": "0.5",
+            "RAG_BM25_WEIGHT": "2",
+            "RAG_MMR_LAMBDA": "0.3",
+            "RAG_RERANK_MODEL": "/models/ce",
+            "RAG_RERANK_TOP_N": "7",
+        }
+    )
+    assert s.retrieval_mode == "dense+mmr+rerank"
+    assert (s.candidates, s.rrf_k, s.dense_weight, s.bm25_weight) == (80, 10, 0.5, 2.0)
+    assert (s.mmr_lambda, s.rerank_model, s.rerank_top_n) == (0.3, "/models/ce", 7)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAG_RETRIEVAL_MODE": "vector"}, "'vector' is not known"),
+        ({"RAG_RETRIEVAL_MODE": "hybrid+rerank"}, "RAG_RERANK_MODEL is not set"),
+        ({"RAG_MMR_LAMBDA": "1.5"}, r"RAG_MMR_LAMBDA must be between 0.0 and 1.0, got 1.5"),
+        ({"RAG_DENSE_WEIGHT": "heavy"}, "RAG_DENSE_WEIGHT must be a number, got 'heavy'"),
+        ({"RAG_DENSE_WEIGHT": "0", "RAG_BM25_WEIGHT": "0"}, "both 0"),
+        ({"RAG_RRF_K": "0"}, "RAG_RRF_K must be at least 1"),
+    ],
+)
+def test_bad_retrieval_values_say_the_fix(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
