@@ -82,7 +82,10 @@ def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
 
         st.header("Settings")
         top_k = st.slider("Passages per question (top-k)", 1, 20, settings.top_k)
-        mode = st.selectbox("Retrieval mode", MODES, index=0)
+        # reranking needs a local CrossEncoder; without one those modes would only fail
+        modes = [m for m in MODES if settings.rerank_model or "rerank" not in m]
+        current = settings.retrieval_mode if settings.retrieval_mode in modes else modes[0]
+        mode = st.selectbox("Retrieval mode", modes, index=modes.index(current))
         if st.button("Clear chat", icon=":material/delete:"):
             st.session_state.history = []
 

@@ -18,7 +18,7 @@ NO_TEXT = "no extractable text — scanned image?"
 # A "line" this long is data (minified, generated, binary-ish), not prose: splitting it
 # would cost minutes and gigabytes for chunks nobody can read.
 MAX_LINE_CHARS = 1_000_000
-_LONG_LINE = re.compile(r"[^\n]{%d}" % MAX_LINE_CHARS)
+_LONG_LINE = re.compile(rf"[^\n]{{{MAX_LINE_CHARS}}}")
 
 
 @dataclass(frozen=True)
@@ -62,21 +62,31 @@ def load(path: Path) -> Document:
     return Document(source=str(path), kind=kind, pages=(Page(0, text),), total_pages=1)
 
 
-def _read_regular_file(path: Path) -> bytes:
+def check_regular_file(path: Path) -> None:
+    """Raise IngestError unless ``path`` is (or links to) a regular file. Reading a FIFO
+    or a device named .txt would block or never end, so nothing may open one."""
     try:
         info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            # a FIFO or device named .txt would block or never end
-            raise IngestError(str(path), "not a regular file (FIFO, socket or device)")
+    except OSError as exc:
+        raise IngestError(str(path), _os_reason(exc, path)) from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(str(path), "not a regular file (FIFO, socket or device)")
+
+
+def _read_regular_file(path: Path) -> bytes:
+    check_regular_file(path)
+    try:
         return path.read_bytes()
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            reason = "symlink loop; fix or remove the link"
-        elif exc.errno == errno.ENOENT and path.is_symlink():
-            reason = "broken symlink; its target does not exist"
-        else:
-            reason = f"cannot read file ({exc.strerror or exc})"
-        raise IngestError(str(path), reason) from exc
+        raise IngestError(str(path), _os_reason(exc, path)) from exc
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop; fix or remove the link"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return "broken symlink; its target does not exist"
+    return f"cannot read file ({exc.strerror or exc})"
 
 
 def load_pdf(path: Path, data: bytes) -> Document:

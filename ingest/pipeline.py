@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
-from ingest.loaders import kind_of, load
+from ingest.loaders import check_regular_file, kind_of, load
 from rag import bm25
 from rag.components import index_contract
 from rag.config import Settings
@@ -221,7 +221,11 @@ class Ingestor:
         for path in files:
             source = _source(path)
             try:
+                check_regular_file(path)
                 sha, size = file_sha256(path)
+            except IngestError as exc:
+                report.errors.append(FileError(source, exc.reason))
+                continue
             except OSError as exc:
                 report.errors.append(FileError(source, f"cannot read file ({exc.strerror or exc})"))
                 continue

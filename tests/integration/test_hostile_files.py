@@ -43,11 +43,13 @@ def hostile_folder(root: Path) -> Path:
     (docs / "latin1-surrogates.txt").write_bytes(
         "Café crème, naïve façade. ".encode("latin-1") + b"\xed\xa0\x80 end of note."
     )
-    make_pdf(docs / "big.pdf", [f"Page {i}: the lighthouse keeper logs entry {i}."
-                                for i in range(1, PAGES + 1)])
-    os.symlink(docs / "loop-b.txt", docs / "loop-a.txt")
-    os.symlink(docs / "loop-a.txt", docs / "loop-b.txt")
-    os.symlink(docs / "missing-target.md", docs / "dangling.md")
+    make_pdf(
+        docs / "big.pdf",
+        [f"Page {i}: the lighthouse keeper logs entry {i}." for i in range(1, PAGES + 1)],
+    )
+    (docs / "loop-a.txt").symlink_to(docs / "loop-b.txt")
+    (docs / "loop-b.txt").symlink_to(docs / "loop-a.txt")
+    (docs / "dangling.md").symlink_to(docs / "missing-target.md")
     os.mkfifo(docs / "pipe.txt")
     (docs / "good.md").write_text("# Good\nA perfectly ordinary note about herons.\n")
     return docs
@@ -59,7 +61,12 @@ def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     env = {**os.environ, "RAG_STORE_DIR": str(settings.store_dir), "RAG_DEVICE": "cpu"}
     result = subprocess.run(
         [sys.executable, "-m", "ingest", str(docs), "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
     )
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS of the hostile ingest (2,000-page PDF, 50 MB line): {peak_mb:.0f} MB")
