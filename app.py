@@ -175,12 +175,12 @@ def show_answer(answer: Answer) -> None:
 
 
 def show_sources(answer: Answer) -> None:
-    scores = {h.chunk_id: h.score for h in answer.hits}
+    scores = {h.chunk_id: h.similarity for h in answer.hits}
     texts = {h.chunk_id: h.text for h in answer.hits}
     for citation in answer.citations:
         page = f", page {citation.page}" if citation.page else ""
         score = scores.get(citation.chunk_id)
-        score_text = f" · score {score:.3f}" if score is not None else ""
+        score_text = f" · similarity {score:.3f}" if score is not None else ""
         st.markdown(
             f"**[{citation.n}]** `{Path(citation.source).name}`{page}{score_text}".replace(
                 "[", "\\["

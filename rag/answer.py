@@ -154,8 +154,10 @@ class Answerer:
         self, query: str, hits: list[Hit], metadata: dict[str, object]
     ) -> Generator[str, None, tuple[list[Citation], list[Hit]]]:
         metadata["notice"] = NO_LLM_NOTICE
-        relevant = [h for h in hits if h.score >= self.settings.abstain_threshold]
-        metadata["best_score"] = round(hits[0].score, 4) if hits else None
+        # cosine similarity, not the mode's score: RRF/BM25 scores mean nothing absolute
+        relevant = [h for h in hits if _similarity(h) >= self.settings.abstain_threshold]
+        best = max((_similarity(h) for h in hits), default=None)
+        metadata["best_score"] = round(best, 4) if best is not None else None
         sentences = extractive.extract(query, relevant, embedder=self.embedder) if relevant else []
         if not sentences:
             yield ABSTAIN
@@ -229,3 +231,7 @@ def _citation(n: int, hit: Hit) -> Citation:
 
 def _ms(since: float) -> float:
     return round((perf_counter() - since) * 1000, 1)
+
+
+def _similarity(hit: Hit) -> float:
+    return hit.similarity if hit.similarity is not None else hit.score

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rag.errors import StoreError
+from rag.lock import writer_active
 from rag.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Bm25Index:
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+        if not texts:  # bm25s cannot index nothing; an empty store has an empty index
+            return cls(ids=[], model=None)
         model = _bm25s().BM25(k1=K1, b=B, method="lucene")
         model.index([tokenize(t) for t in texts], show_progress=False)
         return cls(ids=list(ids), model=model)
@@ -75,6 +78,8 @@ class Bm25Index:
     def search(self, query: str, *, k: int) -> list[tuple[str, float]]:
         """``(chunk id, score)`` best first; only chunks sharing a term with the query."""
         n = min(k, len(self.ids))
+        if self.model is None:
+            return []
         tokens = [t for t in tokenize(query) if t in self.model.vocab_dict]
         if n <= 0 or not tokens:
             return []
@@ -89,7 +94,9 @@ class Bm25Index:
         """Write a new version under ``directory`` and point ``CURRENT`` at it."""
         directory.mkdir(parents=True, exist_ok=True)
         version = f"v{time.time_ns()}"
-        self.model.save(str(directory / version), show_progress=False)
+        if self.model is not None:
+            self.model.save(str(directory / version), show_progress=False)
+        (directory / version).mkdir(exist_ok=True)
         (directory / version / "ids.json").write_text(
             json.dumps({"format": FORMAT, "ids": self.ids}), encoding="utf-8"
         )
@@ -109,6 +116,8 @@ class Bm25Index:
             meta = json.loads((directory / version / "ids.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT:
                 return None
+            if not meta["ids"]:
+                return cls(ids=[], model=None)
             model = bm25s.BM25.load(str(directory / version), load_corpus=False)
         except (OSError, ValueError) as exc:
             log.info("no usable BM25 index at %s (%s)", directory, exc)
@@ -160,9 +169,10 @@ class Bm25Cache:
 
     _loaded: ClassVar[dict[Path, tuple[tuple[int, int], Bm25Index]]] = {}
 
-    def __init__(self, directory: Path, store: Store) -> None:
+    def __init__(self, directory: Path, store: Store, *, store_dir: Path) -> None:
         self.directory = directory
         self.store = store
+        self.store_dir = store_dir
 
     def get(self) -> Bm25Index:
         stamp = _stamp(self.directory / "CURRENT")
@@ -170,6 +180,11 @@ class Bm25Cache:
         if known is not None and stamp == known[0]:
             return known[1]
         index = Bm25Index.load(self.directory) if stamp else None
+        if index is not None and stamp is not None and writer_active(self.store_dir):
+            # an ingestion is under way and will publish a fresh index when it ends;
+            # rebuilding here would race it and cost every search a full rebuild
+            self._loaded[self.directory] = (stamp, index)
+            return index
         if index is None or len(index.ids) != self.store.count():
             # an index from before this feature, or a store changed by other means
             log.info("BM25 index at %s missing or stale: rebuilding it", self.directory)

@@ -10,6 +10,7 @@ score and leaves the rest in place.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Retriever:
         self.settings = settings
         self.top_k = settings.top_k
         self.mode = parse_mode(settings.retrieval_mode)
-        self._bm25 = Bm25Cache(settings.bm25_dir, store)
+        self._bm25 = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
         # refuse to search vectors made by another model before embedding anything
         store.open(index_contract(settings, dimension=embedder.dimension), writing=False)
 
@@ -47,6 +48,7 @@ class Retriever:
             check_mode(self.settings, mode)
         chosen = parse_mode(mode) if mode else self.mode
         depth = max(k, self.settings.candidates)
+        vector: np.ndarray | None = None
         if chosen.base == "bm25":
             hits = self._bm25_hits(query, depth)
         else:
@@ -59,7 +61,22 @@ class Retriever:
         if chosen.rerank and hits:
             top_n = self.settings.rerank_top_n
             hits = self._rerank(query, hits[:top_n]) + hits[top_n:]
-        return hits[:k]
+        return self._with_similarity(hits[:k], query, vector)
+
+    def _with_similarity(self, hits: list[Hit], query: str, vector: np.ndarray | None) -> list[Hit]:
+        """Give every hit its cosine to the query: fused, BM25 and rerank scores are not
+        comparable across queries, but the answerer's abstain threshold needs a number that is."""
+        missing = [h.chunk_id for h in hits if h.similarity is None]
+        if not missing:
+            return hits
+        if vector is None:
+            vector = self.embedder.embed_query(query)
+        stored, vectors = self.store.get(missing)
+        cosine = {h.chunk_id: float(v @ vector) for h, v in zip(stored, vectors, strict=True)}
+        return [
+            h if h.similarity is not None else replace(h, similarity=cosine.get(h.chunk_id))
+            for h in hits
+        ]
 
     # -- the rankers ----------------------------------------------------------------------
 
@@ -100,6 +117,4 @@ class Retriever:
 
 
 def _rescored(hit: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
     return replace(hit, score=float(score))

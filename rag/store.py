@@ -245,7 +245,8 @@ class Store:
             result["distances"][0],
             strict=True,
         ):
-            hits.append(hit_from(chunk_id, text, meta, score=1.0 - float(dist)))
+            cosine = 1.0 - float(dist)
+            hits.append(hit_from(chunk_id, text, meta, score=cosine, similarity=cosine))
         return hits
 
     def documents(self, *, batch: int = 5000) -> Iterator[tuple[list[str], list[str]]]:
@@ -294,7 +295,12 @@ class Store:
 
 
 def hit_from(
-    chunk_id: str, text: str | None, meta: Mapping[str, Any] | None, *, score: float
+    chunk_id: str,
+    text: str | None,
+    meta: Mapping[str, Any] | None,
+    *,
+    score: float,
+    similarity: float | None = None,
 ) -> Hit:
     meta = meta or {}
     return Hit(
@@ -305,4 +311,5 @@ def hit_from(
         score=score,
         start_index=int(meta.get("start_index", 0)),
         header_path=str(meta.get("header_path", "")),
+        similarity=similarity,
     )

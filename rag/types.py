@@ -26,9 +26,10 @@ class Hit:
     text: str
     source: str
     page: int
-    score: float
+    score: float  # the retrieval mode's ranking score (cosine, BM25, RRF or cross-encoder)
     start_index: int = 0
     header_path: str = ""
+    similarity: float | None = None  # cosine to the query, comparable across modes
 
 
 @dataclass(frozen=True)

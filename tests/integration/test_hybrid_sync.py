@@ -76,7 +76,7 @@ def test_the_index_is_loaded_once_and_again_only_after_a_change(
     settings = make_settings(tmp_path / "store")
     run_ingest(settings, embedder, [docs])
     store = open_store(settings)
-    cache = Bm25Cache(settings.bm25_dir, store)
+    cache = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
     first = cache.get()
     assert cache.get() is first  # no reload, no rebuild while nothing changed
     unchanged = run_ingest(settings, embedder, [docs])
@@ -99,7 +99,7 @@ def test_a_missing_or_stale_index_is_rebuilt_from_the_store(
     run_ingest(settings, embedder, [docs])
     shutil.rmtree(settings.bm25_dir)  # e.g. a store from before BM25 existed
     store = open_store(settings)
-    index = Bm25Cache(settings.bm25_dir, store).get()
+    index = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir).get()
     assert sorted(index.ids) == sorted(i for ids, _ in store.documents() for i in ids)
     assert Bm25Index.load(settings.bm25_dir) is not None
     # sync with nothing changed keeps the published version
