@@ -47,11 +47,19 @@ class Manifest:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(MANIFEST_VERSION),)
             )
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"The manifest {path} cannot be opened ({exc}). If it is corrupt, move it "
                 "away and re-ingest with --rebuild."
             ) from exc
+        if int(row[0]) > MANIFEST_VERSION:
+            self._db.close()
+            raise StoreError(
+                f"The manifest {path} was written by a newer version of this app (schema "
+                f"{row[0]}, this one reads {MANIFEST_VERSION}). Upgrade the app, or use another "
+                "RAG_STORE_DIR."
+            )
 
     def close(self) -> None:
         self._db.close()

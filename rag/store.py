@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 1: the first release; 2: a BM25 index lives beside the collection (built from the
+# stored texts on first use, so a version-1 store needs no rewrite of its vectors).
+SCHEMA_VERSION = 2
 CONTRACT_KEY = "rag_contract"
 
 
@@ -160,8 +162,17 @@ class Store:
                 self.record_contract(wanted)
             return
         check_contract(stored, wanted, collection=self.name, writing=writing)
+        if writing and stored.schema_version < SCHEMA_VERSION:
+            log.info(
+                "collection '%s': migrating schema %d -> %d",
+                self.name,
+                stored.schema_version,
+                SCHEMA_VERSION,
+            )
+            self.record_contract(replace(stored, schema_version=SCHEMA_VERSION))
+            stored = replace(stored, schema_version=SCHEMA_VERSION)
         if writing and wanted.dimension and not stored.dimension:
-            self.record_contract(wanted)
+            self.record_contract(replace(stored, dimension=wanted.dimension))
 
     def record_contract(self, contract: Contract) -> None:
         col = self._existing()
