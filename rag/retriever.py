@@ -71,7 +71,7 @@ class Retriever:
             return hits
         if vector is None:
             vector = self.embedder.embed_query(query)
-        stored, vectors = self.store.get(missing)
+        stored, vectors = self._vectors(missing)
         cosine = {h.chunk_id: float(v @ vector) for h, v in zip(stored, vectors, strict=True)}
         return [
             h if h.similarity is not None else replace(h, similarity=cosine.get(h.chunk_id))
@@ -83,7 +83,7 @@ class Retriever:
     def _bm25_hits(self, query: str, depth: int) -> list[Hit]:
         ranked = self._bm25.get().search(query, k=depth)
         scores = dict(ranked)
-        hits, _ = self.store.get([doc for doc, _ in ranked])
+        hits, _ = self.store.get([doc for doc, _ in ranked], vectors=False)
         return [_rescored(h, scores[h.chunk_id]) for h in hits]
 
     def _fuse(self, query: str, dense: list[Hit], depth: int) -> list[Hit]:
@@ -94,13 +94,21 @@ class Retriever:
             k=self.settings.rrf_k,
         )[:depth]
         known = {h.chunk_id: h for h in dense}
-        fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known])
+        fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known], vectors=False)
         known.update({h.chunk_id: h for h in fetched})
         return [_rescored(known[doc], score) for doc, score in fused if doc in known]
 
+    def _vectors(self, ids: list[str]) -> tuple[list[Hit], np.ndarray]:
+        """Stored vectors of ``ids``; recomputed from the texts when a concurrent writer
+        keeps them from being read (the same model and prefix give the same vectors)."""
+        hits, vectors = self.store.get(ids)
+        if len(hits) and vectors.shape[0] != len(hits):
+            vectors = self.embedder.embed_documents([h.text for h in hits])
+        return hits, vectors
+
     def _diversify(self, hits: list[Hit], keep: int) -> list[Hit]:
         """MMR over the ranked hits: relevance is their own score scaled to [0, 1]."""
-        stored, vectors = self.store.get([h.chunk_id for h in hits])
+        stored, vectors = self._vectors([h.chunk_id for h in hits])
         order = {h.chunk_id: i for i, h in enumerate(stored)}
         pool = [h for h in hits if h.chunk_id in order]
         matrix = np.asarray([vectors[order[h.chunk_id]] for h in pool], dtype=np.float32)

@@ -274,22 +274,39 @@ class Store:
         page = col.get(include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(page["ids"], page["metadatas"], strict=True)}
 
-    def get(self, ids: Sequence[str]) -> tuple[list[Hit], np.ndarray]:
-        """Hits (score 0) and their stored vectors, in the order of ``ids``; unknown ids drop."""
+    def get(self, ids: Sequence[str], *, vectors: bool = True) -> tuple[list[Hit], np.ndarray]:
+        """Hits (score 0) and their stored vectors, in the order of ``ids``; unknown ids drop.
+
+        While another process writes to the same embedded store, vectors it has just added
+        cannot be read here yet (Chroma raises); the hits then come without vectors (an
+        empty array) and the caller recomputes what it needs.
+        """
         col = self._existing()
+        empty = np.zeros((0, 0), dtype=np.float32)
         if col is None or not ids:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        got = col.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+            return [], empty
+        include = (
+            ["documents", "metadatas", "embeddings"] if vectors else ["documents", "metadatas"]
+        )
+        try:
+            got = col.get(ids=list(ids), include=include)
+        except Exception as exc:  # chromadb.errors.InternalError: "Error finding id"
+            if not vectors:
+                raise StoreError(f"Reading collection '{self.name}' failed ({exc}).") from exc
+            log.info("vectors not readable during a concurrent write (%s); reading texts", exc)
+            return self.get(ids, vectors=False)
+        embeddings = got["embeddings"] if vectors else [None] * len(got["ids"])
         rows = {
             i: (text, meta, vec)
             for i, text, meta, vec in zip(
-                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+                got["ids"], got["documents"], got["metadatas"], embeddings, strict=True
             )
         }
         found = [i for i in ids if i in rows]
         hits = [hit_from(i, rows[i][0], rows[i][1], score=0.0) for i in found]
-        vectors = np.asarray([rows[i][2] for i in found], dtype=np.float32)
-        return hits, vectors
+        if not vectors:
+            return hits, empty
+        return hits, np.asarray([rows[i][2] for i in found], dtype=np.float32)
 
     def sources(self) -> list[str]:
         col = self._existing()

@@ -1,0 +1,86 @@
+"""One writer at a time, readers always: the app keeps answering while the CLI ingests
+into the same store, and a second writer gets a clear message."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.answer import Answerer
+from rag.components import open_store
+from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.retriever import Retriever
+from tests.conftest import DATA, ROOT, IngestFn
+
+pytestmark = pytest.mark.integration
+
+
+def test_answers_keep_working_while_the_cli_ingests(
+    tmp_path: Path, ingest: IngestFn, settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(DATA / "about-this-app.md", first)
+    ingest([first])
+    second = tmp_path / "second"
+    second.mkdir()
+    for name in ("R-intro.pdf", "gmpl.pdf", "how-it-works.md"):
+        shutil.copy(DATA / name, second)
+
+    env = {
+        **os.environ,
+        "RAG_STORE_DIR": str(settings.store_dir),
+        "RAG_DEVICE": "cpu",
+        "RAG_LOCK_TIMEOUT": "0",
+    }
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(second)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # wait until the writer holds the lock, then try a second writer: it must fail cleanly
+    lock = settings.store_dir / "writer.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+        time.sleep(0.1)
+    rival = subprocess.run(
+        [sys.executable, "-m", "ingest", str(first)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    answers = 0
+    while writer.poll() is None:
+        retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+        answer = (
+            Answerer(retriever=retriever, embedder=embedder, llm=None, settings=settings)
+            .ask("What does this app do with my documents?")
+            .answer
+        )
+        assert answer.hits and answer.citations, answer
+        answers += 1
+    _out, err = writer.communicate()
+    assert writer.returncode == 0, err
+    assert answers >= 3, f"only {answers} answers while the writer ran"
+    if rival.returncode == 2:
+        assert f"Another ingestion (pid {writer.pid}) is writing to" in rival.stderr
+        assert "Traceback" not in rival.stderr
+    else:  # the writer had already finished: then the rival simply found nothing to do
+        assert rival.returncode == 0 and "unchanged 1" in rival.stdout
+
+    final = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    hits = final.retrieve("How are missing values represented in R?", k=3)
+    assert any(h.source.endswith("R-intro.pdf") for h in hits)
