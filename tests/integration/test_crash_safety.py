@@ -146,6 +146,7 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
         server.kill()
         server.wait()
 
+    print(f"{kills} of {KILL_POINTS} ingest runs were SIGKILLed mid-way")
     assert kills >= KILL_POINTS * 3 // 4, f"only {kills} of {KILL_POINTS} runs were killed mid-way"
     final = subprocess.run(
         [sys.executable, "-m", "ingest", str(docs), "--prune", "--json"],
