@@ -16,6 +16,7 @@ from rag.errors import ConfigError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda")
+EMBED_BACKENDS = ("auto", "torch", "onnx", "openvino")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class Settings:
     chunk_overlap: int = 30
     top_k: int = 5
     device: str = "auto"
+    # performance and scale: the embedding runtime, where exported models are cached,
+    # and an optional Chroma server instead of the embedded store
+    embed_backend: str = "auto"
+    cache_dir: Path | None = None  # None: a "models" folder inside store_dir
+    chroma_url: str | None = None
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.store_dir / "models"
 
     @property
     def chroma_dir(self) -> Path:
@@ -53,6 +63,10 @@ class Settings:
             chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", 30, minimum=0),
             top_k=_int(env, "RAG_TOP_K", 5, minimum=1),
             device=(env.get("RAG_DEVICE") or "auto").lower(),
+            # performance and scale
+            embed_backend=(env.get("RAG_EMBED_BACKEND") or "auto").lower(),
+            cache_dir=_cache_dir(env),
+            chroma_url=(env.get("RAG_CHROMA_URL") or "").strip() or None,
         )
         settings.validate()
         return settings
@@ -65,6 +79,17 @@ class Settings:
             )
         if self.device not in DEVICES:
             raise ConfigError(f"RAG_DEVICE is {self.device!r}; use one of {', '.join(DEVICES)}.")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ConfigError(
+                f"RAG_EMBED_BACKEND is {self.embed_backend!r}; use one of "
+                f"{', '.join(EMBED_BACKENDS)} (auto picks the fastest one installed)."
+            )
+        if self.chroma_url is not None and not _valid_url(self.chroma_url):
+            raise ConfigError(
+                f"RAG_CHROMA_URL is {self.chroma_url!r}; give the server as "
+                "http://host:port (e.g. http://localhost:8000), or unset it to use the "
+                "store under RAG_STORE_DIR."
+            )
         if not _valid_collection_name(self.collection):
             raise ConfigError(
                 f"RAG_COLLECTION {self.collection!r} is not a valid name: use 3-512 "
@@ -84,6 +109,30 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
     return value
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("RAG_CACHE_DIR")
+    if raw:
+        return Path(raw).expanduser().resolve()
+    xdg = env.get("XDG_CACHE_HOME")
+    home = env.get("HOME")
+    if xdg:
+        return (Path(xdg) / "rag-chat" / "models").expanduser().resolve()
+    if home:
+        return (Path(home) / ".cache" / "rag-chat" / "models").resolve()
+    return None
+
+
+def _valid_url(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def _valid_collection_name(name: str) -> bool:
