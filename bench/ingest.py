@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"corpus: {result['files']} files, {result['chunks']} chunks; backend {result['backend']}")
+    print(f"corpus: {result['files']} files, {result['chunks']} chunks", end="")
+    print(f"; backend {result['backend']}")
     print(f"{'pipeline':<28}{'seconds':>10}{'chunks/s':>12}")
     if naive:
         print(f"{'naive (encode b32, add)':<28}{naive['seconds']:>10.1f}{naive_rate:>12.1f}")
