@@ -73,3 +73,16 @@ def test_auto_picks_a_runtime_and_torch_stays_torch(cache: Path) -> None:
 def test_cpu_runtime_on_a_gpu_device_is_refused() -> None:
     with pytest.raises(ConfigError, match="Set RAG_EMBED_BACKEND=torch"):
         SentenceTransformerEmbedder(device="cuda", backend="onnx")
+
+
+def test_half_precision_is_kept_only_when_vectors_stay_close(chunk_texts: list[str]) -> None:
+    """The check RAG_DEVICE=auto runs on a GPU, exercised here on the CPU (torch can run
+    this model in fp16 there too, slowly): fp16 is kept because it stays within 0.999."""
+    model = SentenceTransformerEmbedder(device="cpu")
+    reference = model.embed_documents(chunk_texts[:20])
+    model._maybe_half()
+    assert model.precision == "fp16"
+    assert next(model._model.parameters()).dtype.is_floating_point
+    assert str(next(model._model.parameters()).dtype) == "torch.float16"
+    cosines = np.sum(model.embed_documents(chunk_texts[:20]) * reference, axis=1)
+    assert float(cosines.min()) >= MIN_COSINE
