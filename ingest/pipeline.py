@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.loaders import check_regular_file, kind_of, load
+from ingest.prefetch import prefetch
+from ingest.writer import Prepared, store_files
 from rag import bm25
 from rag.components import index_contract
 from rag.config import Settings
@@ -28,6 +31,11 @@ log = logging.getLogger(__name__)
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".rag"}
 
 Progress = Callable[[str], None]
+
+# files are embedded together once this many of their chunks are waiting: one
+# length-sorted embedding call and one batched write for many small files
+FLUSH_CHUNKS = 1024
+PREFETCH_FILES = 64  # loaded and chunked files waiting for the embedder, at most
 
 
 @dataclass(frozen=True)
@@ -129,17 +137,6 @@ def chunk_id(chunk: Chunk) -> str:
     return hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()[:32]
 
 
-def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int]:
-    return {
-        "source": chunk.source,
-        "page": chunk.page,
-        "start_index": chunk.start_index,
-        "header_path": chunk.header_path,
-        "chunk_index": chunk.chunk_index,
-        "file_sha256": sha256,
-    }
-
-
 class Ingestor:
     """Runs one ingestion against one store and manifest.
 
@@ -161,8 +158,13 @@ class Ingestor:
         self._factory = embedder_factory
         self._embedder: Embedder | None = None
         self._chunker: Chunker | None = None
+        self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
 
     def _ready(self) -> tuple[Embedder, Chunker]:
+        with self._lock:
+            return self._ready_locked()
+
+    def _ready_locked(self) -> tuple[Embedder, Chunker]:
         if self._embedder is None or self._chunker is None:
             embedder = self._factory()
             wanted = index_contract(self.settings, dimension=embedder.dimension)
@@ -245,17 +247,22 @@ class Ingestor:
             report.seconds = time.perf_counter() - started
             return report
 
-        for candidate, existed in todo:
-            try:
-                written = self._ingest_file(candidate, report)
-            except IngestError as exc:
-                report.errors.append(FileError(candidate.source, exc.reason))
-                log.info("failed %s: %s", candidate.source, exc.reason)
-            else:
-                (report.updated if existed else report.added).append(candidate.source)
-                report.chunks_written += written
-            if progress:
-                progress(candidate.source)
+        # files are loaded and chunked in a thread while this one embeds and writes
+        pending: list[Prepared] = []
+        for outcome in prefetch(todo, self._prepare, depth=PREFETCH_FILES):
+            candidate = outcome.item[0]
+            if outcome.error is not None:
+                report.errors.append(FileError(candidate.source, outcome.error.reason))
+                log.info("failed %s: %s", candidate.source, outcome.error.reason)
+                if progress:
+                    progress(candidate.source)
+                continue
+            assert outcome.result is not None
+            pending.append(outcome.result)
+            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
+                self._store(pending, report, progress)
+                pending = []
+        self._store(pending, report, progress)
 
         for source in gone:
             stale = self.store.ids_for_source(source)
@@ -281,37 +288,42 @@ class Ingestor:
                 gone.append(record.source)
         return gone
 
-    def _ingest_file(self, candidate: Candidate, report: Report) -> int:
+    def _prepare(self, todo: tuple[Candidate, bool]) -> Prepared:
+        """Load and chunk one file (in the prefetch thread)."""
+        candidate, existed = todo
         document = load(candidate.path)
+        note = None
         if document.empty_pages:
-            report.notes.append(
+            note = (
                 f"{candidate.source}: {document.empty_pages} of {document.total_pages} pages "
                 "have no extractable text — scanned image?"
             )
-        embedder, chunker = self._ready()
+        _, chunker = self._ready()
         chunks = chunker.split(
             document.pages, source=candidate.source, markdown=document.kind == "markdown"
         )
         if not chunks:
             raise IngestError(candidate.source, "no text to index after splitting")
-        ids = [chunk_id(c) for c in chunks]
-        unique = dict(zip(ids, chunks, strict=True))
-        vectors = embedder.embed_documents([c.text for c in unique.values()])
-        self.store.upsert(
-            ids=list(unique),
-            vectors=vectors,
-            texts=[c.text for c in unique.values()],
-            metadatas=[chunk_metadata(c, sha256=candidate.sha256) for c in unique.values()],
-        )
-        # replace, never append: whatever the source had before and is not in the new set
-        # goes, orphans of an earlier interrupted run included
-        stale = self.store.ids_for_source(candidate.source) - set(unique)
-        self.store.delete(stale)
-        report.chunks_deleted += len(stale)
-        self.manifest.put(
+        return Prepared(
             source=candidate.source,
             sha256=candidate.sha256,
             size=candidate.size,
-            chunk_ids=list(unique),
+            existed=existed,
+            chunks={chunk_id(c): c for c in chunks},
+            note=note,
         )
-        return len(unique)
+
+    def _store(self, batch: list[Prepared], report: Report, progress: Progress | None) -> None:
+        if not batch:
+            return
+        embedder, _ = self._ready()
+        report.chunks_deleted += store_files(
+            batch, embedder=embedder, store=self.store, manifest=self.manifest
+        )
+        for p in batch:
+            if p.note:
+                report.notes.append(p.note)
+            (report.updated if p.existed else report.added).append(p.source)
+            report.chunks_written += len(p.chunks)
+            if progress:
+                progress(p.source)

@@ -30,10 +30,14 @@ def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         device=settings.device,
         query_prefix=settings.query_prefix,
         document_prefix=settings.document_prefix,
+        backend=settings.embed_backend,
+        cache_dir=settings.model_cache_dir,
     )
 
 
 def open_store(settings: Settings) -> Store:
+    if settings.chroma_url:
+        return Store(path=None, collection=settings.collection, url=settings.chroma_url)
     return Store(path=settings.chroma_dir, collection=settings.collection)
 
 

@@ -23,6 +23,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # Best-hit cosine below which the extractive answerer abstains; calibrated on R-intro.pdf
 # with bench/calibrate_abstain.py (see the README's "Answers" section).
 DEFAULT_ABSTAIN_THRESHOLD = 0.44
+EMBED_BACKENDS = ("auto", "torch", "onnx", "openvino")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,16 @@ class Settings:
     @property
     def bm25_dir(self) -> Path:
         return self.store_dir / "bm25" / self.collection
+
+    # performance and scale: the embedding runtime, where exported models are cached,
+    # and an optional Chroma server instead of the embedded store
+    embed_backend: str = "auto"
+    cache_dir: Path | None = None  # None: a "models" folder inside store_dir
+    chroma_url: str | None = None
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.store_dir / "models"
 
     @property
     def chroma_dir(self) -> Path:
@@ -118,6 +129,10 @@ class Settings:
             mmr_lambda=_float(env, "RAG_MMR_LAMBDA", 0.7, minimum=0.0, maximum=1.0),
             rerank_model=env.get("RAG_RERANK_MODEL") or None,
             rerank_top_n=_int(env, "RAG_RERANK_TOP_N", 20, minimum=1),
+            # performance and scale
+            embed_backend=(env.get("RAG_EMBED_BACKEND") or "auto").lower(),
+            cache_dir=_cache_dir(env),
+            chroma_url=(env.get("RAG_CHROMA_URL") or "").strip() or None,
         )
         settings.validate()
         return settings
@@ -141,6 +156,17 @@ class Settings:
         if self.device not in DEVICES:
             raise ConfigError(f"RAG_DEVICE is {self.device!r}; use one of {', '.join(DEVICES)}.")
         self.validate_retrieval()
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ConfigError(
+                f"RAG_EMBED_BACKEND is {self.embed_backend!r}; use one of "
+                f"{', '.join(EMBED_BACKENDS)} (auto picks the fastest one installed)."
+            )
+        if self.chroma_url is not None and not _valid_url(self.chroma_url):
+            raise ConfigError(
+                f"RAG_CHROMA_URL is {self.chroma_url!r}; give the server as "
+                "http://host:port (e.g. http://localhost:8000), or unset it to use the "
+                "store under RAG_STORE_DIR."
+            )
         if not _valid_collection_name(self.collection):
             raise ConfigError(
                 f"RAG_COLLECTION {self.collection!r} is not a valid name: use 3-512 "
@@ -236,6 +262,30 @@ def check_mode(settings: Settings, mode: str) -> None:
             "RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT are both 0: hybrid retrieval needs one "
             "of them above 0."
         )
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("RAG_CACHE_DIR")
+    if raw:
+        return Path(raw).expanduser().resolve()
+    xdg = env.get("XDG_CACHE_HOME")
+    home = env.get("HOME")
+    if xdg:
+        return (Path(xdg) / "rag-chat" / "models").expanduser().resolve()
+    if home:
+        return (Path(home) / ".cache" / "rag-chat" / "models").resolve()
+    return None
+
+
+def _valid_url(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def _valid_collection_name(name: str) -> bool:

@@ -233,17 +233,31 @@ class Store:
             return set()
         return set(col.get(where={"source": source}, include=[])["ids"])
 
+    def ids_by_source(self, sources: Sequence[str]) -> dict[str, set[str]]:
+        """The stored chunk ids of each of ``sources``, in one query per few hundred."""
+        col = self._existing()
+        found: dict[str, set[str]] = {s: set() for s in sources}
+        if col is None:
+            return found
+        unique = list(found)
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
+            where = {"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}
+            result = col.get(where=where, include=["metadatas"])
+            for chunk_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
+                found.setdefault(str((meta or {}).get("source", "")), set()).add(chunk_id)
+        return found
+
     def query(self, vector: np.ndarray, *, k: int) -> list[Hit]:
         col = self._existing()
         if col is None or k <= 0:
             return []
-        n = min(k, self.count())
-        if n == 0:
-            return []
         try:
+            # no count() first: Chroma returns fewer hits when it holds fewer, and the
+            # extra round trip is a fifth of a search at 100k chunks
             result = col.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=n,
+                n_results=k,
                 include=["documents", "metadatas", "distances"],
             )
         except Exception as exc:

@@ -7,6 +7,7 @@ import pytest
 
 from rag.components import open_manifest, open_store
 from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbedder
 from tests.conftest import IngestFn
 
 pytestmark = pytest.mark.integration
@@ -131,3 +132,41 @@ def test_bad_files_do_not_stop_the_run(
     assert store._existing().get(ids=list(latin))["documents"] == [
         "Über die Größe der Bäume im Frühling."
     ]
+
+
+def test_files_embedded_together_are_stored_as_if_one_by_one(
+    settings: Settings,
+    ingest: IngestFn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    """Chunks of many files share embedding calls; each file still gets exactly its own
+    chunks, vectors and manifest row."""
+    import numpy as np
+
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "FLUSH_CHUNKS", 3)  # several flushes over 8 files
+    docs = tmp_path / "many"
+    docs.mkdir()
+    for n in range(8):
+        (docs / f"f{n}.txt").write_text(f"File {n} is about topic {n}. " * (1 + 40 * (n % 3)))
+    report = ingest([docs])
+    assert (len(report.added), report.errors) == (8, [])
+    store = open_store(settings)
+    manifest = open_manifest(settings)
+    total = 0
+    for n in range(8):
+        source = str((docs / f"f{n}.txt").absolute())
+        ids = store.ids_for_source(source)
+        record = manifest.get(source)
+        assert record is not None and set(record.chunk_ids) == ids and ids
+        got = store._existing().get(ids=sorted(ids), include=["documents", "embeddings"])
+        assert all(f"File {n} is about topic {n}." in text for text in got["documents"])
+        total += len(ids)
+        # the vectors are those of the file's own texts, whatever they were batched with
+        expected = embedder.embed_documents(list(got["documents"]))
+        assert np.allclose(np.asarray(got["embeddings"]), expected, atol=1e-5)
+    manifest.close()
+    assert total == report.chunks_written == store.count()

@@ -54,3 +54,34 @@ def test_bad_values_say_what_and_how(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env(env)
     assert message in str(info.value)
+
+
+def test_performance_settings(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"RAG_STORE_DIR": str(tmp_path), "HOME": str(tmp_path / "h")})
+    assert (defaults.embed_backend, defaults.chroma_url) == ("auto", None)
+    assert defaults.model_cache_dir == tmp_path / "h" / ".cache" / "rag-chat" / "models"
+    s = Settings.from_env(
+        {
+            "RAG_STORE_DIR": str(tmp_path),
+            "RAG_EMBED_BACKEND": "OpenVINO",
+            "RAG_CACHE_DIR": str(tmp_path / "c"),
+            "RAG_CHROMA_URL": "http://127.0.0.1:8123",
+        }
+    )
+    assert (s.embed_backend, s.model_cache_dir) == ("openvino", tmp_path / "c")
+    assert s.chroma_url == "http://127.0.0.1:8123"
+    assert Settings(store_dir=tmp_path).model_cache_dir == tmp_path / "models"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RAG_EMBED_BACKEND": "tensorrt"}, "RAG_EMBED_BACKEND is 'tensorrt'; use one of auto"),
+        ({"RAG_CHROMA_URL": "localhost:8000"}, "RAG_CHROMA_URL is 'localhost:8000'; give"),
+        ({"RAG_CHROMA_URL": "http://h:notaport"}, "http://host:port"),
+    ],
+)
+def test_bad_performance_settings(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    assert message in str(info.value)

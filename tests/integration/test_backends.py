@@ -1,0 +1,88 @@
+"""The faster CPU runtimes give the torch vectors: cosine >= 0.999 on every real chunk."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.chunking import Chunker
+from ingest.loaders import load
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.errors import ConfigError
+from rag.runtimes import MIN_COSINE, installed
+from tests.conftest import R_INTRO, SHARED
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def chunk_texts(embedder: SentenceTransformerEmbedder) -> list[str]:
+    """Real chunks of every length: 60 pages' worth of R-intro and 60 SciFact abstracts."""
+    chunker = Chunker(embedder, chunk_size=200, chunk_overlap=30)
+    pages = load(R_INTRO).pages[10:25]
+    texts = [c.text for c in chunker.split(pages, source="r")][:100]
+    import json
+
+    with (SHARED / "beir" / "scifact" / "corpus.jsonl").open() as f:
+        abstracts = [json.loads(line)["text"] for _, line in zip(range(60), f, strict=False)]
+    return texts + abstracts  # abstracts unchunked: some run past the model's window
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_backend_vectors_match_torch(
+    backend: str, embedder: SentenceTransformerEmbedder, chunk_texts: list[str], cache: Path
+) -> None:
+    if not installed(backend):
+        pytest.skip(f"{backend} is not installed")
+    fast = SentenceTransformerEmbedder(device="cpu", backend=backend, cache_dir=cache)
+    assert fast.backend == backend and fast._runtime is not None
+    reference = embedder.embed_documents(chunk_texts)
+    vectors = fast.embed_documents(chunk_texts)
+    assert vectors.shape == reference.shape == (len(chunk_texts), 384)
+    cosines = np.sum(vectors * reference, axis=1)
+    assert float(cosines.min()) >= MIN_COSINE, sorted(cosines)[:5]
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # the query path goes through the runtime too
+    query = "How are missing values represented?"
+    assert float(fast.embed_query(query) @ embedder.embed_query(query)) >= MIN_COSINE
+
+
+def test_export_is_cached_by_weights_hash(cache: Path) -> None:
+    first = SentenceTransformerEmbedder(device="cpu", backend="onnx", cache_dir=cache)
+    exported = list(cache.glob("*/model.onnx"))
+    assert len(exported) == 1 and exported[0].parent.name.startswith("53aa51172d142c89")
+    stamp = exported[0].stat().st_mtime_ns
+    second = SentenceTransformerEmbedder(device="cpu", backend="onnx", cache_dir=cache)
+    assert exported[0].stat().st_mtime_ns == stamp  # loaded, not exported again
+    assert first.backend == second.backend == "onnx"
+
+
+def test_auto_picks_a_runtime_and_torch_stays_torch(cache: Path) -> None:
+    auto = SentenceTransformerEmbedder(device="cpu", backend="auto", cache_dir=cache)
+    expected = "openvino" if installed("openvino") else "onnx" if installed("onnx") else "torch"
+    assert auto.backend == expected
+    plain = SentenceTransformerEmbedder(device="cpu", backend="torch", cache_dir=cache)
+    assert plain.backend == "torch" and plain._runtime is None
+
+
+def test_cpu_runtime_on_a_gpu_device_is_refused() -> None:
+    with pytest.raises(ConfigError, match="Set RAG_EMBED_BACKEND=torch"):
+        SentenceTransformerEmbedder(device="cuda", backend="onnx")
+
+
+def test_half_precision_is_kept_only_when_vectors_stay_close(chunk_texts: list[str]) -> None:
+    """The check RAG_DEVICE=auto runs on a GPU, exercised here on the CPU (torch can run
+    this model in fp16 there too, slowly): fp16 is kept because it stays within 0.999."""
+    model = SentenceTransformerEmbedder(device="cpu")
+    reference = model.embed_documents(chunk_texts[:20])
+    model._maybe_half()
+    assert model.precision == "fp16"
+    assert next(model._model.parameters()).dtype.is_floating_point
+    assert str(next(model._model.parameters()).dtype) == "torch.float16"
+    cosines = np.sum(model.embed_documents(chunk_texts[:20]) * reference, axis=1)
+    assert float(cosines.min()) >= MIN_COSINE

@@ -1,0 +1,108 @@
+"""RAG_CHROMA_URL: ingest and search against a real `chroma run` server."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from rag.components import open_manifest, open_store
+from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.errors import StoreError
+from rag.retriever import Retriever
+from rag.store import Store
+from tests.conftest import R_INTRO, ROOT, free_port, make_settings, run_ingest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server_settings(chroma_server: str, tmp_path: Path) -> Settings:
+    # one server for the session: each test gets a collection of its own
+    name = f"t{uuid.uuid4().hex}"
+    return make_settings(tmp_path / "store", chroma_url=chroma_server, collection=name)
+
+
+def test_open_store_uses_the_server(server_settings: Settings, chroma_server: str) -> None:
+    store = open_store(server_settings)
+    assert store.location == chroma_server
+    assert not (server_settings.store_dir / "chroma").exists()  # nothing embedded on disk
+    assert store.max_batch >= 100
+
+
+def test_ingest_search_and_reingest_against_the_server(
+    server_settings: Settings, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "glaciers.md").write_text("# Glaciers\nGlaciers carve valleys during ice ages.\n")
+    (docs / "bikes.txt").write_text("Bicycles have gears and chains. " * 30)
+    first = run_ingest(server_settings, embedder, [docs, R_INTRO])
+    assert (len(first.added), first.errors) == (3, [])
+    assert open_store(server_settings).count() == first.chunks_written > 100
+
+    retriever = Retriever(
+        embedder=embedder, store=open_store(server_settings), settings=server_settings
+    )
+    hits = retriever.retrieve("How are missing values represented in R?", k=3)
+    assert hits[0].source == str(R_INTRO.absolute()) and 17 in {h.page for h in hits}
+    top = retriever.retrieve("what carves valleys?", k=1)[0]
+    assert top.source.endswith("glaciers.md") and top.header_path == "Glaciers"
+
+    again = run_ingest(server_settings, embedder, [docs, R_INTRO])
+    assert (len(again.unchanged), again.chunks_written) == (3, 0)
+    (docs / "bikes.txt").write_text("Bicycles are now only unicycles.")
+    changed = run_ingest(server_settings, embedder, [docs, R_INTRO])
+    bikes = str((docs / "bikes.txt").absolute())
+    assert changed.updated == [bikes] and changed.chunks_deleted >= 1
+    store = open_store(server_settings)
+    assert store._existing().get(ids=list(store.ids_for_source(bikes)))["documents"] == [
+        "Bicycles are now only unicycles."
+    ]
+    manifest = open_manifest(server_settings)
+    assert manifest.count() == 3
+    manifest.close()
+
+
+def test_cli_with_rag_chroma_url(chroma_server: str, tmp_path: Path) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Orchards\nApples grow in orchards and are pruned in winter.\n")
+    env = {
+        **os.environ,
+        "RAG_STORE_DIR": str(tmp_path / "store"),
+        "RAG_CHROMA_URL": chroma_server,
+        "RAG_COLLECTION": "cli-server",
+        "RAG_DEVICE": "cpu",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
+            check=False,
+        )
+
+    ingested = run("-m", "ingest", str(docs), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["added"] == 1
+    found = run("-m", "rag", "search", "when are apple trees pruned?", "--json")
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits[0]["source"].endswith("a.md") and "pruned in winter" in hits[0]["text"]
+
+
+def test_unreachable_server_says_how_to_fix(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreError) as info:
+        Store(path=None, collection="docs", url=url).count()
+    assert f"Cannot open the Chroma store at {url}" in str(info.value)
+    assert "RAG_CHROMA_URL" in str(info.value)
