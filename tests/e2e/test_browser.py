@@ -159,6 +159,8 @@ def test_question_answer_and_sources(app_url: str, browser: object, tmp_path: Pa
     content = expander.inner_text()
     assert "R-intro.pdf" in content and "page 17" in content
     assert "extractive — no LLM configured" in page.inner_text("body")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)  # the last snippets render a moment after the headers
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
     shutil.copy(tmp_path / "answer.png", ROOT / "tests" / "e2e" / "last-answer.png")
     page.close()

@@ -51,7 +51,7 @@ def test_answers_keep_working_while_the_cli_ingests(
     # wait until the writer holds the lock, then try a second writer: it must fail cleanly
     lock = settings.store_dir / "writer.lock"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+    while time.monotonic() < deadline and lock.read_text().strip() != str(writer.pid):
         time.sleep(0.1)
     rival = subprocess.run(
         [sys.executable, "-m", "ingest", str(first)],
