@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 # 1: the first release; 2: a BM25 index lives beside the collection (built from the
 # stored texts on first use, so a version-1 store needs no rewrite of its vectors).
 SCHEMA_VERSION = 2
+# Chroma's defaults (ef 100) miss a few true neighbours at k=100 on a 5k-document corpus
+# (SciFact recall@100 0.922 instead of the exact 0.925); a wider beam costs ~1 ms a query.
+HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200}
 CONTRACT_KEY = "rag_contract"
 
 
@@ -145,7 +148,7 @@ class Store:
                 return
             self._collection = self._client.get_or_create_collection(
                 self.name,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": HNSW},
                 metadata={CONTRACT_KEY: wanted.to_json()},
                 embedding_function=None,
             )
