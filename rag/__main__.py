@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rag import cli_ask, cli_eval
+from rag import cli_ask, cli_duplicates, cli_eval, cli_topics
 from rag.components import index_contract, make_embedder, open_manifest, open_store
 from rag.config import Settings
 from rag.errors import RagError
@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=cmd_stats)
     cli_ask.add_parser(sub)
     cli_eval.register(sub)
+    cli_topics.register(sub)
+    cli_duplicates.register(sub)
     return parser
 
 

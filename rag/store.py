@@ -281,6 +281,56 @@ class Store:
             page = col.get(include=["documents"], limit=batch, offset=offset)
             yield list(page["ids"]), [t or "" for t in page["documents"]]
 
+    def vectors(self, *, batch: int = 2000) -> Iterator[tuple[list[Hit], np.ndarray]]:
+        """Every chunk with its stored vector, a page at a time (topics, duplicates)."""
+        col = self._existing()
+        total = self.count() if col is not None else 0
+        for offset in range(0, total, batch):
+            page = col.get(
+                include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
+            )
+            hits = [
+                hit_from(i, text, meta, score=0.0)
+                for i, text, meta in zip(
+                    page["ids"], page["documents"], page["metadatas"], strict=True
+                )
+            ]
+            yield hits, np.asarray(page["embeddings"], dtype=np.float32)
+
+    def all_vectors(self) -> tuple[list[Hit], np.ndarray]:
+        """Every chunk and its vector in one array (n x dimension; 0 x 0 when empty)."""
+        hits: list[Hit] = []
+        parts: list[np.ndarray] = []
+        for page_hits, page_vectors in self.vectors():
+            hits.extend(page_hits)
+            parts.append(page_vectors)
+        if not parts:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return hits, np.concatenate(parts)
+
+    def nearest(self, vectors: np.ndarray, *, k: int) -> list[list[Hit]]:
+        """The ``k`` stored neighbours of each row of ``vectors`` (one query call)."""
+        col = self._existing()
+        if col is None or k <= 0 or len(vectors) == 0 or not self.count():
+            return [[] for _ in range(len(vectors))]
+        try:
+            result = col.query(
+                query_embeddings=np.asarray(vectors, dtype=np.float32),
+                n_results=k,
+                include=["metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Search in collection '{self.name}' failed ({exc}).") from exc
+        return [
+            [
+                hit_from(i, None, meta, score=1.0 - float(d), similarity=1.0 - float(d))
+                for i, meta, d in zip(ids, metas, dists, strict=True)
+            ]
+            for ids, metas, dists in zip(
+                result["ids"], result["metadatas"], result["distances"], strict=True
+            )
+        ]
+
     def metadata_by_id(self) -> dict[str, dict[str, Any]]:
         col = self._existing()
         if col is None:
