@@ -248,7 +248,9 @@ class Store:
                 found.setdefault(str((meta or {}).get("source", "")), set()).add(chunk_id)
         return found
 
-    def query(self, vector: np.ndarray, *, k: int) -> list[Hit]:
+    def query(
+        self, vector: np.ndarray, *, k: int, where: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
         col = self._existing()
         if col is None or k <= 0:
             return []
@@ -258,6 +260,7 @@ class Store:
             result = col.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
                 n_results=k,
+                where=dict(where) if where else None,
                 include=["documents", "metadatas", "distances"],
             )
         except Exception as exc:
@@ -296,6 +299,28 @@ class Store:
                 )
             ]
             yield hits, np.asarray(page["embeddings"], dtype=np.float32)
+
+    def ids_with_label(self, label: str) -> set[str]:
+        col = self._existing()
+        if col is None:
+            return set()
+        return set(col.get(where={"label": label}, include=[])["ids"])
+
+    def set_labels(self, labels: Mapping[str, str]) -> None:
+        """Write a ``label`` into the metadata of each chunk id in ``labels``."""
+        col = self._require()
+        ids = list(labels)
+        step = self.max_batch
+        for i in range(0, len(ids), step):
+            part = ids[i : i + step]
+            current = col.get(ids=part, include=["metadatas"])
+            col.update(
+                ids=list(current["ids"]),
+                metadatas=[
+                    {**(meta or {}), "label": labels[chunk_id]}
+                    for chunk_id, meta in zip(current["ids"], current["metadatas"], strict=True)
+                ],
+            )
 
     def all_vectors(self) -> tuple[list[Hit], np.ndarray]:
         """Every chunk and its vector in one array (n x dimension; 0 x 0 when empty)."""
