@@ -15,6 +15,7 @@ from rag.store import Store
 from rag.topics import TopicMap, build_topic_map, draw_map
 
 MAX_PASSAGE = 1200  # characters of each passage shown
+ALL_LABELS = "(all labels)"
 
 
 def file_name(source: str) -> str:
@@ -24,12 +25,19 @@ def file_name(source: str) -> str:
 
 def search_view(settings: Settings, store: Store, embedder: Embedder) -> None:
     query = st.text_input("Search your documents", key="search_query", placeholder="a question")
+    labels = store.labels()
+    label = None
+    if labels:  # written by `python -m rag classify`
+        label = st.selectbox("Label", [ALL_LABELS, *labels], key="search_label")
+        label = None if label == ALL_LABELS else label
     if not query.strip():
         st.caption(f"Ranked passages for a query ({settings.retrieval_mode}); no LLM involved.")
         return
     try:
         retriever = Retriever(embedder=embedder, store=store, settings=settings)
-        hits = retriever.retrieve(query, k=settings.top_k, mode=settings.retrieval_mode)
+        hits = retriever.retrieve(
+            query, k=settings.top_k, mode=settings.retrieval_mode, label=label
+        )
     except RagError as exc:
         st.error(str(exc))
         return

@@ -306,6 +306,14 @@ class Store:
             return set()
         return set(col.get(where={"label": label}, include=[])["ids"])
 
+    def labels(self) -> list[str]:
+        """The distinct ``label`` values written by ``rag classify``, sorted."""
+        col = self._existing()
+        if col is None:
+            return []
+        metas = col.get(where={"label": {"$ne": ""}}, include=["metadatas"])["metadatas"] or []
+        return sorted({str(m["label"]) for m in metas if m and m.get("label")})
+
     def set_labels(self, labels: Mapping[str, str]) -> None:
         """Write a ``label`` into the metadata of each chunk id in ``labels``."""
         col = self._require()

@@ -77,3 +77,23 @@ def test_topics_view_draws_the_map_and_lists_the_clusters(store_dir: Path) -> No
     assert "`bread-shaping.txt`" in bread and "stars" not in bread.split("—")[2]
     assert "`stars-observing.txt`" in stars and "bread" not in stars.split("—")[2]
     assert "— 7 chunks —" in bread and "— 4 chunks —" in stars  # the rye dough joins bread
+
+
+def test_search_view_label_filter(store_dir: Path) -> None:
+    from rag.components import open_store
+    from rag.config import Settings
+
+    store = open_store(Settings(store_dir=store_dir))
+    hits, _ = store.all_vectors()
+    store.set_labels(
+        {h.chunk_id: "sky" if "stars" in Path(h.source).name else "kitchen" for h in hits}
+    )
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.radio(key="view").set_value("Search").run()
+    assert at.selectbox(key="search_label").options == ["(all labels)", "kitchen", "sky"]
+    at.selectbox(key="search_label").set_value("sky").run()
+    at.text_input(key="search_query").input("how long to knead the dough").run()
+    assert not at.exception and not at.error
+    headers = [m.value for m in at.markdown if "· score " in m.value]
+    assert len(headers) == 4
+    assert all("`stars-" in h for h in headers)
