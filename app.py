@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_explore import search_view, topics_view
 from ingest.pipeline import Ingestor, Report
 from ingest.uploads import save_upload
 from rag.answer import Answerer, Turn
@@ -22,6 +23,7 @@ from rag.store import Store
 from rag.types import Answer
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
+VIEWS = ["Chat", "Search", "Topics"]
 LLM_HINT = "Set OPENAI_BASE_URL (Ollama, vLLM, llama.cpp) or OPENAI_API_KEY to get written answers."
 
 
@@ -257,7 +259,13 @@ def main() -> None:
     if store.count() == 0:
         first_run()
         return
-    chat(settings, store, llm)
+    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
+    if view == "Search":
+        search_view(settings, store, embedder_for(settings))
+    elif view == "Topics":
+        topics_view(settings, store)
+    else:
+        chat(settings, store, llm)
 
 
 main()

@@ -48,7 +48,15 @@ def summary(report: Report) -> str:
     if report.dry_run:
         return f"dry run ({verb} changed): {counts}; nothing was written"
     skipped = f" (skipped {len(report.skipped)} unsupported)" if report.skipped else ""
-    return f"{counts}{skipped} — {report.chunks_written} chunks written in {report.seconds:.1f} s"
+    dedup = (
+        f", {report.deduplicated} near-duplicate(s) left out (RAG_DEDUP=skip)"
+        if report.deduplicated
+        else ""
+    )
+    return (
+        f"{counts}{skipped} — {report.chunks_written} chunks written{dedup} "
+        f"in {report.seconds:.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class Report:
     skipped: list[str] = field(default_factory=list)  # unsupported file types
     chunks_written: int = 0
     chunks_deleted: int = 0
+    deduplicated: int = 0  # chunks left out as near-copies of another file's (RAG_DEDUP)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     dry_run: bool = False
@@ -68,6 +69,7 @@ class Report:
             "skipped": len(self.skipped),
             "chunks_written": self.chunks_written,
             "chunks_deleted": self.chunks_deleted,
+            "deduplicated": self.deduplicated,
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
             "seconds": round(self.seconds, 3),
             "dry_run": self.dry_run,
@@ -317,9 +319,18 @@ class Ingestor:
         if not batch:
             return
         embedder, _ = self._ready()
-        report.chunks_deleted += store_files(
-            batch, embedder=embedder, store=self.store, manifest=self.manifest
+        written = store_files(
+            batch,
+            embedder=embedder,
+            store=self.store,
+            manifest=self.manifest,
+            dedup_threshold=self.settings.dedup_threshold
+            if self.settings.dedup == "skip"
+            else None,
         )
+        report.chunks_deleted += written.deleted
+        report.deduplicated += written.deduplicated
+        report.chunks_written -= written.deduplicated
         for p in batch:
             if p.note:
                 report.notes.append(p.note)

@@ -6,10 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
+from rag.duplicates import similar_pairs
 from rag.embeddings import Embedder
 from rag.manifest import FileRecord, Manifest
 from rag.store import Store
 from rag.types import Chunk
+
+NEIGHBOURS = 8  # stored neighbours checked per new chunk when deduplicating
 
 
 @dataclass(frozen=True)
@@ -35,29 +40,72 @@ def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int]:
     }
 
 
+@dataclass(frozen=True)
+class Written:
+    deleted: int  # stale chunks removed
+    deduplicated: int  # chunks left out as near-copies of another file's (RAG_DEDUP=skip)
+
+
+def duplicate_indexes(
+    batch: list[Prepared], vectors: np.ndarray, *, store: Store, threshold: float
+) -> set[int]:
+    """Chunks of ``batch`` that nearly copy (cosine >= threshold) a chunk of another file,
+    one already stored or one kept earlier in this batch."""
+    sources = [p.source for p in batch for _ in p.chunks]
+    in_batch = set(sources)
+    skip: set[int] = set()
+    # stored chunks of files outside this batch (those inside are being rewritten)
+    for n, neighbours in enumerate(store.nearest(vectors, k=NEIGHBOURS)):
+        if any(h.source not in in_batch and (h.similarity or 0.0) >= threshold for h in neighbours):
+            skip.add(n)
+    # within the batch: the first copy stays, later copies from other files go
+    partners: dict[int, list[int]] = {}
+    for i, j, _ in similar_pairs(vectors, sources, threshold=threshold):
+        partners.setdefault(j, []).append(i)
+    for j in sorted(partners):
+        if j not in skip and any(i not in skip for i in partners[j]):
+            skip.add(j)
+    return skip
+
+
 def store_files(
-    batch: list[Prepared], *, embedder: Embedder, store: Store, manifest: Manifest
-) -> int:
-    """Store ``batch``; return how many stale chunks were deleted."""
+    batch: list[Prepared],
+    *,
+    embedder: Embedder,
+    store: Store,
+    manifest: Manifest,
+    dedup_threshold: float | None = None,
+) -> Written:
+    """Store ``batch``: with ``dedup_threshold``, leave out near-copies of other files."""
     if not batch:
-        return 0
+        return Written(0, 0)
     ids = [i for p in batch for i in p.chunks]
     chunks = [c for p in batch for c in p.chunks.values()]
     shas = [p.sha256 for p in batch for _ in p.chunks]
     # the embedder sorts by length across all files' chunks: little padding per batch
     vectors = embedder.embed_documents([c.text for c in chunks])
+    skip: set[int] = set()
+    if dedup_threshold is not None:
+        skip = duplicate_indexes(batch, vectors, store=store, threshold=dedup_threshold)
+    keep = [n for n in range(len(ids)) if n not in skip]
     store.upsert(
-        ids=ids,
-        vectors=vectors,
-        texts=[c.text for c in chunks],
-        metadatas=[chunk_metadata(c, sha256=sha) for c, sha in zip(chunks, shas, strict=True)],
+        ids=[ids[n] for n in keep],
+        vectors=vectors[keep],
+        texts=[chunks[n].text for n in keep],
+        metadatas=[chunk_metadata(chunks[n], sha256=shas[n]) for n in keep],
     )
+    kept_ids = {ids[n] for n in keep}
     # replace, never append: whatever a source had before and is not in its new set
     # goes, orphans of an earlier interrupted run included
     stored = store.ids_by_source([p.source for p in batch])
-    stale = [i for p in batch for i in stored.get(p.source, set()) - set(p.chunks)]
+    stale = [i for p in batch for i in stored.get(p.source, set()) - kept_ids]
     store.delete(stale)
     # the manifest rows last: a crash before here leaves files that are simply re-done
     now = time.time()
-    manifest.put_many([FileRecord(p.source, p.sha256, p.size, tuple(p.chunks), now) for p in batch])
-    return len(stale)
+    manifest.put_many(
+        [
+            FileRecord(p.source, p.sha256, p.size, tuple(i for i in p.chunks if i in kept_ids), now)
+            for p in batch
+        ]
+    )
+    return Written(deleted=len(stale), deduplicated=len(skip))

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rag import cli_ask, cli_eval
+from rag import cli_ask, cli_classify, cli_duplicates, cli_eval, cli_topics
 from rag.components import index_contract, make_embedder, open_manifest, open_store
 from rag.config import Settings
 from rag.errors import RagError
@@ -26,7 +26,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     # a contract mismatch is cheaper to report before the model is loaded
     store.open(index_contract(settings), writing=False)
     retriever = Retriever(embedder=make_embedder(settings), store=store, settings=settings)
-    hits = retriever.retrieve(args.query, k=args.k, mode=args.mode)
+    hits = retriever.retrieve(args.query, k=args.k, mode=args.mode, label=args.label)
     if args.json:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("-k", type=int, default=None, help="number of hits (RAG_TOP_K)")
     search.add_argument("--mode", default=None, help="dense | bm25 | hybrid [+mmr] [+rerank]")
+    search.add_argument("--label", default=None, help="only documents so labelled (classify)")
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
     stats = sub.add_parser("stats", help="what the index holds")
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=cmd_stats)
     cli_ask.add_parser(sub)
     cli_eval.register(sub)
+    cli_topics.register(sub)
+    cli_duplicates.register(sub)
+    cli_classify.register(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # with bench/calibrate_abstain.py (see the README's "Answers" section).
 DEFAULT_ABSTAIN_THRESHOLD = 0.44
 EMBED_BACKENDS = ("auto", "torch", "onnx", "openvino")
+DEDUP_MODES = ("off", "skip")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class Settings:
     embed_backend: str = "auto"
     cache_dir: Path | None = None  # None: a "models" folder inside store_dir
     chroma_url: str | None = None
+
+    # near-duplicates (issue 8): RAG_DEDUP=skip leaves out chunks that copy another file's
+    dedup: str = "off"
+    dedup_threshold: float = 0.95
 
     @property
     def model_cache_dir(self) -> Path:
@@ -133,6 +138,9 @@ class Settings:
             embed_backend=(env.get("RAG_EMBED_BACKEND") or "auto").lower(),
             cache_dir=_cache_dir(env),
             chroma_url=(env.get("RAG_CHROMA_URL") or "").strip() or None,
+            # near-duplicates (issue 8)
+            dedup=(env.get("RAG_DEDUP") or "off").strip().lower(),
+            dedup_threshold=_float(env, "RAG_DEDUP_THRESHOLD", 0.95, minimum=-1.0, maximum=1.0),
         )
         settings.validate()
         return settings
@@ -172,6 +180,11 @@ class Settings:
                 f"RAG_COLLECTION {self.collection!r} is not a valid name: use 3-512 "
                 "characters from a-z, A-Z, 0-9, '.', '_' and '-', starting and ending "
                 "with a letter or digit."
+            )
+        if self.dedup not in DEDUP_MODES:
+            raise ConfigError(
+                f"RAG_DEDUP is {self.dedup!r}; use off (store every chunk) or skip (leave "
+                "out chunks that nearly copy one of another file, see RAG_DEDUP_THRESHOLD)."
             )
         self._validate_llm()
 

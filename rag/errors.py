@@ -50,3 +50,7 @@ class LLMAuthError(LLMError):
 
 class LLMRateLimitError(LLMError):
     """The LLM server kept answering 429 after all retries."""
+
+
+class TopicError(RagError):
+    """The collection cannot be clustered as asked (too few chunks, a bad k)."""

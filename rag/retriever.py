@@ -36,10 +36,14 @@ class Retriever:
         self.top_k = settings.top_k
         self.mode = parse_mode(settings.retrieval_mode)
         self._bm25 = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
+        self._allowed: set[str] | None = None  # chunk ids of a label filter, per retrieve()
         # refuse to search vectors made by another model before embedding anything
         store.open(index_contract(settings, dimension=embedder.dimension), writing=False)
 
-    def retrieve(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
+    ) -> list[Hit]:
+        """The top ``k`` hits; with ``label``, only chunks classified so (``rag classify``)."""
         query = query.strip()
         k = k or self.top_k
         if not query:
@@ -49,11 +53,13 @@ class Retriever:
         chosen = parse_mode(mode) if mode else self.mode
         depth = max(k, self.settings.candidates)
         vector: np.ndarray | None = None
+        self._allowed = self.store.ids_with_label(label) if label else None
         if chosen.base == "bm25":
             hits = self._bm25_hits(query, depth)
         else:
             vector = self.embedder.embed_query(query)
-            dense = self.store.query(vector, k=depth)
+            where = {"label": label} if label else None
+            dense = self.store.query(vector, k=depth, where=where)
             hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth)
         keep = max(k, self.settings.rerank_top_n) if chosen.rerank else k
         if chosen.mmr and hits:
@@ -80,14 +86,21 @@ class Retriever:
 
     # -- the rankers ----------------------------------------------------------------------
 
+    def _lexical(self, query: str, depth: int) -> list[tuple[str, float]]:
+        if self._allowed is None:
+            return self._bm25.get().search(query, k=depth)
+        # a label filter: rank everything, keep the allowed, so depth hits remain
+        ranked = self._bm25.get().search(query, k=max(self.store.count(), 1))
+        return [(doc, score) for doc, score in ranked if doc in self._allowed][:depth]
+
     def _bm25_hits(self, query: str, depth: int) -> list[Hit]:
-        ranked = self._bm25.get().search(query, k=depth)
+        ranked = self._lexical(query, depth)
         scores = dict(ranked)
         hits, _ = self.store.get([doc for doc, _ in ranked], vectors=False)
         return [_rescored(h, scores[h.chunk_id]) for h in hits]
 
     def _fuse(self, query: str, dense: list[Hit], depth: int) -> list[Hit]:
-        lexical = self._bm25.get().search(query, k=depth)
+        lexical = self._lexical(query, depth)
         fused = reciprocal_rank_fusion(
             [[h.chunk_id for h in dense], [doc for doc, _ in lexical]],
             weights=[self.settings.dense_weight, self.settings.bm25_weight],

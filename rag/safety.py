@@ -14,14 +14,14 @@ import re
 # characters that open images/links ([ ]), raw HTML (< >) or escapes (\)
 _ESCAPE = re.compile(r"([\\\[\]<>])")
 _HEADING = re.compile(r"(?m)^([ \t]{0,3})(#{1,6})(?=[ \t]|$)")
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\[\]()\"'`]+")
+URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\[\]()\"'`]+")
 
 
 def neutralize_markdown(text: str) -> str:
     """Markdown that renders as the same words, with no live image, link or HTML."""
     parts: list[str] = []
     last = 0
-    for match in _URL.finditer(text):
+    for match in URL.finditer(text):
         parts.append(_escape(text[last : match.start()]))
         parts.append(f"`{match.group(0)}`")
         last = match.end()

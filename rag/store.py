@@ -251,7 +251,9 @@ class Store:
                 found.setdefault(str((meta or {}).get("source", "")), set()).add(chunk_id)
         return found
 
-    def query(self, vector: np.ndarray, *, k: int) -> list[Hit]:
+    def query(
+        self, vector: np.ndarray, *, k: int, where: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
         col = self._existing()
         if col is None or k <= 0:
             return []
@@ -261,6 +263,7 @@ class Store:
             result = col.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
                 n_results=k,
+                where=dict(where) if where else None,
                 include=["documents", "metadatas", "distances"],
             )
         except Exception as exc:
@@ -283,6 +286,86 @@ class Store:
         for offset in range(0, self.count() if col is not None else 0, batch):
             page = col.get(include=["documents"], limit=batch, offset=offset)
             yield list(page["ids"]), [t or "" for t in page["documents"]]
+
+    def vectors(self, *, batch: int = 2000) -> Iterator[tuple[list[Hit], np.ndarray]]:
+        """Every chunk with its stored vector, a page at a time (topics, duplicates)."""
+        col = self._existing()
+        total = self.count() if col is not None else 0
+        for offset in range(0, total, batch):
+            page = col.get(
+                include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
+            )
+            hits = [
+                hit_from(i, text, meta, score=0.0)
+                for i, text, meta in zip(
+                    page["ids"], page["documents"], page["metadatas"], strict=True
+                )
+            ]
+            yield hits, np.asarray(page["embeddings"], dtype=np.float32)
+
+    def ids_with_label(self, label: str) -> set[str]:
+        col = self._existing()
+        if col is None:
+            return set()
+        return set(col.get(where={"label": label}, include=[])["ids"])
+
+    def labels(self) -> list[str]:
+        """The distinct ``label`` values written by ``rag classify``, sorted."""
+        col = self._existing()
+        if col is None:
+            return []
+        metas = col.get(where={"label": {"$ne": ""}}, include=["metadatas"])["metadatas"] or []
+        return sorted({str(m["label"]) for m in metas if m and m.get("label")})
+
+    def set_labels(self, labels: Mapping[str, str]) -> None:
+        """Write a ``label`` into the metadata of each chunk id in ``labels``."""
+        col = self._require()
+        ids = list(labels)
+        step = self.max_batch
+        for i in range(0, len(ids), step):
+            part = ids[i : i + step]
+            current = col.get(ids=part, include=["metadatas"])
+            col.update(
+                ids=list(current["ids"]),
+                metadatas=[
+                    {**(meta or {}), "label": labels[chunk_id]}
+                    for chunk_id, meta in zip(current["ids"], current["metadatas"], strict=True)
+                ],
+            )
+
+    def all_vectors(self) -> tuple[list[Hit], np.ndarray]:
+        """Every chunk and its vector in one array (n x dimension; 0 x 0 when empty)."""
+        hits: list[Hit] = []
+        parts: list[np.ndarray] = []
+        for page_hits, page_vectors in self.vectors():
+            hits.extend(page_hits)
+            parts.append(page_vectors)
+        if not parts:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return hits, np.concatenate(parts)
+
+    def nearest(self, vectors: np.ndarray, *, k: int) -> list[list[Hit]]:
+        """The ``k`` stored neighbours of each row of ``vectors`` (one query call)."""
+        col = self._existing()
+        if col is None or k <= 0 or len(vectors) == 0 or not self.count():
+            return [[] for _ in range(len(vectors))]
+        try:
+            result = col.query(
+                query_embeddings=np.asarray(vectors, dtype=np.float32),
+                n_results=k,
+                include=["metadatas", "distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Search in collection '{self.name}' failed ({exc}).") from exc
+        return [
+            [
+                hit_from(i, None, meta, score=1.0 - float(d), similarity=1.0 - float(d))
+                for i, meta, d in zip(ids, metas, dists, strict=True)
+            ]
+            for ids, metas, dists in zip(
+                result["ids"], result["metadatas"], result["distances"], strict=True
+            )
+        ]
 
     def metadata_by_id(self) -> dict[str, dict[str, Any]]:
         col = self._existing()

@@ -1,0 +1,86 @@
+"""The app's views beyond chat: semantic search (no LLM) and the topic map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import RagError
+from rag.highlight import highlight
+from rag.retriever import Retriever
+from rag.store import Store
+from rag.topics import TopicMap, build_topic_map, draw_map
+
+MAX_PASSAGE = 1200  # characters of each passage shown
+ALL_LABELS = "(all labels)"
+
+
+def file_name(source: str) -> str:
+    """An untrusted file name for a Markdown code span (which shows it as text)."""
+    return Path(source).name.replace("`", "'")
+
+
+def search_view(settings: Settings, store: Store, embedder: Embedder) -> None:
+    query = st.text_input("Search your documents", key="search_query", placeholder="a question")
+    labels = store.labels()
+    label = None
+    if labels:  # written by `python -m rag classify`
+        label = st.selectbox("Label", [ALL_LABELS, *labels], key="search_label")
+        label = None if label == ALL_LABELS else label
+    if not query.strip():
+        st.caption(f"Ranked passages for a query ({settings.retrieval_mode}); no LLM involved.")
+        return
+    try:
+        retriever = Retriever(embedder=embedder, store=store, settings=settings)
+        hits = retriever.retrieve(
+            query, k=settings.top_k, mode=settings.retrieval_mode, label=label
+        )
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    if not hits:
+        st.info("No passages found.")
+        return
+    st.caption(f"{len(hits)} passages · {settings.retrieval_mode}")
+    for rank, hit in enumerate(hits, start=1):
+        page = f" · page {hit.page}" if hit.page else ""
+        similarity = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
+        st.markdown(
+            f"**{rank}.** `{file_name(hit.source)}`{page} · score {hit.score:.3f}{similarity}"
+        )
+        text = " ".join(hit.text.split())
+        if len(text) > MAX_PASSAGE:
+            text = text[: MAX_PASSAGE - 1] + "…"
+        with st.container(border=True):
+            st.markdown(highlight(text, query))
+
+
+@st.cache_data(show_spinner="Clustering the chunks…", max_entries=4)
+def cached_topics(
+    location: str, collection: str, count: int, k: int | None, _store: Store
+) -> TopicMap:
+    """Keyed by the store and its size: a new ingest (another count) computes it again."""
+    hits, vectors = _store.all_vectors()
+    return build_topic_map(hits, vectors, k=k)
+
+
+def topics_view(settings: Settings, store: Store) -> None:
+    auto = st.checkbox(
+        "Choose the number of topics automatically (silhouette)", value=True, key="topics_auto"
+    )
+    k = None if auto else st.slider("Topics", 2, 12, 4, key="topics_k")
+    try:
+        topic_map = cached_topics(store.location, store.name, store.count(), k, store)
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    score = f", silhouette {topic_map.silhouette:.3f}" if topic_map.silhouette is not None else ""
+    st.caption(f"{len(topic_map.clusters)} topics over {len(topic_map.assignments)} chunks{score}")
+    st.pyplot(draw_map(topic_map, title=f"Topics in '{settings.collection}'"))
+    for i, cluster in enumerate(topic_map.clusters, start=1):
+        files = ", ".join(f"`{file_name(s)}`" for s in cluster.sources[:8])
+        terms = ", ".join(cluster.top_terms)
+        st.markdown(f"**{i}. {terms}** — {cluster.size} chunks — {files}")
