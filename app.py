@@ -31,10 +31,8 @@ LLM_HINT = "Set OPENAI_BASE_URL (Ollama, vLLM, llama.cpp) or OPENAI_API_KEY to g
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def cached_embedder(model: str, device: str, qp: str | None, dp: str | None) -> Embedder:
-    settings = Settings(
-        store_dir=Path(), embed_model=model, device=device, query_prefix=qp, document_prefix=dp
-    )
+def cached_embedder(settings: Settings) -> Embedder:
+    # hashed by value: sessions with the same model settings share one loaded model
     return make_embedder(settings)
 
 
@@ -59,9 +57,17 @@ def llm_status(_llm: Any, key: str) -> str | None:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return cached_embedder(
-        settings.embed_model, settings.device, settings.query_prefix, settings.document_prefix
+    # only what shapes the model is kept, so top-k or mode changes reuse the same one
+    model_settings = Settings(
+        store_dir=Path(),
+        embed_model=settings.embed_model,
+        device=settings.device,
+        query_prefix=settings.query_prefix,
+        document_prefix=settings.document_prefix,
+        embed_backend=settings.embed_backend,
+        cache_dir=settings.model_cache_dir,
     )
+    return cached_embedder(model_settings)
 
 
 def store_for(settings: Settings) -> Store:
