@@ -30,6 +30,20 @@ R_INTRO = DATA / "R-intro.pdf"
 IngestFn = Callable[..., Report]
 
 
+def run_cli(args: list[str], store: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` as a user runs it: from the repository root, on the CPU, on ``store``."""
+    full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(device="cpu")

@@ -3,8 +3,6 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,22 +10,12 @@ import pytest
 from rag.__main__ import main as rag_main
 from rag.config import Settings
 from rag.embeddings import bundled_model_path
-from tests.conftest import ROOT, SHARED
+from tests.conftest import SHARED, run_cli
 
 pytestmark = pytest.mark.integration
 
 
-def run(args: list[str], store: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+run = run_cli
 
 
 def test_ingest_json_exit_codes_and_real_pdfs(tmp_path: Path) -> None:

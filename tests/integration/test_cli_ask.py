@@ -2,16 +2,13 @@
 without an LLM (extractive) and with RAG_LLM=local (the bundled llama.cpp server)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from rag.__main__ import main as rag_main
 from rag.answer import NO_LLM_NOTICE
 from rag.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -59,21 +56,11 @@ def test_ask_json_extractive(
 
 
 def test_ask_with_the_bundled_local_llm(rintro_settings: Settings) -> None:
-    env = {
-        **os.environ,
-        "RAG_STORE_DIR": str(rintro_settings.store_dir),
-        "RAG_DEVICE": "cpu",
-        "RAG_LLM": "local",
-        "RAG_LLM_MAX_TOKENS": "32",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", QUESTION, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
+    result = run_cli(
+        ["-m", "rag", "ask", QUESTION, "--json"],
+        rintro_settings.store_dir,
+        RAG_LLM="local",
+        RAG_LLM_MAX_TOKENS="32",
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)

@@ -1,9 +1,7 @@
 """RAG_CHROMA_URL: ingest and search against a real `chroma run` server."""
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import StoreError
 from rag.retriever import Retriever
 from rag.store import Store
-from tests.conftest import R_INTRO, ROOT, free_port, make_settings, run_ingest
+from tests.conftest import R_INTRO, free_port, make_settings, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -72,23 +70,13 @@ def test_cli_with_rag_chroma_url(chroma_server: str, tmp_path: Path) -> None:
     docs = tmp_path / "d"
     docs.mkdir()
     (docs / "a.md").write_text("# Orchards\nApples grow in orchards and are pruned in winter.\n")
-    env = {
-        **os.environ,
-        "RAG_STORE_DIR": str(tmp_path / "store"),
-        "RAG_CHROMA_URL": chroma_server,
-        "RAG_COLLECTION": "cli-server",
-        "RAG_DEVICE": "cpu",
-    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=600,
-            check=False,
+        return run_cli(
+            list(args),
+            tmp_path / "store",
+            RAG_CHROMA_URL=chroma_server,
+            RAG_COLLECTION="cli-server",
         )
 
     ingested = run("-m", "ingest", str(docs), "--json")
