@@ -30,7 +30,9 @@ R_INTRO = DATA / "R-intro.pdf"
 IngestFn = Callable[..., Report]
 
 
-def run_cli(args: list[str], store: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], store: Path, *, timeout: float = 600, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``python ARGS`` as a user runs it: from the repository root, on the CPU, on ``store``."""
     full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
     return subprocess.run(
@@ -39,7 +41,7 @@ def run_cli(args: list[str], store: Path, **env: str) -> subprocess.CompletedPro
         text=True,
         env=full_env,
         cwd=ROOT,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
 

@@ -17,7 +17,7 @@ from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.retriever import Retriever
-from tests.conftest import DATA, ROOT, IngestFn
+from tests.conftest import DATA, ROOT, IngestFn, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -53,15 +53,7 @@ def test_answers_keep_working_while_the_cli_ingests(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and lock.read_text().strip() != str(writer.pid):
         time.sleep(0.1)
-    rival = subprocess.run(
-        [sys.executable, "-m", "ingest", str(first)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    rival = run_cli(["-m", "ingest", str(first)], settings.store_dir, RAG_LOCK_TIMEOUT="0")
     answers = 0
     while writer.poll() is None:
         retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)

@@ -7,14 +7,12 @@ import json
 import os
 import random
 import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rag.components import open_store
-from tests.conftest import R_INTRO, ROOT, make_settings
+from tests.conftest import R_INTRO, make_settings, run_cli
 from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.integration
@@ -58,16 +56,7 @@ def hostile_folder(root: Path) -> Path:
 def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     docs = hostile_folder(tmp_path)
     settings = make_settings(tmp_path / "store")
-    env = {**os.environ, "RAG_STORE_DIR": str(settings.store_dir), "RAG_DEVICE": "cpu"}
-    result = subprocess.run(
-        [sys.executable, "-m", "ingest", str(docs), "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    result = run_cli(["-m", "ingest", str(docs), "--json"], settings.store_dir, timeout=1200)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS of the hostile ingest (2,000-page PDF, 50 MB line): {peak_mb:.0f} MB")
     assert result.returncode == 1, result.stderr
