@@ -25,13 +25,23 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_ABSTAIN_THRESHOLD = 0.44
 EMBED_BACKENDS = ("auto", "torch", "onnx", "openvino")
 DEDUP_MODES = ("off", "skip")
+EMBED_PROVIDERS = ("local", "openai")
+DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
 
 
 @dataclass(frozen=True)
 class Settings:
     store_dir: Path
     collection: str = "docs"
+    # local: a sentence-transformers model on this machine; openai: an OpenAI-compatible
+    # /v1/embeddings endpoint (OpenAI itself, Ollama, vLLM, llama.cpp) via the openai client
+    embed_provider: str = "local"
     embed_model: str = BUNDLED_MODEL
+    embed_base_url: str | None = None
+    embed_api_key: str | None = field(default=None, repr=False)
+    # stored vector size: the `dimensions` parameter for openai, a PCA fitted on the
+    # corpus for local models; None keeps the model's own size
+    embed_dim: int | None = None
     query_prefix: str | None = None  # None: take the prefix registry's value
     document_prefix: str | None = None
     chunk_size: int = 200  # in tokens of the embedding model
@@ -79,6 +89,15 @@ class Settings:
     dedup_threshold: float = 0.95
 
     @property
+    def projection_path(self) -> Path:
+        """The PCA fitted on this collection's corpus (RAG_EMBED_DIM with a local model)."""
+        return self.store_dir / "projections" / f"{self.collection}.npz"
+
+    @property
+    def reduces_locally(self) -> bool:
+        return self.embed_dim is not None and self.embed_provider == "local"
+
+    @property
     def model_cache_dir(self) -> Path:
         return self.cache_dir if self.cache_dir is not None else self.store_dir / "models"
 
@@ -99,10 +118,16 @@ class Settings:
         """Read every ``RAG_*`` variable once; raise ConfigError with the fix on bad values."""
         env = os.environ if env is None else env
         store_dir = Path(env.get("RAG_STORE_DIR") or ".rag").expanduser()
+        provider = (env.get("RAG_EMBED_PROVIDER") or "local").strip().lower()
+        default_model = DEFAULT_OPENAI_EMBED_MODEL if provider == "openai" else BUNDLED_MODEL
         settings = cls(
             store_dir=store_dir.resolve(),
             collection=env.get("RAG_COLLECTION") or "docs",
-            embed_model=env.get("RAG_EMBED_MODEL") or BUNDLED_MODEL,
+            embed_provider=provider,
+            embed_model=env.get("RAG_EMBED_MODEL") or default_model,
+            embed_base_url=env.get("RAG_EMBED_BASE_URL") or env.get("OPENAI_BASE_URL") or None,
+            embed_api_key=env.get("RAG_EMBED_API_KEY") or env.get("OPENAI_API_KEY") or None,
+            embed_dim=_int(env, "RAG_EMBED_DIM", 0, minimum=0) or None,
             query_prefix=env.get("RAG_QUERY_PREFIX"),
             document_prefix=env.get("RAG_DOCUMENT_PREFIX"),
             chunk_size=_int(env, "RAG_CHUNK_SIZE", 200, minimum=16),
@@ -164,6 +189,7 @@ class Settings:
         if self.device not in DEVICES:
             raise ConfigError(f"RAG_DEVICE is {self.device!r}; use one of {', '.join(DEVICES)}.")
         self.validate_retrieval()
+        self._validate_embedder()
         if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(
                 f"RAG_EMBED_BACKEND is {self.embed_backend!r}; use one of "
@@ -187,6 +213,29 @@ class Settings:
                 "out chunks that nearly copy one of another file, see RAG_DEDUP_THRESHOLD)."
             )
         self._validate_llm()
+
+    def _validate_embedder(self) -> None:
+        if self.embed_provider not in EMBED_PROVIDERS:
+            raise ConfigError(
+                f"RAG_EMBED_PROVIDER is {self.embed_provider!r}; use local (a "
+                "sentence-transformers model on this machine) or openai (an "
+                "OpenAI-compatible /v1/embeddings endpoint)."
+            )
+        if self.embed_dim is not None and self.embed_dim < 2:
+            raise ConfigError(f"RAG_EMBED_DIM must be at least 2, got {self.embed_dim}.")
+        if self.embed_provider != "openai":
+            return
+        if not (self.embed_base_url or self.embed_api_key):
+            raise ConfigError(
+                "RAG_EMBED_PROVIDER=openai but neither RAG_EMBED_BASE_URL (or "
+                "OPENAI_BASE_URL) nor OPENAI_API_KEY is set. Set OPENAI_API_KEY for OpenAI, "
+                "or the server's URL, e.g. RAG_EMBED_BASE_URL=http://localhost:11434/v1."
+            )
+        if self.embed_base_url and not self.embed_base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"RAG_EMBED_BASE_URL {self.embed_base_url!r} is not an http(s) URL; "
+                "use e.g. http://localhost:11434/v1."
+            )
 
     def _validate_llm(self) -> None:
         if self.llm not in LLM_MODES:

@@ -40,6 +40,9 @@ class Contract:
     dimension: int = 0  # 0 until the model has been loaded once
     distance: str = "cosine"
     schema_version: int = SCHEMA_VERSION
+    provider: str = "local"  # RAG_EMBED_PROVIDER: local or openai
+    reduction: str = ""  # "pca": local vectors projected to `dimension` (RAG_EMBED_DIM)
+    projection: str = ""  # sha256 prefix of the fitted PCA, once fitted
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -58,6 +61,29 @@ def check_contract(stored: Contract, wanted: Contract, *, collection: str, writi
             f"Collection '{collection}' was written by a newer version of this app "
             f"(schema {stored.schema_version}, this one reads {SCHEMA_VERSION}). "
             "Upgrade the app, or re-ingest with --rebuild."
+        )
+    if stored.provider != wanted.provider:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was built with {stored.provider} embeddings "
+            f"({stored.embedding_model}) but RAG_EMBED_PROVIDER is {wanted.provider}. "
+            f"Re-ingest with --rebuild, or set RAG_EMBED_PROVIDER back to {stored.provider}."
+        )
+    if stored.reduction != wanted.reduction and stored.embedding_model == wanted.embedding_model:
+        held = (
+            f"PCA-reduced to {stored.dimension} dims"
+            if stored.reduction
+            else f"at the model's full {stored.dimension or 'native'} dims"
+        )
+        fix = f"RAG_EMBED_DIM={stored.dimension}" if stored.reduction else "RAG_EMBED_DIM unset"
+        raise IndexMismatchError(
+            f"Collection '{collection}' stores vectors {held}, which the current "
+            f"RAG_EMBED_DIM does not match. Re-ingest with --rebuild, or set {fix}."
+        )
+    if stored.projection and wanted.projection and stored.projection != wanted.projection:
+        raise IndexMismatchError(
+            f"Collection '{collection}' was reduced with PCA {stored.projection} but the "
+            f"projection file now holds {wanted.projection}: the vectors and queries would "
+            "not match. Re-ingest with --rebuild (which fits the PCA again)."
         )
     model_differs = stored.embedding_model != wanted.embedding_model or (
         stored.dimension and wanted.dimension and stored.dimension != wanted.dimension
@@ -175,7 +201,10 @@ class Store:
             self.record_contract(replace(stored, schema_version=SCHEMA_VERSION))
             stored = replace(stored, schema_version=SCHEMA_VERSION)
         if writing and wanted.dimension and not stored.dimension:
-            self.record_contract(replace(stored, dimension=wanted.dimension))
+            stored = replace(stored, dimension=wanted.dimension)
+            self.record_contract(stored)
+        if writing and wanted.projection and not stored.projection:
+            self.record_contract(replace(stored, projection=wanted.projection))
 
     def record_contract(self, contract: Contract) -> None:
         col = self._existing()
