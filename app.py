@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_explore import search_view, topics_view
+from app_explore import ALL_LABELS, search_view, topics_view
 from ingest.pipeline import Ingestor, Report
 from ingest.uploads import save_upload
 from rag.answer import Answerer, Turn
@@ -212,6 +212,11 @@ def first_run() -> None:
 
 
 def chat(settings: Settings, store: Store, llm: Any) -> None:
+    label = None
+    labels = store.labels()
+    if labels:  # written by `python -m rag classify`
+        chosen = st.selectbox("Label", [ALL_LABELS, *labels], key="chat_label")
+        label = None if chosen == ALL_LABELS else chosen
     history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
     for message in history:
         with st.chat_message(message["role"]):
@@ -235,7 +240,7 @@ def chat(settings: Settings, store: Store, llm: Any) -> None:
             embedder = embedder_for(settings)
             retriever = Retriever(embedder=embedder, store=store, settings=settings)
             answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
-            stream = answerer.ask(question, history=turns)
+            stream = answerer.ask(question, history=turns, label=label)
             for delta in stream:
                 text += delta
                 placeholder.markdown(neutralize_markdown(text) + " ▌")

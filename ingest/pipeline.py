@@ -23,6 +23,7 @@ from rag.embeddings import Embedder
 from rag.errors import IngestError
 from rag.lock import writer_lock
 from rag.manifest import Manifest
+from rag.reduction import FIT_SAMPLES
 from rag.store import Store
 from rag.types import Chunk
 
@@ -169,7 +170,11 @@ class Ingestor:
     def _ready_locked(self) -> tuple[Embedder, Chunker]:
         if self._embedder is None or self._chunker is None:
             embedder = self._factory()
-            wanted = index_contract(self.settings, dimension=embedder.dimension)
+            wanted = index_contract(
+                self.settings,
+                dimension=embedder.dimension,
+                projection=getattr(embedder, "projection_id", ""),
+            )
             self.store.open(wanted, writing=True)
             self._chunker = Chunker(
                 embedder,
@@ -214,6 +219,8 @@ class Ingestor:
         if rebuild and not dry_run:
             self.store.drop()
             self.manifest.clear()
+            # a new corpus gets a new PCA (RAG_EMBED_DIM): fitted on its first flush
+            self.settings.projection_path.unlink(missing_ok=True)
         if not dry_run:
             self.store.open(index_contract(self.settings), writing=True)
         files, missing, report.skipped = discover(paths)
@@ -249,7 +256,12 @@ class Ingestor:
             report.seconds = time.perf_counter() - started
             return report
 
-        # files are loaded and chunked in a thread while this one embeds and writes
+        # files are loaded and chunked in a thread while this one embeds and writes; a PCA
+        # still to be fitted (RAG_EMBED_DIM) waits for the whole run, up to FIT_SAMPLES
+        # chunks, so that it is fitted on the corpus rather than on its first files
+        flush_at = FLUSH_CHUNKS
+        if self.settings.reduces_locally and not self.settings.projection_path.is_file():
+            flush_at = max(FLUSH_CHUNKS, FIT_SAMPLES)
         pending: list[Prepared] = []
         for outcome in prefetch(todo, self._prepare, depth=PREFETCH_FILES):
             candidate = outcome.item[0]
@@ -261,9 +273,9 @@ class Ingestor:
                 continue
             assert outcome.result is not None
             pending.append(outcome.result)
-            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
+            if sum(len(p.chunks) for p in pending) >= flush_at:
                 self._store(pending, report, progress)
-                pending = []
+                pending, flush_at = [], FLUSH_CHUNKS
         self._store(pending, report, progress)
 
         for source in gone:
@@ -328,6 +340,9 @@ class Ingestor:
             if self.settings.dedup == "skip"
             else None,
         )
+        if projection := getattr(embedder, "projection_id", ""):
+            # the first write under a new PCA names it in the contract (a no-op later)
+            self.store.open(index_contract(self.settings, projection=projection), writing=True)
         report.chunks_deleted += written.deleted
         report.deduplicated += written.deduplicated
         report.chunks_written -= written.deduplicated

@@ -97,13 +97,20 @@ class Answerer:
     def mode(self) -> str:
         return "extractive" if self.llm is None else "llm"
 
-    def ask(self, question: str, *, history: Sequence[Turn] = ()) -> AnswerStream:
-        return AnswerStream(self._run(question.strip(), tuple(history)))
+    def ask(
+        self, question: str, *, history: Sequence[Turn] = (), label: str | None = None
+    ) -> AnswerStream:
+        """Stream the answer; with ``label``, only documents so classified are searched."""
+        return AnswerStream(self._run(question.strip(), tuple(history), label))
 
-    def _run(self, question: str, history: tuple[Turn, ...]) -> Generator[str, None, Answer]:
+    def _run(
+        self, question: str, history: tuple[Turn, ...], label: str | None = None
+    ) -> Generator[str, None, Answer]:
         start = perf_counter()
         timings: dict[str, float] = {}
         metadata: dict[str, object] = {}
+        if label:
+            metadata["label"] = label
         query = question
         if history:
             t = perf_counter()
@@ -112,7 +119,7 @@ class Answerer:
             if self.llm is not None:
                 timings["condense_ms"] = _ms(t)
         t = perf_counter()
-        hits = self.retriever.retrieve(query) if query else []
+        hits = self.retriever.retrieve(query, label=label) if query else []
         timings["retrieval_ms"] = _ms(t)
         if self.llm is None:
             run = self._extractive(query, hits, metadata)

@@ -10,6 +10,7 @@ from pathlib import Path
 from rag.answer import Answerer
 from rag.components import index_contract, make_embedder, open_store
 from rag.config import Settings
+from rag.errors import ConfigError
 from rag.llm import make_llm
 from rag.retriever import Retriever
 from rag.types import Answer
@@ -19,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.add_argument("--label", default=None, help="only documents so labelled (classify)")
     ask.set_defaults(func=cmd_ask)
 
 
@@ -30,7 +32,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     retriever = Retriever(embedder=embedder, store=store, settings=settings)
     llm = make_llm(settings)
     answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
-    stream = answerer.ask(args.question)
+    if args.label and args.label not in store.labels():
+        known = ", ".join(store.labels()) or "none yet"
+        raise ConfigError(
+            f"No document has the label {args.label!r} (labels: {known}). Label the "
+            "collection with `python -m rag classify LABELS.toml`, or drop --label."
+        )
+    stream = answerer.ask(args.question, label=args.label)
     if args.json:
         answer = stream.answer
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))

@@ -1,16 +1,27 @@
-"""CLI: python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--json]."""
+"""CLI: python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
+[--dims 384,256,128,64] [--json]."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.components import make_embedder
+from rag.components import make_embedder, make_local_embedder
 from rag.config import Settings, check_mode
-from rag.evaluation import eval_settings, index_corpus, load_beir, run_queries, score
+from rag.errors import ConfigError
+from rag.evaluation import (
+    dimension_tradeoff,
+    eval_settings,
+    index_corpus,
+    load_beir,
+    restrict_to_label,
+    run_queries,
+    score,
+)
 from rag.retriever import Retriever
 
 
@@ -23,11 +34,32 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR")
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument(
+        "--label", default=None, help="only documents so labelled (rag classify on the collection)"
+    )
+    parser.add_argument(
+        "--dims",
+        default=None,
+        help="quality vs storage: comma-separated vector sizes, e.g. 384,256,128,64 "
+        "(PCA fitted on the corpus, as RAG_EMBED_DIM does); dense mode unless --mode",
+    )
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=cmd_eval)
 
 
+def parse_dims(raw: str) -> list[int]:
+    try:
+        dims = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--dims takes whole numbers separated by commas, got {raw!r}.") from None
+    if not dims or min(dims) < 2:
+        raise ConfigError(f"--dims needs sizes of at least 2, got {raw!r}.")
+    return sorted(set(dims), reverse=True)
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.dims is not None:
+        return cmd_dims(args, settings)
     mode = (args.mode or settings.retrieval_mode).strip().lower()
     check_mode(settings, mode)
     dataset = load_beir(args.beir, limit=args.limit)
@@ -38,16 +70,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         )
     settings = eval_settings(settings, dataset, limit=args.limit)
     embedder = make_embedder(settings)
-
-    def progress(done: int, total: int) -> None:
-        print(f"\rembedding {done}/{total}", end="", file=sys.stderr, flush=True)
-
     store = index_corpus(
-        dataset, settings=settings, embedder=embedder, progress=None if args.json else progress
+        dataset, settings=settings, embedder=embedder, progress=None if args.json else _progress
     )
+    if args.label:
+        dataset = restrict_to_label(dataset, store, args.label)
+        if not args.json:
+            print(
+                f"\nlabel {args.label!r}: {len(dataset.corpus)} documents, "
+                f"{len(dataset.queries)} queries",
+                file=sys.stderr,
+            )
     retriever = Retriever(embedder=embedder, store=store, settings=settings)
-    run, latencies = run_queries(dataset, retriever=retriever, mode=mode)
+    run, latencies = run_queries(dataset, retriever=retriever, mode=mode, label=args.label)
     result = score(dataset, run, latencies, mode=mode, k=args.k)
+    if args.label:
+        result["label"] = args.label
     if args.json:
         print(json.dumps(result))
         return 0
@@ -60,3 +98,57 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'latency_ms':>12}: p50 {latency['p50']}  p95 {latency['p95']}")
     print(f"{'mode':>12}: {mode}  (collection {settings.collection})")
     return 0
+
+
+def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
+    """The quality/storage table: nDCG@k and bytes per vector at each size."""
+    if settings.embed_provider != "local":
+        raise ConfigError(
+            "--dims compares PCA sizes of a local model. For OpenAI models, run the eval "
+            "once per RAG_EMBED_DIM (the API's `dimensions` parameter) instead."
+        )
+    if args.label:
+        raise ConfigError("--dims and --label do not combine; run them separately.")
+    dims = parse_dims(args.dims)
+    modes = [m.strip().lower() for m in (args.mode or "dense").split(",") if m.strip()]
+    for mode in modes:
+        check_mode(settings, mode)
+    dataset = load_beir(args.beir, limit=args.limit)
+    settings = eval_settings(replace(settings, embed_dim=None), dataset, limit=args.limit)
+    embedder = make_local_embedder(settings)
+    rows = dimension_tradeoff(
+        dataset,
+        settings=settings,
+        embedder=embedder,
+        dims=dims,
+        modes=modes,
+        k=args.k,
+        progress=None if args.json else _progress,
+    )
+    if args.json:
+        print(json.dumps({"dataset": dataset.name, "k": args.k, "dimensions": rows}))
+        return 0
+    print(file=sys.stderr)
+    print(
+        f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries, "
+        f"{settings.embed_model}"
+    )
+    head = f"{'dims':>5} {'bytes/vector':>12} {'variance':>9}"
+    for mode in modes:
+        head += f" {f'nDCG@{args.k} {mode}':>18} {'recall@100':>10}"
+    print(head)
+    base: dict[str, float] = {}
+    for row in rows:
+        line = f"{row['dims']:>5} {row['bytes_per_vector']:>12} {row['variance_kept']:>9.1%}"
+        for mode in modes:
+            result = row[mode]
+            assert isinstance(result, dict)
+            ndcg, recall = float(result[f"ndcg@{args.k}"]), float(result["recall@100"])
+            base.setdefault(mode, ndcg)
+            line += f" {ndcg:>9.4f} ({ndcg / base[mode]:>5.1%}) {recall:>10.4f}"
+        print(line)
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rembedding {done}/{total}", end="", file=sys.stderr, flush=True)

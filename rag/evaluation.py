@@ -20,16 +20,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from rag import bm25
 from rag.components import index_contract
 from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import ConfigError
 from rag.metrics import evaluate, percentile
+from rag.reduction import ReducedEmbedder, fit_pca
 from rag.retriever import Retriever
 from rag.store import Store
+from rag.types import Hit
 
 log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
 
 EMBED_BATCH = 256
 DEPTH = 100  # documents retrieved per query: recall@100 needs them
@@ -90,6 +97,7 @@ def eval_settings(settings: Settings, dataset: Dataset, *, limit: int | None) ->
     """The settings of the dataset's own collection, next to the user's."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(settings.embed_model).name)
     part = f"-l{limit}" if limit is not None else ""
+    part += f"-d{settings.embed_dim}" if settings.embed_dim else ""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"eval-{dataset.name}{part}-{slug}")[:200]
     return replace(settings, collection=name.strip("-._") or "eval")
 
@@ -111,8 +119,10 @@ def index_corpus(
     stale = [i for i in stored if i not in hashes]
     store.delete(stale)
     started = time.perf_counter()
-    for start in range(0, len(todo), EMBED_BATCH):
-        ids = todo[start : start + EMBED_BATCH]
+    # a PCA still to be fitted (RAG_EMBED_DIM) sees the whole corpus in one call
+    step = len(todo) if getattr(embedder, "fitted", True) is False else EMBED_BATCH
+    for start in range(0, len(todo), max(step, 1)):
+        ids = todo[start : start + step]
         texts = [dataset.corpus[i] for i in ids]
         store.upsert(
             ids=ids,
@@ -122,6 +132,8 @@ def index_corpus(
         )
         if progress:
             progress(start + len(ids), len(todo))
+    if projection := getattr(embedder, "projection_id", ""):
+        store.open(index_contract(settings, projection=projection), writing=True)
     if todo:
         log.info("embedded %d documents in %.1f s", len(todo), time.perf_counter() - started)
     bm25.sync(store, settings.bm25_dir, changed=bool(todo or stale))
@@ -129,14 +141,19 @@ def index_corpus(
 
 
 def run_queries(
-    dataset: Dataset, *, retriever: Retriever, mode: str, depth: int = DEPTH
+    dataset: Dataset,
+    *,
+    retriever: Retriever,
+    mode: str,
+    depth: int = DEPTH,
+    label: str | None = None,
 ) -> tuple[dict[str, list[str]], list[float]]:
     """Ranked doc ids per query and the latency of each query in milliseconds."""
     run: dict[str, list[str]] = {}
     latencies: list[float] = []
     for query_id, text in dataset.queries.items():
         started = time.perf_counter()
-        hits = retriever.retrieve(text, k=depth, mode=mode)
+        hits = retriever.retrieve(text, k=depth, mode=mode, label=label)
         latencies.append((time.perf_counter() - started) * 1000)
         run[query_id] = [h.chunk_id for h in hits]
     return run, latencies
@@ -156,6 +173,99 @@ def score(
     result["queries"] = len(dataset.queries)
     result["documents"] = len(dataset.corpus)
     return result
+
+
+def restrict_to_label(dataset: Dataset, store: Store, label: str) -> Dataset:
+    """The part of ``dataset`` inside one label (``rag classify``): its documents, the
+    judgements on them, and the queries that still have a relevant document."""
+    allowed = store.ids_with_label(label)
+    if not allowed:
+        known = ", ".join(store.labels()) or "none yet"
+        raise ConfigError(
+            f"No document of collection '{store.name}' has the label {label!r} (labels: "
+            f"{known}). Label it first: RAG_COLLECTION={store.name} python -m rag classify "
+            "LABELS.toml"
+        )
+    qrels = {
+        q: {d: g for d, g in judged.items() if d in allowed} for q, judged in dataset.qrels.items()
+    }
+    qrels = {q: judged for q, judged in qrels.items() if any(g > 0 for g in judged.values())}
+    return Dataset(
+        name=dataset.name,
+        corpus={d: t for d, t in dataset.corpus.items() if d in allowed},
+        queries={q: t for q, t in dataset.queries.items() if q in qrels},
+        qrels=qrels,
+    )
+
+
+FLOAT32_BYTES = 4  # Chroma stores each dimension as a float32
+
+
+def dimension_tradeoff(
+    dataset: Dataset,
+    *,
+    settings: Settings,
+    embedder: Embedder,
+    dims: list[int],
+    modes: list[str],
+    k: int = 10,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, object]]:
+    """Quality against storage: for each size in ``dims``, the corpus's vectors PCA-reduced
+    exactly as ``RAG_EMBED_DIM`` does (fitted on this corpus), stored in a collection of
+    their own, and every query run through the reduced embedder. The model's own size is
+    the baseline (no projection). The corpus is embedded once."""
+    full = index_corpus(dataset, settings=settings, embedder=embedder, progress=progress)
+    hits, vectors = full.all_vectors()
+    rows: list[dict[str, object]] = []
+    for dim in dims:
+        if dim >= embedder.dimension:
+            retriever = Retriever(embedder=embedder, store=full, settings=settings)
+            dim, kept = embedder.dimension, 1.0
+        else:
+            retriever, kept = _reduced_retriever(hits, vectors, dim, settings, embedder)
+        row: dict[str, object] = {
+            "dims": dim,
+            "bytes_per_vector": dim * FLOAT32_BYTES,
+            "variance_kept": round(kept, 4),
+        }
+        for mode in modes:
+            run, latencies = run_queries(dataset, retriever=retriever, mode=mode)
+            row[mode] = score(dataset, run, latencies, mode=mode, k=k)
+        rows.append(row)
+    return rows
+
+
+def _reduced_retriever(
+    hits: list[Hit], vectors: Vectors, dim: int, settings: Settings, embedder: Embedder
+) -> tuple[Retriever, float]:
+    """A collection of the corpus projected to ``dim`` (rewritten only when the PCA changed)."""
+    projection = fit_pca(vectors, dim)
+    reduced_settings = replace(
+        settings, embed_dim=dim, collection=f"{settings.collection[:190]}-pca{dim}"
+    )
+    store = Store(path=reduced_settings.chroma_dir, collection=reduced_settings.collection)
+    current = store.contract()
+    fresh = current is None or current.projection != projection.id or store.count() != len(hits)
+    if fresh:
+        store.drop()
+        projection.save(reduced_settings.projection_path)
+        store.open(
+            index_contract(reduced_settings, dimension=dim, projection=projection.id),
+            writing=True,
+        )
+        projected = projection.apply(vectors)
+        store.upsert(
+            ids=[h.chunk_id for h in hits],
+            vectors=projected,
+            texts=[h.text for h in hits],
+            metadatas=[{"source": h.source, "page": h.page} for h in hits],
+        )
+    bm25.sync(store, reduced_settings.bm25_dir, changed=fresh)
+    reduced = ReducedEmbedder(embedder, dim=dim, path=reduced_settings.projection_path)
+    return Retriever(embedder=reduced, store=store, settings=reduced_settings), (
+        projection.variance_kept
+    )
 
 
 def _sha(text: str) -> str:

@@ -38,7 +38,19 @@ class Retriever:
         self._bm25 = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
         self._allowed: set[str] | None = None  # chunk ids of a label filter, per retrieve()
         # refuse to search vectors made by another model before embedding anything
-        store.open(index_contract(settings, dimension=embedder.dimension), writing=False)
+        self._projection = ""
+        self._check_contract()
+
+    def _check_contract(self) -> None:
+        """Check the index contract, again whenever the PCA (RAG_EMBED_DIM) changes."""
+        projection = getattr(self.embedder, "projection_id", "")
+        if projection == self._projection and projection:
+            return
+        wanted = index_contract(
+            self.settings, dimension=self.embedder.dimension, projection=projection
+        )
+        self.store.open(wanted, writing=False)
+        self._projection = projection
 
     def retrieve(
         self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
@@ -50,6 +62,8 @@ class Retriever:
             return []
         if mode is not None:
             check_mode(self.settings, mode)
+        if self.settings.reduces_locally:
+            self._check_contract()
         chosen = parse_mode(mode) if mode else self.mode
         depth = max(k, self.settings.candidates)
         vector: np.ndarray | None = None

@@ -88,6 +88,12 @@ def check_contract(stored: Contract, wanted: Contract, *, collection: str, writi
     model_differs = stored.embedding_model != wanted.embedding_model or (
         stored.dimension and wanted.dimension and stored.dimension != wanted.dimension
     )
+    if model_differs and stored.embedding_model == wanted.embedding_model:
+        raise IndexMismatchError(
+            f"Collection '{collection}' holds {stored.dimension}-dim vectors of "
+            f"{stored.embedding_model} but the current settings make {wanted.dimension}-dim "
+            f"ones. Re-ingest with --rebuild, or set RAG_EMBED_DIM={stored.dimension}."
+        )
     if model_differs:
         raise IndexMismatchError(
             f"Collection '{collection}' was built with {stored.embedding_model} "
@@ -189,6 +195,11 @@ class Store:
                 )
             if writing:
                 self.record_contract(wanted)
+            return
+        if writing and stored != wanted and self.count() == 0:
+            # nothing stored under the old contract (e.g. a first run that failed): the
+            # empty collection simply takes the new one
+            self.record_contract(wanted)
             return
         check_contract(stored, wanted, collection=self.name, writing=writing)
         if writing and stored.schema_version < SCHEMA_VERSION:
