@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer import Answerer
 from rag.classify import Label, classify, document_vectors, load_labels
 from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import ConfigError
+from rag.retriever import Retriever
 from tests.conftest import run_ingest
 from tests.integration.test_beyond import BREAD, STARS, cli, small_chunks, write_corpus
 
@@ -134,3 +136,71 @@ def np_allclose_unit(matrix: object) -> bool:
     import numpy as np
 
     return bool(np.allclose(np.linalg.norm(np.asarray(matrix), axis=1), 1.0, atol=1e-5))
+
+
+def test_labels_filter_answers_in_ask_and_chat(
+    store: Settings,
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    labels = tmp_path / "labels.toml"
+    labels.write_text(ZERO_SHOT, encoding="utf-8")
+    assert cli(["classify", str(labels)], store, monkeypatch) == 0
+    capsys.readouterr()
+    # the Answerer behind the chat: a baking question inside astronomy cites astronomy only
+    retriever = Retriever(embedder=embedder, store=open_store(store), settings=store)
+    answerer = Answerer(retriever=retriever, embedder=embedder, llm=None, settings=store)
+    free = answerer.ask("how long should I knead the dough?").answer
+    assert Path(free.citations[0].source).name in BREAD
+    inside = answerer.ask("how long should I knead the dough?", label="astronomy").answer
+    assert inside.hits and {Path(h.source).name for h in inside.hits} <= STARS
+    assert inside.metadata["label"] == "astronomy"
+    # and the CLI: --label narrows, an unknown label says which ones exist
+    args = ["ask", "how do stars end their lives?", "--label", "baking", "--json"]
+    assert cli(args, store, monkeypatch) == 0
+    cited = json.loads(capsys.readouterr().out)["citations"]
+    assert {Path(c["source"]).name for c in cited} <= BREAD
+    assert cli(["ask", "stars?", "--label", "poetry"], store, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "No document has the label 'poetry' (labels: astronomy, baking)" in err
+
+
+TOY_LABELS = """
+[labels.fruit]
+description = "apples, apple trees and orchards"
+
+[labels.bikes]
+description = "bicycles, gears and chains"
+
+[labels.ice]
+description = "glaciers, ice ages and valleys"
+"""
+
+
+def test_eval_within_a_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag.__main__ import main
+    from tests.integration.test_eval import toy_beir
+
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("RAG_DEVICE", "cpu")
+    folder = toy_beir(tmp_path)
+    assert main(["eval", "--beir", str(folder), "--mode", "bm25", "--label", "fruit"]) == 2
+    assert "Label it first: RAG_COLLECTION=eval-toy-all-MiniLM-L6-v2" in capsys.readouterr().err
+    labels = tmp_path / "labels.toml"
+    labels.write_text(TOY_LABELS, encoding="utf-8")
+    monkeypatch.setenv("RAG_COLLECTION", "eval-toy-all-MiniLM-L6-v2")
+    assert main(["classify", str(labels), "--json"]) == 0
+    got = {d["source"]: d["label"] for d in json.loads(capsys.readouterr().out)["documents"]}
+    assert got == {"d1": "fruit", "d2": "bikes", "d3": "ice", "d4": "fruit"}
+    monkeypatch.delenv("RAG_COLLECTION")
+    args = ["eval", "--beir", str(folder), "--mode", "bm25", "--label", "fruit", "--json"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    # inside "fruit": d1 and d4; q1 keeps both judgements, q3 keeps d1, q2 has none left.
+    # q1 ranks d4 then d1 (nDCG 0.8597); q3 ("ice ages") finds no fruit document: 0
+    assert (result["documents"], result["queries"], result["label"]) == (2, 2, "fruit")
+    assert result["ndcg@10"] == pytest.approx(0.859719 / 2, abs=1e-5)

@@ -96,7 +96,9 @@ def test_contract_refuses_mixed_reductions_and_projections() -> None:
         check_contract(reduced, refit, collection="docs", writing=False)
     # not fitted yet on this side ("" projection): nothing to compare
     check_contract(reduced, contract(dimension=128, reduction="pca"), collection="d", writing=True)
-    with pytest.raises(IndexMismatchError, match=r"built with local embeddings.*PROVIDER is openai"):
+    with pytest.raises(
+        IndexMismatchError, match=r"built with local embeddings.*PROVIDER is openai"
+    ):
         check_contract(contract(), contract(provider="openai"), collection="docs", writing=False)
 
 
