@@ -86,7 +86,10 @@ def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
         contract = store.contract()
         model = contract.embedding_model if contract else settings.embed_model
         st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
-        st.caption(f"Embedding model: {model}")
+        size = f" · {contract.dimension} dims" if contract and contract.dimension else ""
+        size += " (PCA)" if contract and contract.reduction else ""
+        where = " via OpenAI-compatible API" if contract and contract.provider == "openai" else ""
+        st.caption(f"Embedding model: {model}{size}{where}")
 
         st.header("Settings")
         top_k = st.slider("Passages per question (top-k)", 1, 20, settings.top_k)

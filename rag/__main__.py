@@ -59,6 +59,12 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         "chunks": store.count(),
         "embedding_model": contract.embedding_model if contract else settings.embed_model,
         "dimension": contract.dimension if contract else 0,
+        "provider": contract.provider if contract else settings.embed_provider,
+        "reduction": (
+            f"pca {contract.projection or '(not fitted)'}" if contract.reduction else "none"
+        )
+        if contract
+        else "none",
         "collection": settings.collection,
         "store": str(settings.store_dir),
     }

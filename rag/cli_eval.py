@@ -145,7 +145,7 @@ def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
             assert isinstance(result, dict)
             ndcg, recall = float(result[f"ndcg@{args.k}"]), float(result["recall@100"])
             base.setdefault(mode, ndcg)
-            line += f" {ndcg:>9.4f} ({ndcg / base[mode]:>5.1%}) {recall:>10.4f}"
+            line += f" {ndcg:>9.4f} ({ndcg / base[mode]:>6.1%}) {recall:>10.4f}"
         print(line)
     return 0
 
