@@ -23,9 +23,11 @@ HITS = [
 class Retriever:
     def __init__(self) -> None:
         self.queries: list[str] = []
+        self.labels: list[str | None] = []
 
-    def retrieve(self, query: str, *, k: int | None = None) -> list[Hit]:
+    def retrieve(self, query: str, *, k: int | None = None, label: str | None = None) -> list[Hit]:
         self.queries.append(query)
+        self.labels.append(label)
         return list(HITS)
 
 
@@ -70,6 +72,13 @@ def test_deltas_join_to_the_text_and_citations_map_to_hits() -> None:
     assert answer.metadata["removed_citations"] == 1
     assert answer.mode == "llm" and answer.metadata["dropped"] == []
     assert set(answer.timings) == {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert "label" not in answer.metadata
+
+
+def test_a_label_reaches_the_retriever_and_the_metadata() -> None:
+    retriever = Retriever()
+    answer = answerer(ScriptedLLM(["x [1]"]), retriever).ask("What is NA?", label="r").answer
+    assert retriever.labels == ["r"] and answer.metadata["label"] == "r"
 
 
 def test_budget_drops_passages_and_lists_them() -> None:
