@@ -66,6 +66,14 @@ def embedder_for(settings: Settings) -> Embedder:
         document_prefix=settings.document_prefix,
         embed_backend=settings.embed_backend,
         cache_dir=settings.model_cache_dir,
+        embed_provider=settings.embed_provider,
+        embed_base_url=settings.embed_base_url,
+        embed_api_key=settings.embed_api_key,
+        # RAG_EMBED_DIM is the `dimensions` parameter for openai; a local model's PCA
+        # also needs the store's projection path, which this cache key leaves out
+        embed_dim=settings.embed_dim if settings.embed_provider == "openai" else None,
+        llm_timeout=settings.llm_timeout,  # bounds embedding requests too
+        llm_retries=settings.llm_retries,
     )
     return cached_embedder(model_settings)
 
