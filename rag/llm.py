@@ -1,8 +1,9 @@
 """The language model: any OpenAI-compatible chat server through the official ``openai``
 client (OpenAI, Ollama, vLLM, llama.cpp, LM Studio), or the bundled local one.
 
-Only this module imports ``openai``. SDK errors are translated here into the project's
-``LLMError``s, whose messages say the fix and never contain the API key.
+Only this module and ``rag/openai_embeddings.py`` (the embeddings, a job of its own) import
+``openai``. SDK errors are translated here into the project's ``LLMError``s, whose messages
+say the fix and never contain the API key.
 """
 
 from __future__ import annotations
