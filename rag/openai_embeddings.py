@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH = 256  # inputs per request; OpenAI allows 2048 inputs / 300k tokens per request
+# OpenAI allows 2048 inputs and 300k tokens per request: stay well inside both, the token
+# budget by a margin for the estimate (it binds only for long texts, e.g. `rag eval`'s
+# whole documents)
+BATCH = 256  # inputs per request
+BATCH_TOKENS = 100_000  # estimated tokens per request
 KNOWN_DIMENSIONS = {
     "text-embedding-3-small": 1536,
     "text-embedding-3-large": 3072,
@@ -46,7 +51,8 @@ SPECIALS = 2  # like a tokenizer's begin/end tokens
 
 
 class OpenAIEmbedder:
-    """L2-normalised embeddings from an OpenAI-compatible server, in batches of BATCH."""
+    """L2-normalised embeddings from an OpenAI-compatible server, in batches of at most
+    BATCH texts and BATCH_TOKENS estimated tokens."""
 
     def __init__(
         self,
@@ -112,11 +118,24 @@ class OpenAIEmbedder:
     def _embed(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [self._request(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+        parts = [self._request(batch) for batch in self._batches(texts)]
         vectors = np.concatenate(parts)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         normalised: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
         return normalised
+
+    def _batches(self, texts: list[str]) -> Iterator[list[str]]:
+        batch: list[str] = []
+        tokens = 0
+        for text in texts:
+            cost = self.count_tokens(text)
+            if batch and (len(batch) == BATCH or tokens + cost > BATCH_TOKENS):
+                yield batch
+                batch, tokens = [], 0
+            batch.append(text)
+            tokens += cost
+        if batch:
+            yield batch
 
     def _request(self, texts: list[str]) -> Vectors:
         """One request: the rows in input order, checked for shape and size."""

@@ -61,10 +61,10 @@ def reply(rows: list[object], *, order: list[int] | None = None) -> httpx2.Respo
 
 
 def by_number(body: dict[str, object]) -> httpx2.Response:
-    """Text "t<n>" gets the vector [n, 1, 0]; rows come back in reverse order."""
+    """Text "t<n> ..." gets the vector [n, 1, 0]; rows come back in reverse order."""
     texts = body["input"]
     assert isinstance(texts, list)
-    rows: list[object] = [[float(t[1:]), 1.0, 0.0] for t in texts]
+    rows: list[object] = [[float(t.split()[0][1:]), 1.0, 0.0] for t in texts]
     return reply(rows, order=list(reversed(range(len(rows)))))
 
 
@@ -185,6 +185,18 @@ def test_batches_of_256_keep_the_input_order() -> None:
     assert server.bodies[1]["input"][0] == "t256"
     assert vectors.dtype == np.float32 and vectors.shape == (600, 3)
     np.testing.assert_allclose(vectors, expected_rows(range(600)), rtol=1e-6)
+
+
+def test_long_texts_are_batched_by_estimated_tokens() -> None:
+    server = FakeServer(by_number)
+    # "t<n>" is 2 pieces, the padding 10,000 more, with the 2 specials 10,004 tokens a text
+    texts = [f"t{n} " + "abcdef " * 10_000 for n in range(25)]
+    server.embedder(dimensions=3).embed_documents([t.split()[0] for t in texts])
+    assert [len(b["input"]) for b in server.bodies] == [25]
+    server.bodies.clear()
+    vectors = server.embedder(dimensions=3).embed_documents(texts)
+    assert [len(b["input"]) for b in server.bodies] == [9, 9, 7]  # 100k estimated tokens each
+    np.testing.assert_allclose(vectors, expected_rows(range(25)), rtol=1e-6)
 
 
 def test_vectors_are_normalised_client_side() -> None:
