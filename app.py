@@ -17,6 +17,7 @@ from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import IngestError, RagError
 from rag.llm import make_llm
+from rag.reduction import ReducedEmbedder
 from rag.retriever import MODES, Retriever
 from rag.safety import neutralize_markdown
 from rag.store import Store
@@ -66,8 +67,26 @@ def embedder_for(settings: Settings) -> Embedder:
         document_prefix=settings.document_prefix,
         embed_backend=settings.embed_backend,
         cache_dir=settings.model_cache_dir,
+        embed_provider=settings.embed_provider,
+        embed_base_url=settings.embed_base_url,
+        embed_api_key=settings.embed_api_key,
+        # RAG_EMBED_DIM is the `dimensions` parameter for openai; a local model's PCA
+        # belongs to a collection and wraps the shared model below
+        embed_dim=settings.embed_dim if settings.embed_provider == "openai" else None,
+        llm_timeout=settings.llm_timeout,  # bounds embedding requests too
+        llm_retries=settings.llm_retries,
     )
-    return cached_embedder(model_settings)
+    embedder = cached_embedder(model_settings)
+    if settings.reduces_locally and settings.embed_dim is not None:
+        path = settings.projection_path
+        return cached_reduced(embedder, model_settings, settings.embed_dim, path)
+    return embedder
+
+
+@st.cache_resource
+def cached_reduced(_base: Embedder, key: Settings, dim: int, path: Path) -> Embedder:
+    # the wrapper follows its projection file, so one per (model, collection) is enough
+    return ReducedEmbedder(_base, dim=dim, path=path)
 
 
 def store_for(settings: Settings) -> Store:

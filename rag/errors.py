@@ -54,3 +54,11 @@ class LLMRateLimitError(LLMError):
 
 class TopicError(RagError):
     """The collection cannot be clustered as asked (too few chunks, a bad k)."""
+
+
+class EmbeddingError(RagError):
+    """A remote embedding server (RAG_EMBED_PROVIDER=openai) refused or failed a request."""
+
+
+class EmbeddingUnavailableError(EmbeddingError):
+    """The embedding server cannot be reached, did not answer in time, or failed (5xx)."""

@@ -1,8 +1,9 @@
 """The language model: any OpenAI-compatible chat server through the official ``openai``
 client (OpenAI, Ollama, vLLM, llama.cpp, LM Studio), or the bundled local one.
 
-Only this module imports ``openai``. SDK errors are translated here into the project's
-``LLMError``s, whose messages say the fix and never contain the API key.
+Only this module and ``rag/openai_embeddings.py`` (the embeddings, a job of its own) import
+``openai``. SDK errors are translated here into the project's ``LLMError``s, whose messages
+say the fix and never contain the API key.
 """
 
 from __future__ import annotations
@@ -146,30 +147,30 @@ def translate_error(
     elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         error = LLMAuthError(
             f"The LLM server at {base_url} refused the API key (HTTP {exc.status_code}: "
-            f"{_detail(exc)}). Set OPENAI_API_KEY to a valid key for this server."
+            f"{error_detail(exc)}). Set OPENAI_API_KEY to a valid key for this server."
         )
     elif isinstance(exc, openai.RateLimitError):
         error = LLMRateLimitError(
             f"The LLM server at {base_url} is rate-limiting requests (HTTP 429 after "
-            f"{tries}: {_detail(exc)}). Wait and ask again, raise RAG_LLM_RETRIES, or "
+            f"{tries}: {error_detail(exc)}). Wait and ask again, raise RAG_LLM_RETRIES, or "
             "check your plan's quota."
         )
     elif isinstance(exc, openai.NotFoundError):
         error = LLMError(
             f"The LLM server at {base_url} answered 404 for model {model!r} "
-            f"({_detail(exc)}). Set RAG_LLM_MODEL to a model it serves, and check that "
+            f"({error_detail(exc)}). Set RAG_LLM_MODEL to a model it serves, and check that "
             "RAG_LLM_BASE_URL ends with /v1."
         )
     elif isinstance(exc, openai.BadRequestError):
         error = LLMError(
             f"The LLM server at {base_url} rejected the request for {model!r} "
-            f"(HTTP 400: {_detail(exc)}). If the prompt is too long, lower "
+            f"(HTTP 400: {error_detail(exc)}). If the prompt is too long, lower "
             "RAG_LLM_CONTEXT_TOKENS or RAG_LLM_MAX_TOKENS."
         )
     elif isinstance(exc, openai.APIStatusError):
         error = LLMUnavailableError(
             f"The LLM server at {base_url} failed (HTTP {exc.status_code} after {tries}: "
-            f"{_detail(exc)}). Check the server's log, then ask again."
+            f"{error_detail(exc)}). Check the server's log, then ask again."
         )
     else:
         error = LLMError(f"The LLM call to {base_url} failed: {exc}. Check the server.")
@@ -178,7 +179,7 @@ def translate_error(
     return error
 
 
-def _detail(exc: openai.APIStatusError) -> str:
+def error_detail(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)

@@ -58,7 +58,8 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """``with LocalServer(...) as server:`` starts llama.cpp and stops it at the end."""
+    """``with LocalServer(...) as server:`` starts llama.cpp and stops it at the end;
+    ``embedding=True`` serves mean-pooled ``/v1/embeddings`` (RAG_EMBED_PROVIDER=openai)."""
 
     def __init__(
         self,
@@ -67,8 +68,10 @@ class LocalServer:
         context_tokens: int = 4096,
         threads: int = 1,
         alias: str = LOCAL_MODEL,
+        embedding: bool = False,
     ) -> None:
         self.model_path = model_path
+        self.embedding = embedding
         self.context_tokens = context_tokens
         self.threads = threads
         self.model = alias
@@ -92,6 +95,9 @@ class LocalServer:
             "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
             "--n_ctx", str(self.context_tokens), "--verbose", "False",
         ]  # fmt: skip
+        if self.embedding:
+            # /v1/embeddings, mean-pooled: without pooling it answers one vector per token
+            command += ["--embedding", "true", "--kv_overrides", "llama.pooling_type=int:1"]
         handle, name = tempfile.mkstemp(prefix="rag-llama-", suffix=".log")
         self._log_path = Path(name)
         os.close(handle)

@@ -196,12 +196,18 @@ class Store:
             if writing:
                 self.record_contract(wanted)
             return
-        if writing and stored != wanted and self.count() == 0:
-            # nothing stored under the old contract (e.g. a first run that failed): the
-            # empty collection simply takes the new one
-            self.record_contract(wanted)
+        try:
+            check_contract(stored, wanted, collection=self.name, writing=writing)
+        except IndexMismatchError:
+            if not writing or stored.schema_version > SCHEMA_VERSION or self.count():
+                raise
+            # an empty collection holds no vectors to protect: a first run that failed
+            # before writing (a bad RAG_EMBED_DIM, a server that was down) must not pin
+            # its settings on the run that follows the error message's fix
+            log.info("collection '%s' is empty: recreated for the current settings", self.name)
+            self.drop()
+            self.open(wanted, writing=True)
             return
-        check_contract(stored, wanted, collection=self.name, writing=writing)
         if writing and stored.schema_version < SCHEMA_VERSION:
             log.info(
                 "collection '%s': migrating schema %d -> %d",

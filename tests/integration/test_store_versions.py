@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,14 @@ def test_newer_store_is_refused_with_what_to_do(
     db.close()
     with pytest.raises(StoreError, match="Upgrade the app, or use another RAG_STORE_DIR"):
         open_manifest(settings)
+
+
+def test_an_empty_collection_takes_the_new_settings_when_written(settings: Settings) -> None:
+    # a first ingest that failed before writing a chunk left an empty collection behind
+    failed = replace(index_contract(settings), embedding_model="other-model", dimension=64)
+    store = open_store(settings)
+    store.open(failed, writing=True)
+    with pytest.raises(IndexMismatchError, match="was built with other-model"):
+        open_store(settings).open(index_contract(settings, dimension=384), writing=False)
+    open_store(settings).open(index_contract(settings, dimension=384), writing=True)
+    assert open_store(settings).contract() == index_contract(settings, dimension=384)
