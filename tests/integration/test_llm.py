@@ -36,9 +36,11 @@ class RecordingRetriever(Retriever):
 
     queries: list[str]
 
-    def retrieve(self, query: str, *, k: int | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
+    ) -> list[Hit]:
         self.queries = [*getattr(self, "queries", []), query]
-        return super().retrieve(query, k=k)
+        return super().retrieve(query, k=k, mode=mode, label=label)
 
 
 def answerer(
