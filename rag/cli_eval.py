@@ -133,13 +133,14 @@ def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
         f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries, "
         f"{settings.embed_model}"
     )
-    head = f"{'dims':>5} {'bytes/vector':>12} {'variance':>9}"
+    head = f"{'dims':>5} {'bytes/vector':>12} {'disk/chunk':>10} {'variance':>9}"
     for mode in modes:
         head += f" {f'nDCG@{args.k} {mode}':>18} {'recall@100':>10}"
     print(head)
     base: dict[str, float] = {}
     for row in rows:
-        line = f"{row['dims']:>5} {row['bytes_per_vector']:>12} {row['variance_kept']:>9.1%}"
+        line = f"{row['dims']:>5} {row['bytes_per_vector']:>12} {row['disk_bytes_per_chunk']:>10}"
+        line += f" {row['variance_kept']:>9.1%}"
         for mode in modes:
             result = row[mode]
             assert isinstance(result, dict)

@@ -212,21 +212,20 @@ def dimension_tradeoff(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, object]]:
     """Quality against storage: for each size in ``dims``, the corpus's vectors PCA-reduced
-    exactly as ``RAG_EMBED_DIM`` does (fitted on this corpus), stored in a collection of
-    their own, and every query run through the reduced embedder. The model's own size is
-    the baseline (no projection). The corpus is embedded once."""
+    exactly as ``RAG_EMBED_DIM`` does (fitted on this corpus) and every query run through
+    the reduced embedder; the model's own size is the baseline (no projection). The corpus
+    is embedded once; each size is written to a Chroma store of its own, so that its size
+    on disk can be measured."""
     full = index_corpus(dataset, settings=settings, embedder=embedder, progress=progress)
     hits, vectors = full.all_vectors()
     rows: list[dict[str, object]] = []
     for dim in dims:
-        if dim >= embedder.dimension:
-            retriever = Retriever(embedder=embedder, store=full, settings=settings)
-            dim, kept = embedder.dimension, 1.0
-        else:
-            retriever, kept = _reduced_retriever(hits, vectors, dim, settings, embedder)
+        dim = min(dim, embedder.dimension)
+        retriever, kept, disk = _sized_retriever(hits, vectors, dim, settings, embedder)
         row: dict[str, object] = {
             "dims": dim,
             "bytes_per_vector": dim * FLOAT32_BYTES,
+            "disk_bytes_per_chunk": round(disk / max(len(hits), 1)),
             "variance_kept": round(kept, 4),
         }
         for mode in modes:
@@ -236,36 +235,42 @@ def dimension_tradeoff(
     return rows
 
 
-def _reduced_retriever(
+def _sized_retriever(
     hits: list[Hit], vectors: Vectors, dim: int, settings: Settings, embedder: Embedder
-) -> tuple[Retriever, float]:
-    """A collection of the corpus projected to ``dim`` (rewritten only when the PCA changed)."""
-    projection = fit_pca(vectors, dim)
-    reduced_settings = replace(
-        settings, embed_dim=dim, collection=f"{settings.collection[:190]}-pca{dim}"
+) -> tuple[Retriever, float, int]:
+    """The corpus at ``dim`` dims in its own store (rewritten only when the PCA changed),
+    a retriever over it, the variance kept and the store's bytes on disk."""
+    reduce = dim < embedder.dimension
+    projection = fit_pca(vectors, dim) if reduce else None
+    name = f"{settings.collection[:190]}-{dim}"
+    sized = replace(
+        settings,
+        store_dir=settings.store_dir / "dims" / name,
+        collection=name,
+        embed_dim=dim if reduce else None,
     )
-    store = Store(path=reduced_settings.chroma_dir, collection=reduced_settings.collection)
+    store = Store(path=sized.chroma_dir, collection=sized.collection)
     current = store.contract()
-    fresh = current is None or current.projection != projection.id or store.count() != len(hits)
+    wanted_id = projection.id if projection else ""
+    fresh = current is None or current.projection != wanted_id or store.count() != len(hits)
     if fresh:
         store.drop()
-        projection.save(reduced_settings.projection_path)
-        store.open(
-            index_contract(reduced_settings, dimension=dim, projection=projection.id),
-            writing=True,
-        )
-        projected = projection.apply(vectors)
+        if projection:
+            projection.save(sized.projection_path)
+        store.open(index_contract(sized, dimension=dim, projection=wanted_id), writing=True)
         store.upsert(
             ids=[h.chunk_id for h in hits],
-            vectors=projected,
+            vectors=projection.apply(vectors) if projection else vectors,
             texts=[h.text for h in hits],
             metadatas=[{"source": h.source, "page": h.page} for h in hits],
         )
-    bm25.sync(store, reduced_settings.bm25_dir, changed=fresh)
-    reduced = ReducedEmbedder(embedder, dim=dim, path=reduced_settings.projection_path)
-    return Retriever(embedder=reduced, store=store, settings=reduced_settings), (
-        projection.variance_kept
-    )
+    bm25.sync(store, sized.bm25_dir, changed=fresh)
+    disk = sum(f.stat().st_size for f in sized.chroma_dir.rglob("*") if f.is_file())
+    if projection is None:
+        return Retriever(embedder=embedder, store=store, settings=sized), 1.0, disk
+    reduced = ReducedEmbedder(embedder, dim=dim, path=sized.projection_path)
+    retriever = Retriever(embedder=reduced, store=store, settings=sized)
+    return retriever, projection.variance_kept, disk
 
 
 def _sha(text: str) -> str:

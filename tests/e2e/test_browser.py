@@ -18,11 +18,18 @@ from typing import ClassVar
 
 import pytest
 
-from tests.conftest import R_INTRO, ROOT, make_settings, run_ingest
+from tests.conftest import R_INTRO, ROOT, make_settings, run_cli, run_ingest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LABELS = """
+[labels.programming]
+description = "the R language: statistics, data frames, functions, plots"
+
+[labels.spices]
+description = "spice harvests: cloves, Zanzibar, trade reports"
+"""
 
 
 def free_port() -> int:
@@ -71,6 +78,10 @@ def app_url(
     settings = make_settings(root / "store")
     report = run_ingest(settings, embedder, [docs])  # type: ignore[arg-type]
     assert report.errors == []
+    labels = root / "labels.toml"
+    labels.write_text(LABELS, encoding="utf-8")
+    done = run_cli(["-m", "rag", "classify", str(labels)], settings.store_dir)
+    assert done.returncode == 0, done.stderr
     port = free_port()
     env = {
         **os.environ,
@@ -185,4 +196,20 @@ def test_hostile_document_cannot_make_the_browser_fetch(
     assert page.locator(f"a[href*=':{leak_server}/']").count() == 0
     assert [u for u in requested if f":{leak_server}" in u] == []
     assert Recorder.hits == []
+    page.close()
+
+
+def test_chat_label_filter_answers_from_that_label_only(app_url: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(app_url)
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Label")
+    box.wait_for(timeout=120_000)
+    box.click()
+    page.get_by_role("option", name="spices").click()
+    # the question test_question_answer_and_sources answers from R-intro.pdf page 17: inside
+    # the spice label only the spice report is searched, and it does not answer it
+    ask(page, "How are missing values represented in R?")
+    reply = page.locator("[data-testid='stChatMessage']").last.inner_text()
+    assert "The indexed documents don't answer this." in reply
+    assert "R-intro.pdf" not in reply
     page.close()

@@ -173,6 +173,7 @@ def test_eval_prints_the_dimension_tradeoff(
     rows = got["dimensions"]
     assert [r["dims"] for r in rows] == [384, 2]  # largest first: the baseline
     assert [r["bytes_per_vector"] for r in rows] == [1536, 8]
+    assert all(r["disk_bytes_per_chunk"] > 0 for r in rows)
     kept = [r["variance_kept"] for r in rows]
     assert kept[0] == 1.0 and 1.0 > kept[1] > 0.3
     assert main(["eval", "--beir", str(folder), "--mode", "dense", "--json"]) == 0
@@ -183,6 +184,7 @@ def test_eval_prints_the_dimension_tradeoff(
     # the text table: one line per size, with the ratio to the full size
     assert main(["eval", "--beir", str(folder), "--dims", "384,2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].split()[:4] == ["dims", "bytes/vector", "variance", "nDCG@10"]
-    assert out[2].split()[:3] == ["384", "1536", "100.0%"] and "(100.0%)" in out[2]
-    assert out[3].split()[:2] == ["2", "8"]
+    assert out[1].split()[:5] == ["dims", "bytes/vector", "disk/chunk", "variance", "nDCG@10"]
+    first, second = out[2].split(), out[3].split()
+    assert first[:2] == ["384", "1536"] and first[3] == "100.0%" and "(100.0%)" in out[2]
+    assert second[:2] == ["2", "8"] and int(second[2]) > 0
