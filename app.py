@@ -12,12 +12,18 @@ from app_explore import ALL_LABELS, search_view, topics_view
 from ingest.pipeline import Ingestor, Report
 from ingest.uploads import save_upload
 from rag.answer import Answerer, Turn
-from rag.components import index_contract, make_embedder, open_manifest, open_store
+from rag.components import (
+    index_contract,
+    make_embedder,
+    model_settings,
+    open_manifest,
+    open_store,
+    with_reduction,
+)
 from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import IngestError, RagError
 from rag.llm import make_llm
-from rag.reduction import ReducedEmbedder
 from rag.retriever import MODES, Retriever
 from rag.safety import neutralize_markdown
 from rag.store import Store
@@ -58,35 +64,24 @@ def llm_status(_llm: Any, key: str) -> str | None:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    # only what shapes the model is kept, so top-k or mode changes reuse the same one
-    model_settings = Settings(
-        store_dir=Path(),
-        embed_model=settings.embed_model,
-        device=settings.device,
-        query_prefix=settings.query_prefix,
-        document_prefix=settings.document_prefix,
-        embed_backend=settings.embed_backend,
-        cache_dir=settings.model_cache_dir,
-        embed_provider=settings.embed_provider,
-        embed_base_url=settings.embed_base_url,
-        embed_api_key=settings.embed_api_key,
-        # RAG_EMBED_DIM is the `dimensions` parameter for openai; a local model's PCA
-        # belongs to a collection and wraps the shared model below
-        embed_dim=settings.embed_dim if settings.embed_provider == "openai" else None,
-        llm_timeout=settings.llm_timeout,  # bounds embedding requests too
-        llm_retries=settings.llm_retries,
-    )
-    embedder = cached_embedder(model_settings)
-    if settings.reduces_locally and settings.embed_dim is not None:
-        path = settings.projection_path
-        return cached_reduced(embedder, model_settings, settings.embed_dim, path)
+    # one loaded model per model settings: top-k, mode or collection changes reuse it
+    key = model_settings(settings)
+    embedder = cached_embedder(key)
+    if settings.reduces_locally:
+        where = dataclasses.replace(
+            key,
+            store_dir=settings.store_dir,
+            collection=settings.collection,
+            embed_dim=settings.embed_dim,
+        )
+        return cached_reduced(embedder, where)
     return embedder
 
 
 @st.cache_resource
-def cached_reduced(_base: Embedder, key: Settings, dim: int, path: Path) -> Embedder:
-    # the wrapper follows its projection file, so one per (model, collection) is enough
-    return ReducedEmbedder(_base, dim=dim, path=path)
+def cached_reduced(_base: Embedder, settings: Settings) -> Embedder:
+    # the wrapper follows its projection file, so one per (model, collection, size) is enough
+    return with_reduction(_base, settings)
 
 
 def store_for(settings: Settings) -> Store:

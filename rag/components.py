@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rag.config import Settings
 from rag.embeddings import Embedder, SentenceTransformerEmbedder, resolve_prefixes
 from rag.manifest import Manifest
@@ -45,12 +47,38 @@ def make_embedder(settings: Settings) -> Embedder:
             timeout=settings.llm_timeout,
             retries=settings.llm_retries,
         )
-    local = make_local_embedder(settings)
-    if settings.embed_dim is None:
+    return with_reduction(make_local_embedder(settings), settings)
+
+
+def with_reduction(local: Embedder, settings: Settings) -> Embedder:
+    """``local`` behind the collection's PCA when RAG_EMBED_DIM asks for one."""
+    if not settings.reduces_locally or settings.embed_dim is None:
         return local
     from rag.reduction import ReducedEmbedder
 
     return ReducedEmbedder(local, dim=settings.embed_dim, path=settings.projection_path)
+
+
+def model_settings(settings: Settings) -> Settings:
+    """Only what shapes the embedding model, not the collection: a cache key under which
+    other top-k, modes or collections share one loaded model (a local model's PCA belongs
+    to a collection: wrap the shared model with ``with_reduction``)."""
+    return Settings(
+        store_dir=Path(),
+        embed_provider=settings.embed_provider,
+        embed_model=settings.embed_model,
+        embed_base_url=settings.embed_base_url,
+        embed_api_key=settings.embed_api_key,
+        # for openai RAG_EMBED_DIM is the `dimensions` parameter: part of the model
+        embed_dim=settings.embed_dim if settings.embed_provider == "openai" else None,
+        device=settings.device,
+        query_prefix=settings.query_prefix,
+        document_prefix=settings.document_prefix,
+        embed_backend=settings.embed_backend,
+        cache_dir=settings.model_cache_dir,
+        llm_timeout=settings.llm_timeout,  # bounds embedding requests too
+        llm_retries=settings.llm_retries,
+    )
 
 
 def make_local_embedder(settings: Settings) -> SentenceTransformerEmbedder:

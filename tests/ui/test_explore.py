@@ -97,3 +97,33 @@ def test_search_view_label_filter(store_dir: Path) -> None:
     headers = [m.value for m in at.markdown if "· score " in m.value]
     assert len(headers) == 4
     assert all("`stars-" in h for h in headers)
+
+
+def test_app_on_a_pca_reduced_store(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RAG_EMBED_DIM: the app wraps its shared model in the collection's PCA, so Search and
+    Chat work on the reduced vectors, and the sidebar says what the store holds."""
+    from dataclasses import replace
+
+    from rag.reduction import ReducedEmbedder
+
+    settings = replace(small_chunks(tmp_path / "store"), embed_dim=4)
+    reduced = ReducedEmbedder(embedder, dim=4, path=settings.projection_path)
+    assert run_ingest(settings, reduced, write_corpus(tmp_path / "docs")).chunks_written == 10
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
+    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.chunk_size))
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.chunk_overlap))
+    monkeypatch.setenv("RAG_EMBED_DIM", "4")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert any("all-MiniLM-L6-v2 · 4 dims (PCA)" in c.value for c in at.sidebar.caption)
+    at.chat_input[0].set_value("how do stars form from hydrogen gas?").run()
+    assert not at.exception and not at.error
+    cited = [m.value for m in at.markdown if m.value.startswith("**\\[1\\]**")]
+    assert cited and "`stars-life.txt`" in cited[0]
+    at.radio(key="view").set_value("Search").run()
+    at.text_input(key="search_query").input("supernova explosions").run()
+    assert not at.exception and not at.error
+    headers = [m.value for m in at.markdown if "· score " in m.value]
+    assert headers and headers[0].startswith("**1.** `stars-")
