@@ -23,7 +23,7 @@ from rag.embeddings import Embedder
 from rag.errors import IngestError
 from rag.lock import writer_lock
 from rag.manifest import Manifest
-from rag.reduction import FIT_SAMPLES
+from rag.reduction import FIT_SAMPLES, projection_id
 from rag.store import Store
 from rag.types import Chunk
 
@@ -161,6 +161,7 @@ class Ingestor:
         self._factory = embedder_factory
         self._embedder: Embedder | None = None
         self._chunker: Chunker | None = None
+        self._recorded_projection = ""  # the PCA (RAG_EMBED_DIM) named in the contract
         self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
 
     def _ready(self) -> tuple[Embedder, Chunker]:
@@ -173,7 +174,7 @@ class Ingestor:
             wanted = index_contract(
                 self.settings,
                 dimension=embedder.dimension,
-                projection=getattr(embedder, "projection_id", ""),
+                projection=projection_id(embedder),
             )
             self.store.open(wanted, writing=True)
             self._chunker = Chunker(
@@ -221,6 +222,7 @@ class Ingestor:
             self.manifest.clear()
             # a new corpus gets a new PCA (RAG_EMBED_DIM): fitted on its first flush
             self.settings.projection_path.unlink(missing_ok=True)
+            self._recorded_projection = ""
         if not dry_run:
             self.store.open(index_contract(self.settings), writing=True)
         files, missing, report.skipped = discover(paths)
@@ -340,9 +342,11 @@ class Ingestor:
             if self.settings.dedup == "skip"
             else None,
         )
-        if projection := getattr(embedder, "projection_id", ""):
-            # the first write under a new PCA names it in the contract (a no-op later)
+        projection = projection_id(embedder)
+        if projection != self._recorded_projection:
+            # the first write under a new PCA names it in the contract
             self.store.open(index_contract(self.settings, projection=projection), writing=True)
+            self._recorded_projection = projection
         report.chunks_deleted += written.deleted
         report.deduplicated += written.deduplicated
         report.chunks_written -= written.deduplicated

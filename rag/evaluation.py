@@ -29,7 +29,7 @@ from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import ConfigError
 from rag.metrics import evaluate, percentile
-from rag.reduction import ReducedEmbedder, fit_pca
+from rag.reduction import ReducedEmbedder, fit_pca, needs_fit, projection_id
 from rag.retriever import Retriever
 from rag.store import Store
 from rag.types import Hit
@@ -120,7 +120,7 @@ def index_corpus(
     store.delete(stale)
     started = time.perf_counter()
     # a PCA still to be fitted (RAG_EMBED_DIM) sees the whole corpus in one call
-    step = len(todo) if getattr(embedder, "fitted", True) is False else EMBED_BATCH
+    step = len(todo) if needs_fit(embedder) else EMBED_BATCH
     for start in range(0, len(todo), max(step, 1)):
         ids = todo[start : start + step]
         texts = [dataset.corpus[i] for i in ids]
@@ -132,7 +132,7 @@ def index_corpus(
         )
         if progress:
             progress(start + len(ids), len(todo))
-    if projection := getattr(embedder, "projection_id", ""):
+    if projection := projection_id(embedder):
         store.open(index_contract(settings, projection=projection), writing=True)
     if todo:
         log.info("embedded %d documents in %.1f s", len(todo), time.perf_counter() - started)

@@ -137,6 +137,16 @@ def fit_pca(vectors: Vectors, dim: int, *, max_samples: int = FIT_SAMPLES) -> Pr
     )
 
 
+def projection_id(embedder: Embedder) -> str:
+    """The hash of the PCA behind ``embedder`` ("" for an unreduced or unfitted one)."""
+    return embedder.projection_id if isinstance(embedder, ReducedEmbedder) else ""
+
+
+def needs_fit(embedder: Embedder) -> bool:
+    """Whether ``embedder``'s next documents fit its PCA (so they should be the corpus)."""
+    return isinstance(embedder, ReducedEmbedder) and not embedder.fitted
+
+
 class ReducedEmbedder:
     """A local embedder whose vectors pass through the collection's PCA.
 

@@ -20,6 +20,7 @@ from rag.config import Settings, check_mode
 from rag.embeddings import Embedder, load_reranker
 from rag.fusion import min_max, mmr, reciprocal_rank_fusion
 from rag.modes import MODES, Mode, parse_mode
+from rag.reduction import projection_id
 from rag.store import Store
 from rag.types import Hit
 
@@ -43,7 +44,7 @@ class Retriever:
 
     def _check_contract(self) -> None:
         """Check the index contract, again whenever the PCA (RAG_EMBED_DIM) changes."""
-        projection = getattr(self.embedder, "projection_id", "")
+        projection = projection_id(self.embedder)
         if projection == self._projection and projection:
             return
         wanted = index_contract(
