@@ -56,6 +56,18 @@ def store(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Settings:
     return settings
 
 
+def run_classify(
+    labels_toml: str,
+    store: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *flags: str,
+) -> int:
+    labels = tmp_path / "labels.toml"
+    labels.write_text(labels_toml, encoding="utf-8")
+    return cli(["classify", str(labels), *flags], store, monkeypatch)
+
+
 def expected(bread: str, stars: str) -> dict[str, str]:
     return {**dict.fromkeys(BREAD, bread), **dict.fromkeys(STARS, stars)}
 
@@ -66,9 +78,7 @@ def test_zero_shot_labels_stored_and_filter_search(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    labels = tmp_path / "labels.toml"
-    labels.write_text(ZERO_SHOT, encoding="utf-8")
-    assert cli(["classify", str(labels), "--json"], store, monkeypatch) == 0
+    assert run_classify(ZERO_SHOT, store, tmp_path, monkeypatch, "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["method"], result["stored"]) == ("zero-shot", True)
     got = {Path(d["source"]).name: d["label"] for d in result["documents"]}
@@ -97,9 +107,7 @@ def test_few_shot_follows_the_examples_and_dry_run_stores_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    labels = tmp_path / "labels.toml"
-    labels.write_text(FEW_SHOT, encoding="utf-8")
-    assert cli(["classify", str(labels), "--dry-run", "--json"], store, monkeypatch) == 0
+    assert run_classify(FEW_SHOT, store, tmp_path, monkeypatch, "--dry-run", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["method"], result["stored"]) == ("few-shot", False)
     got = {Path(d["source"]).name: d["label"] for d in result["documents"]}
@@ -145,9 +153,7 @@ def test_labels_filter_answers_in_ask_and_chat(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    labels = tmp_path / "labels.toml"
-    labels.write_text(ZERO_SHOT, encoding="utf-8")
-    assert cli(["classify", str(labels)], store, monkeypatch) == 0
+    assert run_classify(ZERO_SHOT, store, tmp_path, monkeypatch) == 0
     capsys.readouterr()
     # the Answerer behind the chat: a baking question inside astronomy cites astronomy only
     retriever = Retriever(embedder=embedder, store=open_store(store), settings=store)
