@@ -44,6 +44,7 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # retrieval quality on SciFact (the full benchmark, minutes on a CPU): bench/eval_report.{md,png}
 eval-report: setup-dev

@@ -2,55 +2,51 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from app_explore import ALL_LABELS, search_view, topics_view
 from ingest.pipeline import Ingestor, Report
 from ingest.uploads import save_upload
 from rag.answer import Answerer, Turn
-from rag.components import (
-    index_contract,
-    make_embedder,
-    model_settings,
-    open_manifest,
-    open_store,
-    with_reduction,
-)
-from rag.config import Settings
+from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
 from rag.embeddings import Embedder
 from rag.errors import IngestError, RagError
+from rag.index import Index, connect, load_model, open_index
 from rag.llm import make_llm
 from rag.retriever import MODES, Retriever
-from rag.safety import neutralize_markdown
 from rag.store import Store
 from rag.types import Answer
+from ui.explore import ALL_LABELS, search_view, topics_view
+from ui.markdown import neutralize_markdown
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
 VIEWS = ["Chat", "Search", "Topics"]
-LLM_HINT = "Set OPENAI_BASE_URL (Ollama, vLLM, llama.cpp) or OPENAI_API_KEY to get written answers."
+LLM_HINT = (
+    "For written answers, set RAG_LLM_BASE_URL and RAG_LLM_MODEL (an OpenAI-compatible "
+    "server: Ollama, vLLM, llama.cpp), or OPENAI_API_KEY for OpenAI, and restart the app."
+)
 
 
 # -- cached resources: one model per process, shared by every browser session ---------------
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def cached_embedder(settings: Settings) -> Embedder:
-    # hashed by value: sessions with the same model settings share one loaded model
-    return make_embedder(settings)
+def cached_model(embedding: EmbeddingSettings) -> Embedder:
+    # keyed by the frozen embedding settings: every collection and session shares one model
+    return load_model(embedding)
 
 
 @st.cache_resource
-def cached_store(chroma_dir: str, collection: str) -> Store:
-    return open_store(Settings(store_dir=Path(chroma_dir).parent, collection=collection))
+def cached_store(store: StoreSettings) -> Store:
+    # keyed by the frozen store settings, RAG_CHROMA_URL included
+    return connect(store)
 
 
 @st.cache_resource
-def cached_llm(settings: Settings) -> Any:
-    return make_llm(settings)
+def cached_llm(answers: AnswerSettings) -> Any:
+    return make_llm(answers)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -63,42 +59,27 @@ def llm_status(_llm: Any, key: str) -> str | None:
     return None
 
 
-def embedder_for(settings: Settings) -> Embedder:
-    # one loaded model per model settings: top-k, mode or collection changes reuse it
-    key = model_settings(settings)
-    embedder = cached_embedder(key)
-    if settings.reduces_locally:
-        where = dataclasses.replace(
-            key,
-            store_dir=settings.store_dir,
-            collection=settings.collection,
-            embed_dim=settings.embed_dim,
-        )
-        return cached_reduced(embedder, where)
-    return embedder
-
-
-@st.cache_resource
-def cached_reduced(_base: Embedder, settings: Settings) -> Embedder:
-    # the wrapper follows its projection file, so one per (model, collection, size) is enough
-    return with_reduction(_base, settings)
-
-
-def store_for(settings: Settings) -> Store:
-    return cached_store(str(settings.chroma_dir), settings.collection)
+def index_for(settings: Settings, *, writing: bool = False) -> Index:
+    """The collection through the one seam, on the shared connection and model."""
+    return open_index(
+        settings,
+        writing=writing,
+        model=lambda: cached_model(settings.embedding),
+        store=cached_store(settings.store),
+    )
 
 
 # -- sidebar --------------------------------------------------------------------------------
 
 
-def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
+def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
+    store, retrieval = index.store, settings.retrieval
     with st.sidebar:
         st.header("Collection")
-        manifest = open_manifest(settings)
-        documents = manifest.count()
-        manifest.close()
-        contract = store.contract()
-        model = contract.embedding_model if contract else settings.embed_model
+        documents = index.manifest.count()
+        index.close()
+        contract = index.contract()
+        model = contract.embedding_model if contract else settings.embedding.embed_model
         st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
         size = f" · {contract.dimension} dims" if contract and contract.dimension else ""
         size += " (PCA)" if contract and contract.reduction else ""
@@ -106,10 +87,10 @@ def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
         st.caption(f"Embedding model: {model}{size}{where}")
 
         st.header("Settings")
-        top_k = st.slider("Passages per question (top-k)", 1, 20, settings.top_k)
+        top_k = st.slider("Passages per question (top-k)", 1, 20, retrieval.top_k)
         # reranking needs a local CrossEncoder; without one those modes would only fail
-        modes = [m for m in MODES if settings.rerank_model or "rerank" not in m]
-        current = settings.retrieval_mode if settings.retrieval_mode in modes else modes[0]
+        modes = [m for m in MODES if retrieval.rerank_model or "rerank" not in m]
+        current = retrieval.retrieval_mode if retrieval.retrieval_mode in modes else modes[0]
         mode = st.selectbox("Retrieval mode", modes, index=modes.index(current))
         if st.button("Clear chat", icon=":material/delete:"):
             st.session_state.history = []
@@ -125,29 +106,31 @@ def sidebar(settings: Settings, store: Store, llm: Any) -> Settings:
                 st.success(f"{llm.model} is reachable")
 
         st.header("Add documents")
-        upload_form(settings, store)
-    return dataclasses.replace(settings, top_k=top_k, retrieval_mode=mode)
+        upload_form(settings)
+    return settings.replace(top_k=top_k, retrieval_mode=mode)
 
 
-def upload_form(settings: Settings, store: Store) -> None:
+def upload_form(settings: Settings) -> None:
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
-            f"PDF, Markdown or text (up to {settings.max_upload_mb} MB each)",
+            f"PDF, Markdown or text (up to {settings.app.max_upload_mb} MB each)",
             type=["pdf", "md", "markdown", "txt"],
             accept_multiple_files=True,
         )
         submitted = st.form_submit_button("Ingest", icon=":material/upload:")
     if submitted and files:
-        ingest_uploads(settings, store, [(f.name, f.getvalue()) for f in files])
+        ingest_uploads(settings, [(f.name, f.getvalue()) for f in files])
 
 
-def ingest_uploads(settings: Settings, store: Store, files: list[tuple[str, bytes]]) -> None:
-    limit = settings.max_upload_mb * 1_000_000
+def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
+    limit = settings.app.max_upload_mb * 1_000_000
     saved: list[Path] = []
     with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
         for name, data in files:
             try:
-                saved.append(save_upload(name, data, folder=settings.upload_dir, max_bytes=limit))
+                saved.append(
+                    save_upload(name, data, folder=settings.store.upload_dir, max_bytes=limit)
+                )
             except IngestError as exc:
                 st.error(f"{name}: {exc.reason}")
         report = Report()
@@ -160,26 +143,19 @@ def ingest_uploads(settings: Settings, store: Store, files: list[tuple[str, byte
                 done += 1
                 bar.progress(done / len(saved), text=f"{done}/{len(saved)} files")
 
-            manifest = open_manifest(settings)
             try:
-                report = Ingestor(
-                    settings=settings,
-                    store=store,
-                    manifest=manifest,
-                    embedder_factory=lambda: embedder_for(settings),
-                ).run(saved, progress=progress)
+                with index_for(settings, writing=True) as index:
+                    report = Ingestor(index).run(saved, progress=progress)
             except RagError as exc:
                 st.error(str(exc))
-            finally:
-                manifest.close()
         for error in report.errors:
             st.error(f"{Path(error.path).name}: {error.reason}")
         ok = len(report.added) + len(report.updated) + len(report.unchanged)
-        state = "complete" if ok and not report.errors and len(saved) == len(files) else "error"
+        failed = not ok or bool(report.errors) or len(saved) != len(files)
         status.update(
             label=f"Ingested {ok} of {len(files)} file(s), {report.chunks_written} chunks written",
-            state=state,
-            expanded=state == "error",
+            state="error" if failed else "complete",
+            expanded=failed,
         )
 
 
@@ -228,9 +204,9 @@ def first_run() -> None:
     )
 
 
-def chat(settings: Settings, store: Store, llm: Any) -> None:
+def chat(settings: Settings, index: Index, llm: Any) -> None:
     label = None
-    labels = store.labels()
+    labels = index.store.labels()
     if labels:  # written by `python -m rag classify`
         chosen = st.selectbox("Label", [ALL_LABELS, *labels], key="chat_label")
         label = None if chosen == ALL_LABELS else chosen
@@ -254,9 +230,8 @@ def chat(settings: Settings, store: Store, llm: Any) -> None:
         placeholder = st.empty()
         text = ""
         try:
-            embedder = embedder_for(settings)
-            retriever = Retriever(embedder=embedder, store=store, settings=settings)
-            answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
+            retriever = Retriever(index=index, settings=settings.retrieval)
+            answerer = Answerer(retriever=retriever, llm=llm, settings=settings.answers)
             stream = answerer.ask(question, history=turns, label=label)
             for delta in stream:
                 text += delta
@@ -277,23 +252,22 @@ def main() -> None:
     st.title("Chat with your documents")
     try:
         settings = Settings.from_env()
-        store = store_for(settings)
-        store.open(index_contract(settings), writing=False)
-        llm = cached_llm(settings)
+        index = index_for(settings)
+        llm = cached_llm(settings.answers)
     except RagError as exc:
         st.error(str(exc))
         return
-    settings = sidebar(settings, store, llm)
-    if store.count() == 0:
+    settings = sidebar(settings, index, llm)
+    if index.store.count() == 0:
         first_run()
         return
     view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
     if view == "Search":
-        search_view(settings, store, embedder_for(settings))
+        search_view(settings, index)
     elif view == "Topics":
-        topics_view(settings, store)
+        topics_view(settings, index)
     else:
-        chat(settings, store, llm)
+        chat(settings, index, llm)
 
 
 main()

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.pipeline import Ingestor  # noqa: E402
-from rag.components import open_manifest, open_store  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from rag.index import open_index  # noqa: E402
 from rag.retriever import Retriever  # noqa: E402
 
 IN_CORPUS = [
@@ -63,18 +63,14 @@ def best_scores(retriever: Retriever, questions: list[str]) -> list[float]:
 def main() -> int:
     embedder = SentenceTransformerEmbedder(device="cpu")
     if len(sys.argv) > 1:
-        settings = Settings(store_dir=Path(sys.argv[1]).resolve(), device="cpu")
+        settings = Settings.default(Path(sys.argv[1]).resolve(), device="cpu")
     else:
-        settings = Settings(store_dir=Path(tempfile.mkdtemp()) / "store", device="cpu")
-        manifest = open_manifest(settings)
-        Ingestor(
-            settings=settings,
-            store=open_store(settings),
-            manifest=manifest,
-            embedder_factory=lambda: embedder,
-        ).run([ROOT / "data" / "R-intro.pdf"])
-        manifest.close()
-    retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+        settings = Settings.default(Path(tempfile.mkdtemp()) / "store", device="cpu")
+        with open_index(settings, writing=True, model=embedder) as index:
+            Ingestor(index).run([ROOT / "data" / "R-intro.pdf"])
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     inside = best_scores(retriever, IN_CORPUS)
     outside = best_scores(retriever, OUT_OF_CORPUS)
     print(f"{'score':>6}  {'kind':<7} question")

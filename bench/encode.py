@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from rag.components import make_embedder  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.index import load_model  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact" / "corpus.jsonl"
 
@@ -40,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         docs = [json.loads(line) for line in f]
     texts = [f"{d['title']}\n\n{d['text']}" for d in docs[: args.limit]]
     started = time.perf_counter()
-    embedder = make_embedder(replace(settings, chroma_url=None))
+    embedder = load_model(settings.replace(chroma_url=None).embedding)
     load_s = time.perf_counter() - started
     if args.batch_size:
         embedder.batch_size = args.batch_size

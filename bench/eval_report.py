@@ -16,14 +16,14 @@ import argparse
 import json
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rag.components import make_embedder
+from ingest.corpus import index_corpus
 from rag.config import Settings
-from rag.evaluation import Dataset, eval_settings, index_corpus, load_beir, run_queries, score
+from rag.evaluation import Dataset, eval_settings, load_beir, run_queries, score
+from rag.index import load_model, open_index
 from rag.metrics import evaluate, percentile
 from rag.retriever import Retriever
 
@@ -54,9 +54,10 @@ def main() -> None:
     base = Settings.from_env()
     dataset = load_beir(args.beir, limit=args.limit)
     settings = eval_settings(base, dataset, limit=args.limit)
-    embedder = make_embedder(settings)
+    embedder = load_model(settings.embedding)
     started = time.perf_counter()
-    store = index_corpus(dataset, settings=settings, embedder=embedder)
+    index = index_corpus(dataset, settings=settings, model=embedder)
+    store = index.store
     print(f"indexed {store.count()} documents in {time.perf_counter() - started:.1f} s")
 
     # every run re-embeds the same 300 queries: embed each once (timed), then serve from a
@@ -67,8 +68,11 @@ def main() -> None:
     print(f"query embedding ms: {embedding}")
 
     def measure(mode: str, **overrides: float) -> dict[str, object]:
-        tuned = replace(settings, **overrides)  # type: ignore[arg-type]
-        retriever = Retriever(embedder=cached, store=store, settings=tuned)  # type: ignore[arg-type]
+        tuned = settings.replace(**overrides)
+        retriever = Retriever(
+            index=open_index(tuned, writing=False, model=cached),  # type: ignore[arg-type]
+            settings=tuned.retrieval,
+        )
         run, latencies = run_queries(dataset, retriever=retriever, mode=mode)
         result = score(dataset, run, latencies, mode=mode, k=10)
         print(json.dumps(result | {"settings": overrides}))
@@ -119,12 +123,12 @@ class CachedQueries:
 def exact_dense(dataset: Dataset, store: object, embedder: object) -> dict[str, float]:
     """Brute-force cosine over every stored vector: the reference for the HNSW path."""
     ids = [i for batch, _ in store.documents() for i in batch]  # type: ignore[attr-defined]
-    _, vectors = store.get(ids)  # type: ignore[attr-defined]
+    hits, vectors = store.get(ids)  # type: ignore[attr-defined]
     run = {}
     for qid, text in dataset.queries.items():
         sims = vectors @ embedder.embed_query(text)  # type: ignore[attr-defined]
         top = np.argsort(-sims, kind="stable")[:100]
-        run[qid] = [ids[i] for i in top]
+        run[qid] = [hits[i].source for i in top]
     return {k: round(v, 5) for k, v in evaluate(dataset.qrels, run, k=10).items()}
 
 

@@ -27,7 +27,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,9 +37,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from ingest.chunking import Chunker  # noqa: E402
 from ingest.loaders import load  # noqa: E402
 from ingest.pipeline import Ingestor, discover  # noqa: E402
-from rag.components import make_embedder, open_manifest, open_store  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embeddings import SentenceTransformerEmbedder, bundled_model_path  # noqa: E402
+from rag.index import load_model, open_index  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact" / "corpus.jsonl"
 NAIVE_BATCH = 32
@@ -62,17 +61,10 @@ def write_corpus(target: Path, *, limit: int | None) -> Path:
 
 
 def run_ours(settings: Settings, corpus: Path, embedder: SentenceTransformerEmbedder) -> dict:
-    manifest = open_manifest(settings)
-    ingestor = Ingestor(
-        settings=settings,
-        store=open_store(settings),
-        manifest=manifest,
-        embedder_factory=lambda: embedder,
-    )
     started = time.perf_counter()
-    report = ingestor.run([corpus])
+    with open_index(settings, writing=True, model=embedder) as index:
+        report = Ingestor(index).run([corpus])
     seconds = time.perf_counter() - started
-    manifest.close()
     assert not report.errors, report.errors
     return {"chunks": report.chunks_written, "seconds": seconds, "files": len(report.added)}
 
@@ -83,15 +75,11 @@ def run_reingest(settings: Settings, corpus: Path) -> dict:
 
     def factory() -> SentenceTransformerEmbedder:
         loads.append(1)
-        return make_embedder(settings)
+        return load_model(settings.embedding)
 
     started = time.perf_counter()
-    manifest = open_manifest(settings)
-    ingestor = Ingestor(
-        settings=settings, store=open_store(settings), manifest=manifest, embedder_factory=factory
-    )
-    report = ingestor.run([corpus])
-    manifest.close()
+    with open_index(settings, writing=True, model=factory) as index:
+        report = Ingestor(index).run([corpus])
     seconds = time.perf_counter() - started
     assert report.chunks_written == 0 and not report.added and not report.updated, report
     return {"seconds": seconds, "unchanged": len(report.unchanged), "model_loads": len(loads)}
@@ -104,11 +92,13 @@ def run_naive(settings: Settings, corpus: Path, counter: SentenceTransformerEmbe
 
     model = SentenceTransformer(str(bundled_model_path()), device="cpu", local_files_only=True)
     client = chromadb.PersistentClient(
-        path=str(settings.store_dir / "naive"),
+        path=str(settings.store.store_dir / "naive"),
         settings=ChromaSettings(anonymized_telemetry=False),
     )
     collection = client.create_collection("naive", configuration={"hnsw": {"space": "cosine"}})
-    chunker = Chunker(counter, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
+    chunker = Chunker(
+        counter, chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
+    )
     files, _, _ = discover([corpus])
     buffer: list[tuple[str, str, dict[str, str | int]]] = []
     total = 0
@@ -154,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
         base = Settings.from_env()
-        settings = replace(base, store_dir=Path(tmp) / "store", chroma_url=None)
+        settings = base.replace(store_dir=Path(tmp) / "store", chroma_url=None)
         corpus = write_corpus(Path(tmp) / "corpus", limit=args.limit)
         started = time.perf_counter()
-        embedder = make_embedder(settings)
+        embedder = load_model(settings.embedding)
         load_seconds = time.perf_counter() - started
 
         naive = None if args.skip_naive else run_naive(settings, corpus, embedder)

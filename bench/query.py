@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from rag.components import index_contract, make_embedder, open_store  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.index import load_model, open_index  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact"
 REAL_SIZE = 10_000
@@ -72,7 +71,7 @@ def real_passages(n: int) -> list[str]:
 
 def real_vectors(settings: Settings, embedder: object, n: int) -> tuple[np.ndarray, list[str]]:
     texts = real_passages(n)
-    cache = settings.model_cache_dir / f"bench-scifact-passages-{n}.npy"
+    cache = settings.embedding.cache_dir / f"bench-scifact-passages-{n}.npy"
     if cache.is_file():
         return np.load(cache), texts
     vectors = embedder.embed_documents(texts)  # type: ignore[attr-defined]
@@ -83,13 +82,14 @@ def real_vectors(settings: Settings, embedder: object, n: int) -> tuple[np.ndarr
 
 def worker(size: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="rag-bench-query-") as tmp:
-        settings = replace(Settings.from_env(), store_dir=Path(tmp), chroma_url=None)
-        embedder = make_embedder(settings)
+        settings = Settings.from_env().replace(store_dir=Path(tmp), chroma_url=None)
+        embedder = load_model(settings.embedding)
         real = size <= REAL_SIZE
         vectors, texts = real_vectors(settings, embedder, size) if real else (None, None)
         before = rss_mb()
-        store = open_store(settings)
-        store.open(index_contract(settings, dimension=embedder.dimension), writing=True)
+        index = open_index(settings, writing=True, model=embedder)
+        store = index.store
+        index.embedder  # noqa: B018 - records the model's dimension in the contract
         rng = np.random.default_rng(0)
         step = store.max_batch
         started = time.perf_counter()

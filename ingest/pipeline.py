@@ -1,8 +1,11 @@
-"""Hashing, the manifest, add/update/prune, batching: the one pipeline that the CLI, the
-UI upload and the eval harness share."""
+"""Hashing, the manifest, add/update/prune, batching: the one write path that the CLI, the
+app's upload and evaluation share. Files come in by path; an evaluation corpus comes in as
+records (an id and a text each), through the same chunking, embedding, writing, manifest and
+BM25 steps."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -17,14 +20,11 @@ from ingest.loaders import check_regular_file, kind_of, load
 from ingest.prefetch import prefetch
 from ingest.writer import Prepared, store_files
 from rag import bm25
-from rag.components import index_contract
-from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import IngestError
+from rag.index import Index
 from rag.lock import writer_lock
-from rag.manifest import Manifest
-from rag.reduction import FIT_SAMPLES, projection_id
-from rag.store import Store
+from rag.reduction import FIT_SAMPLES, needs_fit
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,20 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Record:
+    """A document that is not a file: one entry of an evaluation corpus."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Candidate:
-    path: Path
     source: str
     sha256: str
     size: int
+    path: Path | None = None  # a file to load, or
+    text: str | None = None  # a record's text, stored as one chunk
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[str]]:
@@ -141,50 +150,29 @@ def chunk_id(chunk: Chunk) -> str:
 
 
 class Ingestor:
-    """Runs one ingestion against one store and manifest.
+    """Runs one ingestion into one index opened for writing (``open_index(writing=True)``).
 
     The embedding model is loaded only when some file needs embedding, so a re-run over
     unchanged files costs hashing and nothing else.
     """
 
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        store: Store,
-        manifest: Manifest,
-        embedder_factory: Callable[[], Embedder],
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.manifest = manifest
-        self._factory = embedder_factory
-        self._embedder: Embedder | None = None
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.settings = index.settings.ingest
         self._chunker: Chunker | None = None
-        self._recorded_projection = ""  # the PCA (RAG_EMBED_DIM) named in the contract
         self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
 
     def _ready(self) -> tuple[Embedder, Chunker]:
+        embedder = self.index.embedder
         with self._lock:
-            return self._ready_locked()
-
-    def _ready_locked(self) -> tuple[Embedder, Chunker]:
-        if self._embedder is None or self._chunker is None:
-            embedder = self._factory()
-            wanted = index_contract(
-                self.settings,
-                dimension=embedder.dimension,
-                projection=projection_id(embedder),
-            )
-            self.store.open(wanted, writing=True)
-            self._chunker = Chunker(
-                embedder,
-                chunk_size=self.settings.chunk_size,
-                chunk_overlap=self.settings.chunk_overlap,
-                document_prefix=embedder.prefixes.document,
-            )
-            self._embedder = embedder
-        return self._embedder, self._chunker
+            if self._chunker is None:
+                self._chunker = Chunker(
+                    embedder,
+                    chunk_size=self.settings.chunk_size,
+                    chunk_overlap=self.settings.chunk_overlap,
+                    document_prefix=embedder.prefixes.document,
+                )
+            return embedder, self._chunker
 
     def run(
         self,
@@ -199,11 +187,44 @@ class Ingestor:
     ) -> Report:
         """Ingest ``paths`` holding the store's writer lock (a dry run needs none)."""
         options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run}
+        if not dry_run and not self.index.writing:
+            raise ValueError("ingestion writes: open the index with writing=True")
         if dry_run:
             return self._run(paths, progress=progress, on_plan=on_plan, **options)
-        timeout = self.settings.lock_timeout
-        with writer_lock(self.settings.store_dir, timeout=timeout, on_wait=on_wait):
+        with self._writer(on_wait):
             return self._run(paths, progress=progress, on_plan=on_plan, **options)
+
+    def run_records(self, records: Sequence[Record], *, progress: Progress | None = None) -> Report:
+        """Make the index hold exactly ``records``, one chunk each (the model truncates a
+        long one, as MTEB does): new and changed ones are embedded, the others kept, those
+        no longer given removed."""
+        if not self.index.writing:
+            raise ValueError("ingestion writes: open the index with writing=True")
+        started = time.perf_counter()
+        report = Report()
+        with self._writer(None):
+            todo: list[tuple[Candidate, bool]] = []
+            given = set()
+            for record in records:
+                given.add(record.id)
+                data = record.text.encode("utf-8")
+                sha = hashlib.sha256(data).hexdigest()
+                stored = self.index.manifest.get(record.id)
+                if stored is not None and stored.sha256 == sha:
+                    report.unchanged.append(record.id)
+                    continue
+                candidate = Candidate(record.id, sha, len(data), text=record.text)
+                todo.append((candidate, stored is not None))
+            gone = [r.source for r in self.index.manifest.records() if r.source not in given]
+            self._write(todo, gone, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _writer(
+        self, on_wait: Callable[[str], None] | None
+    ) -> contextlib.AbstractContextManager[None]:
+        store_dir = self.index.settings.store.store_dir
+        return writer_lock(store_dir, timeout=self.settings.lock_timeout, on_wait=on_wait)
 
     def _run(
         self,
@@ -218,13 +239,8 @@ class Ingestor:
         started = time.perf_counter()
         report = Report(dry_run=dry_run)
         if rebuild and not dry_run:
-            self.store.drop()
-            self.manifest.clear()
-            # a new corpus gets a new PCA (RAG_EMBED_DIM): fitted on its first flush
-            self.settings.projection_path.unlink(missing_ok=True)
-            self._recorded_projection = ""
-        if not dry_run:
-            self.store.open(index_contract(self.settings), writing=True)
+            # a new corpus gets a new PCA (RAG_EMBED_DIM), fitted on its first flush
+            self.index.clear()
         files, missing, report.skipped = discover(paths)
         report.errors.extend(missing)
         for skipped in report.skipped:
@@ -242,11 +258,11 @@ class Ingestor:
             except OSError as exc:
                 report.errors.append(FileError(source, f"cannot read file ({exc.strerror or exc})"))
                 continue
-            record = None if (rebuild and dry_run) else self.manifest.get(source)
+            record = None if (rebuild and dry_run) else self.index.manifest.get(source)
             if record is not None and record.sha256 == sha:
                 report.unchanged.append(source)
             else:
-                todo.append((Candidate(path, source, sha, size), record is not None))
+                todo.append((Candidate(source, sha, size, path=path), record is not None))
 
         gone = self._gone(paths, {_source(p) for p in files}) if prune else []
         if on_plan:
@@ -258,12 +274,22 @@ class Ingestor:
             report.seconds = time.perf_counter() - started
             return report
 
+        self._write(todo, gone, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(
+        self,
+        todo: list[tuple[Candidate, bool]],
+        gone: list[str],
+        report: Report,
+        progress: Progress | None,
+    ) -> None:
+        """Load, chunk, embed and store ``todo``; delete the chunks of ``gone``."""
         # files are loaded and chunked in a thread while this one embeds and writes; a PCA
         # still to be fitted (RAG_EMBED_DIM) waits for the whole run, up to FIT_SAMPLES
         # chunks, so that it is fitted on the corpus rather than on its first files
-        flush_at = FLUSH_CHUNKS
-        if self.settings.reduces_locally and not self.settings.projection_path.is_file():
-            flush_at = max(FLUSH_CHUNKS, FIT_SAMPLES)
+        flush_at: int | None = None
         pending: list[Prepared] = []
         for outcome in prefetch(todo, self._prepare, depth=PREFETCH_FILES):
             candidate = outcome.item[0]
@@ -275,27 +301,28 @@ class Ingestor:
                 continue
             assert outcome.result is not None
             pending.append(outcome.result)
+            if flush_at is None:  # the model is loaded by now: _prepare chunked with it
+                flush_at = FIT_SAMPLES if needs_fit(self.index.embedder) else FLUSH_CHUNKS
             if sum(len(p.chunks) for p in pending) >= flush_at:
                 self._store(pending, report, progress)
                 pending, flush_at = [], FLUSH_CHUNKS
         self._store(pending, report, progress)
 
+        store, manifest = self.index.store, self.index.manifest
         for source in gone:
-            stale = self.store.ids_for_source(source)
-            self.store.delete(stale)
-            self.manifest.remove(source)
+            stale = store.ids_for_source(source)
+            store.delete(stale)
+            manifest.remove(source)
             report.removed.append(source)
             report.chunks_deleted += len(stale)
         # the one hook that keeps the BM25 index (derived from the store) in step with it
-        bm25.sync(self.store, self.settings.bm25_dir, changed=_changed(report))
-        report.seconds = time.perf_counter() - started
-        return report
+        bm25.sync(store, self.index.settings.store.bm25_dir, changed=_changed(report))
 
     def _gone(self, roots: Sequence[Path], present: set[str]) -> list[str]:
         """Ingested files under ``roots`` that are no longer there."""
         prefixes = [_source(r) for r in roots]
         gone = []
-        for record in self.manifest.records():
+        for record in self.index.manifest.records():
             under = any(
                 record.source == p or record.source.startswith(p.rstrip(os.sep) + os.sep)
                 for p in prefixes
@@ -307,6 +334,9 @@ class Ingestor:
     def _prepare(self, todo: tuple[Candidate, bool]) -> Prepared:
         """Load and chunk one file (in the prefetch thread)."""
         candidate, existed = todo
+        if candidate.text is not None:
+            return self._prepare_record(candidate, existed)
+        assert candidate.path is not None
         document = load(candidate.path)
         note = None
         if document.empty_pages:
@@ -329,6 +359,20 @@ class Ingestor:
             note=note,
         )
 
+    def _prepare_record(self, candidate: Candidate, existed: bool) -> Prepared:
+        self._ready()  # the model is needed to write, and this thread loads it early
+        text = candidate.text or ""
+        if not text.strip():
+            raise IngestError(candidate.source, "empty record; nothing to index")
+        chunk = Chunk(text=text, source=candidate.source, page=0, start_index=0)
+        return Prepared(
+            source=candidate.source,
+            sha256=candidate.sha256,
+            size=candidate.size,
+            existed=existed,
+            chunks={chunk_id(chunk): chunk},
+        )
+
     def _store(self, batch: list[Prepared], report: Report, progress: Progress | None) -> None:
         if not batch:
             return
@@ -336,17 +380,13 @@ class Ingestor:
         written = store_files(
             batch,
             embedder=embedder,
-            store=self.store,
-            manifest=self.manifest,
+            store=self.index.store,
+            manifest=self.index.manifest,
             dedup_threshold=self.settings.dedup_threshold
             if self.settings.dedup == "skip"
             else None,
         )
-        projection = projection_id(embedder)
-        if projection != self._recorded_projection:
-            # the first write under a new PCA names it in the contract
-            self.store.open(index_contract(self.settings, projection=projection), writing=True)
-            self._recorded_projection = projection
+        self.index.check()  # the first write under a new PCA names it in the contract
         report.chunks_deleted += written.deleted
         report.deduplicated += written.deduplicated
         report.chunks_written -= written.deduplicated

@@ -1,7 +1,7 @@
 """The answer pipeline: condense a follow-up, retrieve, then either stream an LLM answer
 over a budgeted prompt (mapping its ``[n]`` to the hits) or compose an extractive one.
 
-    stream = Answerer(retriever=r, embedder=e, llm=make_llm(settings), settings=s).ask(q)
+    stream = Answerer(retriever=r, llm=make_llm(s.answers), settings=s.answers).ask(q)
     for delta in stream:      # text as it arrives
         ...
     stream.answer             # the Answer: text, citations, hits, timings, metadata
@@ -15,7 +15,7 @@ from time import perf_counter
 
 from rag import extractive
 from rag.citations import CitationFilter
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.embeddings import Embedder
 from rag.llm import LLM
 from rag.prompt import ABSTAIN, answer_messages, clean_condensed, condense_messages, fit_context
@@ -84,14 +84,16 @@ class Answerer:
         self,
         *,
         retriever: Retriever,
-        embedder: Embedder,
         llm: LLM | None,
-        settings: Settings,
+        settings: AnswerSettings,
     ) -> None:
         self.retriever = retriever
-        self.embedder = embedder
         self.llm = llm
         self.settings = settings
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.retriever.embedder
 
     @property
     def mode(self) -> str:

@@ -1,92 +1,122 @@
-"""The one settings object, read from the environment once and passed down.
+"""Every setting, declared once: its environment variable, type, default and meaning.
 
-Every environment variable the project reads is read here and documented in the
-README's configuration table. Components take plain arguments and never read the
-environment themselves.
+Settings come in groups, one per concern (store, embedding, ingestion, retrieval, answers,
+app). Each field of a group is declared with ``setting(...)``, which records the variable
+that sets it, the allowed values and a one-line meaning; ``Settings.from_env`` reads every
+variable from that declaration, and the configuration tables of the README and
+``docs/configuration.md`` are generated from it (``python -m rag settings --write-docs``).
+Components take the frozen group they need, which doubles as their cache key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 from rag.errors import ConfigError
 from rag.modes import parse_mode
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
-DEVICES = ("auto", "cpu", "cuda")
-LLM_MODES = ("auto", "openai", "local", "none")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-# Best-hit cosine below which the extractive answerer abstains; calibrated on R-intro.pdf
-# with bench/calibrate_abstain.py (see the README's "Answers" section).
-DEFAULT_ABSTAIN_THRESHOLD = 0.44
-EMBED_BACKENDS = ("auto", "torch", "onnx", "openvino")
-DEDUP_MODES = ("off", "skip")
-EMBED_PROVIDERS = ("local", "openai")
 DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
+# Best-hit cosine below which the extractive answerer abstains; calibrated on R-intro.pdf
+# with bench/calibrate_abstain.py (see docs/retrieval.md).
+DEFAULT_ABSTAIN_THRESHOLD = 0.44
 
 
 @dataclass(frozen=True)
-class Settings:
-    store_dir: Path
-    collection: str = "docs"
-    # local: a sentence-transformers model on this machine; openai: an OpenAI-compatible
-    # /v1/embeddings endpoint (OpenAI itself, Ollama, vLLM, llama.cpp) via the openai client
-    embed_provider: str = "local"
-    embed_model: str = BUNDLED_MODEL
-    embed_base_url: str | None = None
-    embed_api_key: str | None = field(default=None, repr=False)
-    # stored vector size: the `dimensions` parameter for openai, a PCA fitted on the
-    # corpus for local models; None keeps the model's own size
-    embed_dim: int | None = None
-    query_prefix: str | None = None  # None: take the prefix registry's value
-    document_prefix: str | None = None
-    chunk_size: int = 200  # in tokens of the embedding model
-    chunk_overlap: int = 30
-    top_k: int = 5
-    device: str = "auto"
-    lock_timeout: int = 300  # seconds a writer waits for another one
-    # UI uploads
-    max_upload_mb: int = 50
-    # answers: the LLM (any OpenAI-compatible server, or the bundled local one) and the
-    # extractive default used when none is configured
-    llm: str = "auto"  # auto: use an LLM when a base URL or API key is set
-    llm_base_url: str | None = None
-    openai_api_key: str | None = field(default=None, repr=False)
-    llm_model: str | None = None
-    llm_temperature: float = 0.1
-    llm_max_tokens: int = 512
-    llm_timeout: float = 30.0  # seconds per request
-    llm_retries: int = 2  # on connection errors, 408/409/429 and 5xx, with backoff
-    llm_context_tokens: int = 4096
-    llm_threads: int = 1  # CPU threads of the local llama.cpp server
-    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
-    # retrieval quality (issue 5): modes, fusion, MMR, reranking
-    retrieval_mode: str = "hybrid"  # dense | bm25 | hybrid, each with optional +mmr / +rerank
-    candidates: int = 50  # passages each ranker hands to fusion / MMR / rerank
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    mmr_lambda: float = 0.7
-    rerank_model: str | None = None  # a local sentence-transformers CrossEncoder directory
-    rerank_top_n: int = 20
+class Spec:
+    """How one setting is read from the environment and documented."""
+
+    env: str
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    fallbacks: tuple[str, ...] = ()  # variables read, in order, when ``env`` is unset
+    shown_default: str | None = None  # the default as the docs say it, when computed
+    common: bool = False  # among the settings people change (the README's short table)
+    secret: bool = False  # never shown in full
+    verbatim: bool = False  # an empty value is a value (no prefix), not "unset"
+    lower: bool = False  # case does not matter
+
+
+def setting(
+    default: Any,
+    env: str,
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    minimum: float = -math.inf,
+    maximum: float = math.inf,
+    fallbacks: tuple[str, ...] = (),
+    shown_default: str | None = None,
+    common: bool = False,
+    secret: bool = False,
+    verbatim: bool = False,
+    lower: bool = False,
+) -> Any:
+    spec = Spec(
+        env=env,
+        help=help,
+        choices=choices,
+        minimum=minimum,
+        maximum=maximum,
+        fallbacks=fallbacks,
+        shown_default=shown_default,
+        common=common,
+        secret=secret,
+        verbatim=verbatim,
+        lower=lower or bool(choices),
+    )
+    return field(default=default, metadata={"spec": spec}, repr=not secret)
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the index lives: a folder, and optionally a Chroma server for the vectors."""
+
+    store_dir: Path = setting(
+        Path(".rag"),
+        "RAG_STORE_DIR",
+        "where the Chroma database (`chroma/`), the ingestion manifest, the BM25 index and "
+        "fitted projections live",
+        shown_default="`.rag/` in the working directory",
+        common=True,
+    )
+    collection: str = setting(
+        "docs",
+        "RAG_COLLECTION",
+        "collection name; use several to keep separate indexes",
+        common=True,
+    )
+    chroma_url: str | None = setting(
+        None,
+        "RAG_CHROMA_URL",
+        "`http://host:port` of a Chroma server (`chroma run --path DIR --port 8000`) instead "
+        "of the embedded store; the manifest and BM25 index stay under `RAG_STORE_DIR`",
+        shown_default="unset (embedded store under `RAG_STORE_DIR`)",
+        common=True,
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.store_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.store_dir / "manifest.sqlite3"
 
     @property
     def bm25_dir(self) -> Path:
         return self.store_dir / "bm25" / self.collection
-
-    # performance and scale: the embedding runtime, where exported models are cached,
-    # and an optional Chroma server instead of the embedded store
-    embed_backend: str = "auto"
-    cache_dir: Path | None = None  # None: a "models" folder inside store_dir
-    chroma_url: str | None = None
-
-    # near-duplicates (issue 8): RAG_DEDUP=skip leaves out chunks that copy another file's
-    dedup: str = "off"
-    dedup_threshold: float = 0.95
 
     @property
     def projection_path(self) -> Path:
@@ -94,107 +124,10 @@ class Settings:
         return self.store_dir / "projections" / f"{self.collection}.npz"
 
     @property
-    def reduces_locally(self) -> bool:
-        return self.embed_dim is not None and self.embed_provider == "local"
-
-    @property
-    def model_cache_dir(self) -> Path:
-        return self.cache_dir if self.cache_dir is not None else self.store_dir / "models"
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.store_dir / "chroma"
-
-    @property
     def upload_dir(self) -> Path:
         return self.store_dir / "uploads"
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.store_dir / "manifest.sqlite3"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read every ``RAG_*`` variable once; raise ConfigError with the fix on bad values."""
-        env = os.environ if env is None else env
-        store_dir = Path(env.get("RAG_STORE_DIR") or ".rag").expanduser()
-        provider = (env.get("RAG_EMBED_PROVIDER") or "local").strip().lower()
-        default_model = DEFAULT_OPENAI_EMBED_MODEL if provider == "openai" else BUNDLED_MODEL
-        settings = cls(
-            store_dir=store_dir.resolve(),
-            collection=env.get("RAG_COLLECTION") or "docs",
-            embed_provider=provider,
-            embed_model=env.get("RAG_EMBED_MODEL") or default_model,
-            embed_base_url=env.get("RAG_EMBED_BASE_URL") or env.get("OPENAI_BASE_URL") or None,
-            embed_api_key=env.get("RAG_EMBED_API_KEY") or env.get("OPENAI_API_KEY") or None,
-            embed_dim=_int(env, "RAG_EMBED_DIM", 0, minimum=0) or None,
-            query_prefix=env.get("RAG_QUERY_PREFIX"),
-            document_prefix=env.get("RAG_DOCUMENT_PREFIX"),
-            chunk_size=_int(env, "RAG_CHUNK_SIZE", 200, minimum=16),
-            chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", 30, minimum=0),
-            top_k=_int(env, "RAG_TOP_K", 5, minimum=1),
-            device=(env.get("RAG_DEVICE") or "auto").lower(),
-            lock_timeout=_int(env, "RAG_LOCK_TIMEOUT", 300, minimum=0),
-            max_upload_mb=_int(env, "RAG_MAX_UPLOAD_MB", 50, minimum=1),
-            # answers
-            llm=(env.get("RAG_LLM") or "auto").lower(),
-            llm_base_url=env.get("RAG_LLM_BASE_URL") or env.get("OPENAI_BASE_URL") or None,
-            openai_api_key=env.get("OPENAI_API_KEY") or None,
-            llm_model=env.get("RAG_LLM_MODEL") or None,
-            llm_temperature=_float(env, "RAG_LLM_TEMPERATURE", 0.1, minimum=0.0),
-            llm_max_tokens=_int(env, "RAG_LLM_MAX_TOKENS", 512, minimum=1),
-            llm_timeout=_float(env, "RAG_LLM_TIMEOUT", 30.0, minimum=0.1),
-            llm_retries=_int(env, "RAG_LLM_RETRIES", 2, minimum=0),
-            llm_context_tokens=_int(env, "RAG_LLM_CONTEXT_TOKENS", 4096, minimum=256),
-            llm_threads=_int(env, "RAG_LLM_THREADS", 1, minimum=1),
-            abstain_threshold=_float(
-                env, "RAG_ABSTAIN_THRESHOLD", DEFAULT_ABSTAIN_THRESHOLD, minimum=-1.0
-            ),
-            # retrieval quality (issue 5)
-            retrieval_mode=(env.get("RAG_RETRIEVAL_MODE") or "hybrid").strip().lower(),
-            candidates=_int(env, "RAG_CANDIDATES", 50, minimum=1),
-            rrf_k=_int(env, "RAG_RRF_K", 60, minimum=1),
-            dense_weight=_float(env, "RAG_DENSE_WEIGHT", 1.0, minimum=0.0, maximum=100.0),
-            bm25_weight=_float(env, "RAG_BM25_WEIGHT", 1.0, minimum=0.0, maximum=100.0),
-            mmr_lambda=_float(env, "RAG_MMR_LAMBDA", 0.7, minimum=0.0, maximum=1.0),
-            rerank_model=env.get("RAG_RERANK_MODEL") or None,
-            rerank_top_n=_int(env, "RAG_RERANK_TOP_N", 20, minimum=1),
-            # performance and scale
-            embed_backend=(env.get("RAG_EMBED_BACKEND") or "auto").lower(),
-            cache_dir=_cache_dir(env),
-            chroma_url=(env.get("RAG_CHROMA_URL") or "").strip() or None,
-            # near-duplicates (issue 8)
-            dedup=(env.get("RAG_DEDUP") or "off").strip().lower(),
-            dedup_threshold=_float(env, "RAG_DEDUP_THRESHOLD", 0.95, minimum=-1.0, maximum=1.0),
-        )
-        settings.validate()
-        return settings
-
-    @property
-    def llm_enabled(self) -> bool:
-        """Whether answers are written by an LLM (else they are extractive)."""
-        if self.llm == "auto":
-            return bool(self.llm_base_url or self.openai_api_key)
-        return self.llm != "none"
-
-    def validate_retrieval(self) -> None:
-        check_mode(self, self.retrieval_mode)
-
     def validate(self) -> None:
-        if self.chunk_overlap >= self.chunk_size:
-            raise ConfigError(
-                f"RAG_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
-                f"RAG_CHUNK_SIZE ({self.chunk_size}). Lower the overlap or raise the size."
-            )
-        if self.device not in DEVICES:
-            raise ConfigError(f"RAG_DEVICE is {self.device!r}; use one of {', '.join(DEVICES)}.")
-        self.validate_retrieval()
-        self._validate_embedder()
-        if self.embed_backend not in EMBED_BACKENDS:
-            raise ConfigError(
-                f"RAG_EMBED_BACKEND is {self.embed_backend!r}; use one of "
-                f"{', '.join(EMBED_BACKENDS)} (auto picks the fastest one installed)."
-            )
         if self.chroma_url is not None and not _valid_url(self.chroma_url):
             raise ConfigError(
                 f"RAG_CHROMA_URL is {self.chroma_url!r}; give the server as "
@@ -207,22 +140,109 @@ class Settings:
                 "characters from a-z, A-Z, 0-9, '.', '_' and '-', starting and ending "
                 "with a letter or digit."
             )
-        if self.dedup not in DEDUP_MODES:
-            raise ConfigError(
-                f"RAG_DEDUP is {self.dedup!r}; use off (store every chunk) or skip (leave "
-                "out chunks that nearly copy one of another file, see RAG_DEDUP_THRESHOLD)."
-            )
-        self._validate_llm()
 
-    def _validate_embedder(self) -> None:
-        if self.embed_provider not in EMBED_PROVIDERS:
-            raise ConfigError(
-                f"RAG_EMBED_PROVIDER is {self.embed_provider!r}; use local (a "
-                "sentence-transformers model on this machine) or openai (an "
-                "OpenAI-compatible /v1/embeddings endpoint)."
-            )
-        if self.embed_dim is not None and self.embed_dim < 2:
-            raise ConfigError(f"RAG_EMBED_DIM must be at least 2, got {self.embed_dim}.")
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """What turns text into vectors: the model, where it runs, its prefixes and size."""
+
+    embed_provider: str = setting(
+        "local",
+        "RAG_EMBED_PROVIDER",
+        "`local`: a sentence-transformers model on this machine; `openai`: an "
+        "OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Ollama, vLLM, llama.cpp)",
+        choices=("local", "openai"),
+    )
+    embed_model: str = setting(
+        BUNDLED_MODEL,
+        "RAG_EMBED_MODEL",
+        "the bundled model, a local sentence-transformers directory or a name already in the "
+        "Hugging Face cache (nothing is downloaded); with `openai`, the server's model name",
+        shown_default=f"`{BUNDLED_MODEL}` (bundled); `{DEFAULT_OPENAI_EMBED_MODEL}` with "
+        "`RAG_EMBED_PROVIDER=openai`",
+        common=True,
+    )
+    embed_base_url: str | None = setting(
+        None,
+        "RAG_EMBED_BASE_URL",
+        "with `openai`: the embedding server, e.g. `http://localhost:11434/v1`",
+        fallbacks=("OPENAI_BASE_URL",),
+        shown_default="`OPENAI_BASE_URL`, else OpenAI",
+    )
+    embed_api_key: str | None = setting(
+        None,
+        "RAG_EMBED_API_KEY",
+        "with `openai`: the embedding server's key; never logged or shown",
+        fallbacks=("OPENAI_API_KEY",),
+        shown_default="`OPENAI_API_KEY`",
+        secret=True,
+    )
+    embed_dim: int | None = setting(
+        None,
+        "RAG_EMBED_DIM",
+        "stored vector size: the `dimensions` parameter with `openai`, a PCA fitted on the "
+        "collection's first ingestion with a local model",
+        minimum=2,
+        shown_default="unset (the model's own size)",
+    )
+    query_prefix: str | None = setting(
+        None,
+        "RAG_QUERY_PREFIX",
+        "text put before every query; set it (even to empty) to override the prefix registry",
+        shown_default="from the prefix registry",
+        verbatim=True,
+    )
+    document_prefix: str | None = setting(
+        None,
+        "RAG_DOCUMENT_PREFIX",
+        "text put before every chunk at ingest",
+        shown_default="from the prefix registry",
+        verbatim=True,
+    )
+    device: str = setting(
+        "auto",
+        "RAG_DEVICE",
+        "`auto` (CUDA when present, else CPU), `cpu` or `cuda`; on CUDA the model runs in "
+        "fp16 when that keeps probe vectors within cosine 0.999 of fp32",
+        choices=("auto", "cpu", "cuda"),
+        common=True,
+    )
+    embed_backend: str = setting(
+        "auto",
+        "RAG_EMBED_BACKEND",
+        "how a local model runs on the CPU: `torch`, `onnx`, `openvino`, or `auto` (the "
+        "fastest installed one that gives the torch vectors); exported once from local weights",
+        choices=("auto", "torch", "onnx", "openvino"),
+    )
+    cache_dir: Path | None = setting(
+        None,
+        "RAG_CACHE_DIR",
+        "where the ONNX/OpenVINO exports are kept, one folder per weights sha256",
+        shown_default="`~/.cache/rag-chat/models` (`$XDG_CACHE_HOME/rag-chat/models`)",
+    )
+    embed_timeout: float = setting(
+        30.0,
+        "RAG_EMBED_TIMEOUT",
+        "with `openai`: seconds per embedding request",
+        minimum=0.1,
+        fallbacks=("RAG_LLM_TIMEOUT",),
+        shown_default="`RAG_LLM_TIMEOUT`, else `30`",
+    )
+    embed_retries: int = setting(
+        2,
+        "RAG_EMBED_RETRIES",
+        "with `openai`: retries with backoff on connection errors, 429 and 5xx",
+        minimum=0,
+        fallbacks=("RAG_LLM_RETRIES",),
+        shown_default="`RAG_LLM_RETRIES`, else `2`",
+    )
+
+    @property
+    def reduces_locally(self) -> bool:
+        """Whether vectors go through a PCA fitted on the collection (local models only)."""
+        return self.embed_dim is not None and self.embed_provider == "local"
+
+    def validate(self) -> None:
         if self.embed_provider != "openai":
             return
         if not (self.embed_base_url or self.embed_api_key):
@@ -237,9 +257,189 @@ class Settings:
                 "use e.g. http://localhost:11434/v1."
             )
 
-    def _validate_llm(self) -> None:
-        if self.llm not in LLM_MODES:
-            raise ConfigError(f"RAG_LLM is {self.llm!r}; use one of {', '.join(LLM_MODES)}.")
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How files become chunks, and how writers share a store."""
+
+    chunk_size: int = setting(
+        200,
+        "RAG_CHUNK_SIZE",
+        "chunk length in tokens of the embedding model (capped at what the model reads)",
+        minimum=16,
+        common=True,
+    )
+    chunk_overlap: int = setting(
+        30, "RAG_CHUNK_OVERLAP", "overlap between neighbouring chunks, in tokens", minimum=0
+    )
+    lock_timeout: int = setting(
+        300,
+        "RAG_LOCK_TIMEOUT",
+        "seconds an ingestion waits while another one writes to the same store",
+        minimum=0,
+    )
+    dedup: str = setting(
+        "off",
+        "RAG_DEDUP",
+        "`skip`: leave out a chunk that nearly copies (cosine >= `RAG_DEDUP_THRESHOLD`) "
+        "a chunk of another file; `off`: store every chunk",
+        choices=("off", "skip"),
+    )
+    dedup_threshold: float = setting(
+        0.95,
+        "RAG_DEDUP_THRESHOLD",
+        "the cosine at or above which `RAG_DEDUP=skip` treats two chunks as copies",
+        minimum=-1.0,
+        maximum=1.0,
+    )
+
+    def validate(self) -> None:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ConfigError(
+                f"RAG_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"RAG_CHUNK_SIZE ({self.chunk_size}). Lower the overlap or raise the size."
+            )
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How a question finds passages: the rankers, their fusion, MMR and reranking."""
+
+    retrieval_mode: str = setting(
+        "hybrid",
+        "RAG_RETRIEVAL_MODE",
+        "`dense`, `bm25` or `hybrid`, each optionally followed by `+mmr` and/or `+rerank`",
+        lower=True,
+        common=True,
+    )
+    top_k: int = setting(5, "RAG_TOP_K", "passages retrieved per question", minimum=1, common=True)
+    candidates: int = setting(
+        50,
+        "RAG_CANDIDATES",
+        "passages each ranker hands on to fusion, MMR and reranking (at least `k`)",
+        minimum=1,
+    )
+    rrf_k: int = setting(
+        60,
+        "RAG_RRF_K",
+        "the constant `k` of reciprocal rank fusion: `score = Σ weight / (k + rank)`",
+        minimum=1,
+    )
+    dense_weight: float = setting(
+        1.0,
+        "RAG_DENSE_WEIGHT",
+        "weight of the dense ranking in hybrid fusion",
+        minimum=0.0,
+        maximum=100.0,
+    )
+    bm25_weight: float = setting(
+        1.0,
+        "RAG_BM25_WEIGHT",
+        "weight of the BM25 ranking in hybrid fusion",
+        minimum=0.0,
+        maximum=100.0,
+    )
+    mmr_lambda: float = setting(
+        0.7,
+        "RAG_MMR_LAMBDA",
+        "with `+mmr`: 1 keeps the relevance order, lower values favour diverse passages",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    rerank_model: str | None = setting(
+        None,
+        "RAG_RERANK_MODEL",
+        "with `+rerank`: a local sentence-transformers CrossEncoder directory (none ships)",
+    )
+    rerank_top_n: int = setting(
+        20,
+        "RAG_RERANK_TOP_N",
+        "with `+rerank`: how many of the top passages the cross-encoder reorders",
+        minimum=1,
+    )
+
+    def validate(self) -> None:
+        check_mode(self, self.retrieval_mode)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Who writes the answer: an OpenAI-compatible LLM, the bundled one, or extraction."""
+
+    llm: str = setting(
+        "auto",
+        "RAG_LLM",
+        "`auto`: an LLM when a base URL or `OPENAI_API_KEY` is set, else extractive answers; "
+        "`openai`: require one; `local`: the bundled llama.cpp server (`.[local]`); `none`",
+        choices=("auto", "openai", "local", "none"),
+        common=True,
+    )
+    llm_base_url: str | None = setting(
+        None,
+        "RAG_LLM_BASE_URL",
+        "the OpenAI-compatible server, e.g. `http://localhost:11434/v1` (Ollama); unset with "
+        "a key means OpenAI itself",
+        fallbacks=("OPENAI_BASE_URL",),
+        shown_default="`OPENAI_BASE_URL`, else unset",
+        common=True,
+    )
+    openai_api_key: str | None = setting(
+        None,
+        "OPENAI_API_KEY",
+        "the key for the LLM server (and the embedding server); local servers need none; "
+        "never logged or shown",
+        secret=True,
+        common=True,
+    )
+    llm_model: str | None = setting(
+        None,
+        "RAG_LLM_MODEL",
+        "the model name the server knows (`llama3.2`, `Qwen/Qwen2.5-7B-Instruct`, …)",
+        shown_default=f"`{DEFAULT_OPENAI_MODEL}` with OpenAI; required with a base URL",
+        common=True,
+    )
+    llm_temperature: float = setting(
+        0.1, "RAG_LLM_TEMPERATURE", "sampling temperature", minimum=0.0, maximum=2.0
+    )
+    llm_max_tokens: int = setting(512, "RAG_LLM_MAX_TOKENS", "longest answer, in tokens", minimum=1)
+    llm_timeout: float = setting(
+        30.0, "RAG_LLM_TIMEOUT", "seconds to wait for the LLM server, per request", minimum=0.1
+    )
+    llm_retries: int = setting(
+        2,
+        "RAG_LLM_RETRIES",
+        "retries with exponential backoff (and `Retry-After`) on connection errors, 429, 5xx",
+        minimum=0,
+    )
+    llm_context_tokens: int = setting(
+        4096,
+        "RAG_LLM_CONTEXT_TOKENS",
+        "the model's context window: passages are sent best first while they fit",
+        minimum=256,
+    )
+    llm_threads: int = setting(
+        1, "RAG_LLM_THREADS", "CPU threads of the bundled llama.cpp server", minimum=1
+    )
+    abstain_threshold: float = setting(
+        DEFAULT_ABSTAIN_THRESHOLD,
+        "RAG_ABSTAIN_THRESHOLD",
+        "extractive answers abstain when the best passage's cosine is below this",
+        minimum=-1.0,
+    )
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether answers are written by an LLM (else they are extractive)."""
+        if self.llm == "auto":
+            return bool(self.llm_base_url or self.openai_api_key)
+        return self.llm != "none"
+
+    @property
+    def effective_llm_model(self) -> str:
+        """RAG_LLM_MODEL, or OpenAI's small default when talking to OpenAI itself."""
+        return self.llm_model or DEFAULT_OPENAI_MODEL
+
+    def validate(self) -> None:
         if self.llm == "openai" and not (self.llm_base_url or self.openai_api_key):
             raise ConfigError(
                 "RAG_LLM=openai but neither RAG_LLM_BASE_URL (or OPENAI_BASE_URL) nor "
@@ -259,10 +459,6 @@ class Settings:
                 f"RAG_LLM_BASE_URL {self.llm_base_url!r} is not an http(s) URL; "
                 "use e.g. http://localhost:11434/v1."
             )
-        if self.llm_temperature > 2:
-            raise ConfigError(
-                f"RAG_LLM_TEMPERATURE must be between 0 and 2, got {self.llm_temperature}."
-            )
         if self.llm_max_tokens >= self.llm_context_tokens:
             raise ConfigError(
                 f"RAG_LLM_MAX_TOKENS ({self.llm_max_tokens}) must be smaller than "
@@ -270,78 +466,209 @@ class Settings:
                 "the prompt. Lower the first or raise the second."
             )
 
-    @property
-    def effective_llm_model(self) -> str:
-        """RAG_LLM_MODEL, or OpenAI's small default when talking to OpenAI itself."""
-        return self.llm_model or DEFAULT_OPENAI_MODEL
+
+@dataclass(frozen=True)
+class AppSettings:
+    """The Streamlit app."""
+
+    max_upload_mb: int = setting(
+        50,
+        "RAG_MAX_UPLOAD_MB",
+        "largest file the app accepts as an upload (keep `.streamlit/config.toml`'s "
+        "`maxUploadSize` at least as large)",
+        minimum=1,
+    )
+
+    def validate(self) -> None:
+        return None
 
 
-def _float(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float = math.inf,
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
-    if not minimum <= value <= maximum:  # also refuses nan
-        if math.isinf(maximum):
-            raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
-        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}.")
-    return value
+GROUPS: dict[str, type[Any]] = {
+    "store": StoreSettings,
+    "embedding": EmbeddingSettings,
+    "ingest": IngestSettings,
+    "retrieval": RetrievalSettings,
+    "answers": AnswerSettings,
+    "app": AppSettings,
+}
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
-    return value
+@dataclass(frozen=True)
+class Settings:
+    """All settings, one frozen group per concern."""
+
+    store: StoreSettings = field(default_factory=StoreSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answers: AnswerSettings = field(default_factory=AnswerSettings)
+    app: AppSettings = field(default_factory=AppSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every declared variable once; raise ConfigError with the fix on bad values."""
+        env = os.environ if env is None else env
+        groups = {name: _read_group(kind, env) for name, kind in GROUPS.items()}
+        store: StoreSettings = groups["store"]
+        groups["store"] = dataclasses.replace(
+            store, store_dir=store.store_dir.expanduser().resolve()
+        )
+        embedding: EmbeddingSettings = groups["embedding"]
+        if embedding.embed_provider == "openai" and not env.get("RAG_EMBED_MODEL"):
+            embedding = dataclasses.replace(embedding, embed_model=DEFAULT_OPENAI_EMBED_MODEL)
+        if embedding.cache_dir is None:
+            embedding = dataclasses.replace(
+                embedding, cache_dir=_default_cache_dir(env, groups["store"].store_dir)
+            )
+        else:
+            embedding = dataclasses.replace(
+                embedding, cache_dir=embedding.cache_dir.expanduser().resolve()
+            )
+        groups["embedding"] = embedding
+        settings = cls(**groups)
+        settings.validate()
+        return settings
+
+    @classmethod
+    def default(cls, store_dir: Path, **changes: Any) -> Settings:
+        """Every default, on ``store_dir`` (exports cached inside it), with ``changes``."""
+        base = cls(
+            store=StoreSettings(store_dir=store_dir),
+            embedding=EmbeddingSettings(cache_dir=store_dir / "models"),
+        )
+        return base.replace(**changes)
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with fields changed by name (``top_k=3``), validated."""
+        by_group: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            group = _GROUP_OF.get(name)
+            if group is None:
+                raise TypeError(f"no setting named {name!r}")
+            by_group.setdefault(group, {})[name] = value
+        updated = {
+            group: dataclasses.replace(getattr(self, group), **values)
+            for group, values in by_group.items()
+        }
+        settings = dataclasses.replace(self, **updated)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        for name in GROUPS:
+            getattr(self, name).validate()
 
 
-def check_mode(settings: Settings, mode: str) -> None:
+_GROUP_OF = {f.name: group for group, kind in GROUPS.items() for f in dataclasses.fields(kind)}
+
+
+def specs() -> list[tuple[str, str, Spec, Any]]:
+    """(group, field name, spec, default) for every setting, in declaration order."""
+    out = []
+    for group, kind in GROUPS.items():
+        for f in dataclasses.fields(kind):
+            out.append((group, f.name, f.metadata["spec"], f.default))
+    return out
+
+
+def check_mode(retrieval: RetrievalSettings, mode: str) -> None:
     """Refuse a retrieval mode that cannot run under these settings, saying the fix."""
     parsed = parse_mode(mode)
-    if parsed.rerank and not settings.rerank_model:
+    if parsed.rerank and not retrieval.rerank_model:
         raise ConfigError(
             f"Retrieval mode {mode!r} reranks, but RAG_RERANK_MODEL is not set. Set it to a "
             "local sentence-transformers CrossEncoder directory, or drop '+rerank'."
         )
-    if parsed.base == "hybrid" and settings.dense_weight + settings.bm25_weight == 0:
+    if parsed.base == "hybrid" and retrieval.dense_weight + retrieval.bm25_weight == 0:
         raise ConfigError(
             "RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT are both 0: hybrid retrieval needs one "
             "of them above 0."
         )
 
 
-def _cache_dir(env: Mapping[str, str]) -> Path | None:
-    raw = env.get("RAG_CACHE_DIR")
-    if raw:
-        return Path(raw).expanduser().resolve()
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _read_group(kind: type[Any], env: Mapping[str, str]) -> Any:
+    hints = typing.get_type_hints(kind)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(kind):
+        spec: Spec = f.metadata["spec"]
+        found = _raw(spec, env)
+        if found is None:
+            continue
+        name, raw = found
+        values[f.name] = _parse(raw, dataclasses.replace(spec, env=name), hints[f.name])
+    return kind(**values)
+
+
+def _raw(spec: Spec, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The variable that is set (the spec's own, else a fallback) and its text, stripped;
+    empty counts as unset unless the spec is verbatim."""
+    for name in (spec.env, *spec.fallbacks):
+        raw = env.get(name)
+        if raw is None:
+            continue
+        if spec.verbatim:
+            return name, raw
+        if raw.strip():
+            return name, raw.strip()
+    return None
+
+
+def _parse(raw: str, spec: Spec, kind: Any) -> Any:
+    base = _base_type(kind)
+    if base is int:
+        return _number(raw, spec, int, "a whole number")
+    if base is float:
+        return _number(raw, spec, float, "a number")
+    if base is Path:
+        return Path(raw)
+    value = raw.lower() if spec.lower else raw
+    if spec.choices and value not in spec.choices:
+        raise ConfigError(
+            f"{spec.env} is {raw!r}; use one of {', '.join(spec.choices)}: {spec.help}."
+        )
+    return value
+
+
+def _base_type(kind: Any) -> Any:
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    return args[0] if args else kind
+
+
+def _number(raw: str, spec: Spec, kind: type[float] | type[int], what: str) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{spec.env} must be {what}, got {raw!r}.") from None
+    if not spec.minimum <= value <= spec.maximum:  # also refuses nan
+        if math.isinf(spec.maximum):
+            raise ConfigError(
+                f"{spec.env} must be at least {_show(spec.minimum, kind)}, got {value}."
+            )
+        raise ConfigError(
+            f"{spec.env} must be between {_show(spec.minimum, kind)} and "
+            f"{_show(spec.maximum, kind)}, got {value}."
+        )
+    return value
+
+
+def _show(bound: float, kind: type[float] | type[int]) -> str:
+    return str(int(bound)) if kind is int else str(float(bound))
+
+
+def _default_cache_dir(env: Mapping[str, str], store_dir: Path) -> Path:
     xdg = env.get("XDG_CACHE_HOME")
     home = env.get("HOME")
     if xdg:
         return (Path(xdg) / "rag-chat" / "models").expanduser().resolve()
     if home:
         return (Path(home) / ".cache" / "rag-chat" / "models").resolve()
-    return None
+    return store_dir / "models"
 
 
 def _valid_url(url: str) -> bool:
-    from urllib.parse import urlparse
-
     try:
         parsed = urlparse(url)
         parsed.port  # noqa: B018 - raises ValueError on a bad port

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rag.config import BUNDLED_MODEL
+from rag.config import BUNDLED_MODEL, EmbeddingSettings
 from rag.errors import ConfigError, ModelError
 from rag.runtimes import MIN_COSINE, PROBES, Runtime, choose_runtime, encode_with, min_cosine
 
@@ -33,6 +33,37 @@ BGE_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 class Prefixes:
     query: str = ""
     document: str = ""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What an embedder's vectors mean: its part of the index contract."""
+
+    provider: str  # local or openai
+    model: str
+    dimension: int  # 0 when not known yet (before the model loads)
+    query_prefix: str
+    document_prefix: str
+    reduction: str = ""  # "pca" when projected to `dimension` (RAG_EMBED_DIM)
+    projection: str = ""  # the fitted PCA's hash, once fitted
+
+
+def expected_identity(embedding: EmbeddingSettings) -> Identity:
+    """What the settings promise before any model is loaded (dimension 0 when only the
+    model can tell): enough to refuse a mismatched index without loading one."""
+    prefixes = resolve_prefixes(
+        embedding.embed_model,
+        query_prefix=embedding.query_prefix,
+        document_prefix=embedding.document_prefix,
+    )
+    return Identity(
+        provider=embedding.embed_provider,
+        model=embedding.embed_model,
+        dimension=embedding.embed_dim or 0,
+        query_prefix=prefixes.query,
+        document_prefix=prefixes.document,
+        reduction="pca" if embedding.reduces_locally else "",
+    )
 
 
 # Ordered: the first family whose marker occurs in the model's name wins.
@@ -77,6 +108,11 @@ class Embedder(Protocol):
 
     name: str
     prefixes: Prefixes
+
+    @property
+    def identity(self) -> Identity:
+        """What its vectors mean (the index contract's embedding fields)."""
+        ...
 
     @property
     def dimension(self) -> int: ...
@@ -183,6 +219,16 @@ class SentenceTransformerEmbedder:
         if self.device == "cuda":
             self._maybe_half()
         self.backend = self._choose_backend(backend, location=location, cache_dir=cache_dir)
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(
+            provider="local",
+            model=self.name,
+            dimension=self.dimension,
+            query_prefix=self.prefixes.query,
+            document_prefix=self.prefixes.document,
+        )
 
     @property
     def dimension(self) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 
 import openai
 
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.errors import LLMAuthError, LLMError, LLMRateLimitError, LLMUnavailableError
 from rag.prompt import Message
 
@@ -189,7 +189,7 @@ def error_detail(exc: openai.APIStatusError) -> str:
     return " ".join(exc.message.split())[:200]
 
 
-def make_llm(settings: Settings) -> LLM | None:
+def make_llm(settings: AnswerSettings) -> LLM | None:
     """The configured LLM, or None for extractive answers. ``RAG_LLM=local`` starts the
     bundled llama.cpp server (stopped when the process exits)."""
     if not settings.llm_enabled:

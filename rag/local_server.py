@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.errors import LLMUnavailableError
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class LocalServer:
         self.stop()
 
 
-def start_local_server(settings: Settings) -> LocalServer:
+def start_local_server(settings: AnswerSettings) -> LocalServer:
     """Start the bundled server for this process; it is stopped when the process exits."""
     server = LocalServer(context_tokens=settings.llm_context_tokens, threads=settings.llm_threads)
     server.start()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import openai
 
-from rag.embeddings import Vectors, resolve_prefixes
+from rag.embeddings import Identity, Vectors, resolve_prefixes
 from rag.errors import ConfigError, EmbeddingError, EmbeddingUnavailableError
 from rag.llm import NO_KEY, OPENAI_URL, error_detail
 
@@ -89,6 +89,16 @@ class OpenAIEmbedder:
         return (
             f"OpenAIEmbedder(model={self.name!r}, base_url={self.base_url!r}, "
             f"dimensions={self.dimensions!r})"
+        )
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(
+            provider="openai",
+            model=self.name,
+            dimension=self.dimension,
+            query_prefix=self.prefixes.query,
+            document_prefix=self.prefixes.document,
         )
 
     @property

@@ -14,13 +14,13 @@ import hashlib
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from rag.embeddings import Embedder, Prefixes
+from rag.embeddings import Embedder, Identity, Prefixes
 from rag.errors import ConfigError, IndexMismatchError
 
 log = logging.getLogger(__name__)
@@ -137,11 +137,6 @@ def fit_pca(vectors: Vectors, dim: int, *, max_samples: int = FIT_SAMPLES) -> Pr
     )
 
 
-def projection_id(embedder: Embedder) -> str:
-    """The hash of the PCA behind ``embedder`` ("" for an unreduced or unfitted one)."""
-    return embedder.projection_id if isinstance(embedder, ReducedEmbedder) else ""
-
-
 def needs_fit(embedder: Embedder) -> bool:
     """Whether ``embedder``'s next documents fit its PCA (so they should be the corpus)."""
     return isinstance(embedder, ReducedEmbedder) and not embedder.fitted
@@ -198,6 +193,15 @@ class ReducedEmbedder:
     @property
     def projection_id(self) -> str:
         return self.projection.id if self.fitted and self.projection else ""
+
+    @property
+    def identity(self) -> Identity:
+        return replace(
+            self.base.identity,
+            dimension=self._dim,
+            reduction="pca",
+            projection=self.projection_id,
+        )
 
     @property
     def dimension(self) -> int:

@@ -15,13 +15,11 @@ from dataclasses import replace
 import numpy as np
 
 from rag.bm25 import Bm25Cache
-from rag.components import index_contract
-from rag.config import Settings, check_mode
+from rag.config import RetrievalSettings, check_mode
 from rag.embeddings import Embedder, load_reranker
 from rag.fusion import min_max, mmr, reciprocal_rank_fusion
+from rag.index import Index
 from rag.modes import MODES, Mode, parse_mode
-from rag.reduction import projection_id
-from rag.store import Store
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -30,28 +28,21 @@ __all__ = ["MODES", "Mode", "Retriever", "parse_mode"]
 
 
 class Retriever:
-    def __init__(self, *, embedder: Embedder, store: Store, settings: Settings) -> None:
-        self.embedder = embedder
-        self.store = store
+    """Ranked passages from an opened index (``rag.index.open_index``)."""
+
+    def __init__(self, *, index: Index, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.store = index.store
         self.settings = settings
         self.top_k = settings.top_k
         self.mode = parse_mode(settings.retrieval_mode)
-        self._bm25 = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
+        where = index.settings.store
+        self._bm25 = Bm25Cache(where.bm25_dir, index.store, store_dir=where.store_dir)
         self._allowed: set[str] | None = None  # chunk ids of a label filter, per retrieve()
-        # refuse to search vectors made by another model before embedding anything
-        self._projection = ""
-        self._check_contract()
 
-    def _check_contract(self) -> None:
-        """Check the index contract, again whenever the PCA (RAG_EMBED_DIM) changes."""
-        projection = projection_id(self.embedder)
-        if projection == self._projection and projection:
-            return
-        wanted = index_contract(
-            self.settings, dimension=self.embedder.dimension, projection=projection
-        )
-        self.store.open(wanted, writing=False)
-        self._projection = projection
+    @property
+    def embedder(self) -> Embedder:
+        return self.index.embedder
 
     def retrieve(
         self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
@@ -63,8 +54,7 @@ class Retriever:
             return []
         if mode is not None:
             check_mode(self.settings, mode)
-        if self.settings.reduces_locally:
-            self._check_contract()
+        self.index.check()  # another process may have refitted the PCA (--rebuild)
         chosen = parse_mode(mode) if mode else self.mode
         depth = max(k, self.settings.candidates)
         vector: np.ndarray | None = None
@@ -146,7 +136,8 @@ class Retriever:
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         assert self.settings.rerank_model is not None  # check_mode guarantees it
-        reranker = load_reranker(self.settings.rerank_model, self.settings.device)
+        device = self.index.settings.embedding.device
+        reranker = load_reranker(self.settings.rerank_model, device)
         scores = reranker.score(query, [h.text for h in hits])
         ranked = sorted(zip(hits, scores, strict=True), key=lambda pair: -pair[1])
         return [_rescored(h, s) for h, s in ranked]

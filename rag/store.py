@@ -1,126 +1,27 @@
-"""Chroma wrapper: the index contract, batched upsert/delete, query -> list[Hit].
+"""Chroma wrapper: one collection, batched upsert/delete, query -> list[Hit].
 
-Only this module imports chromadb; everything else sees ``Hit``s.
+Only this module imports chromadb; everything else sees ``Hit``s. What the vectors mean
+(the index contract) is ``rag.contract``'s business; this module only keeps its text in the
+collection's metadata.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexMismatchError, StoreError
+from rag.errors import StoreError
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-# 1: the first release; 2: a BM25 index lives beside the collection (built from the
-# stored texts on first use, so a version-1 store needs no rewrite of its vectors).
-SCHEMA_VERSION = 2
 # Chroma's defaults (ef 100) miss a few true neighbours at k=100 on a 5k-document corpus
 # (SciFact recall@100 0.922 instead of the exact 0.925); a wider beam costs ~1 ms a query.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200}
-CONTRACT_KEY = "rag_contract"
-
-
-@dataclass(frozen=True)
-class Contract:
-    """What a collection's vectors mean: mixing two contracts in one index is a bug."""
-
-    embedding_model: str
-    query_prefix: str
-    document_prefix: str
-    chunk_size: int
-    chunk_overlap: int
-    dimension: int = 0  # 0 until the model has been loaded once
-    distance: str = "cosine"
-    schema_version: int = SCHEMA_VERSION
-    provider: str = "local"  # RAG_EMBED_PROVIDER: local or openai
-    reduction: str = ""  # "pca": local vectors projected to `dimension` (RAG_EMBED_DIM)
-    projection: str = ""  # sha256 prefix of the fitted PCA, once fitted
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, raw: str) -> Contract:
-        data = json.loads(raw)
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-
-def check_contract(stored: Contract, wanted: Contract, *, collection: str, writing: bool) -> None:
-    """Refuse to mix vectors of different models, prefixes or (when writing) chunkings."""
-    if stored.schema_version > SCHEMA_VERSION:
-        raise IndexMismatchError(
-            f"Collection '{collection}' was written by a newer version of this app "
-            f"(schema {stored.schema_version}, this one reads {SCHEMA_VERSION}). "
-            "Upgrade the app, or re-ingest with --rebuild."
-        )
-    if stored.provider != wanted.provider:
-        raise IndexMismatchError(
-            f"Collection '{collection}' was built with {stored.provider} embeddings "
-            f"({stored.embedding_model}) but RAG_EMBED_PROVIDER is {wanted.provider}. "
-            f"Re-ingest with --rebuild, or set RAG_EMBED_PROVIDER back to {stored.provider}."
-        )
-    if stored.reduction != wanted.reduction and stored.embedding_model == wanted.embedding_model:
-        held = (
-            f"PCA-reduced to {stored.dimension} dims"
-            if stored.reduction
-            else f"at the model's full {stored.dimension or 'native'} dims"
-        )
-        fix = f"RAG_EMBED_DIM={stored.dimension}" if stored.reduction else "RAG_EMBED_DIM unset"
-        raise IndexMismatchError(
-            f"Collection '{collection}' stores vectors {held}, which the current "
-            f"RAG_EMBED_DIM does not match. Re-ingest with --rebuild, or set {fix}."
-        )
-    if stored.projection and wanted.projection and stored.projection != wanted.projection:
-        raise IndexMismatchError(
-            f"Collection '{collection}' was reduced with PCA {stored.projection} but the "
-            f"projection file now holds {wanted.projection}: the vectors and queries would "
-            "not match. Re-ingest with --rebuild (which fits the PCA again)."
-        )
-    model_differs = stored.embedding_model != wanted.embedding_model or (
-        stored.dimension and wanted.dimension and stored.dimension != wanted.dimension
-    )
-    if model_differs and stored.embedding_model == wanted.embedding_model:
-        raise IndexMismatchError(
-            f"Collection '{collection}' holds {stored.dimension}-dim vectors of "
-            f"{stored.embedding_model} but the current settings make {wanted.dimension}-dim "
-            f"ones. Re-ingest with --rebuild, or set RAG_EMBED_DIM={stored.dimension}."
-        )
-    if model_differs:
-        raise IndexMismatchError(
-            f"Collection '{collection}' was built with {stored.embedding_model} "
-            f"({stored.dimension} dims) but RAG_EMBED_MODEL is {wanted.embedding_model}"
-            f"{f' ({wanted.dimension} dims)' if wanted.dimension else ''}. Re-ingest with "
-            f"--rebuild, or set RAG_EMBED_MODEL back to {stored.embedding_model}."
-        )
-    for name, env in (
-        ("query_prefix", "RAG_QUERY_PREFIX"),
-        ("document_prefix", "RAG_DOCUMENT_PREFIX"),
-    ):
-        if getattr(stored, name) != getattr(wanted, name):
-            raise IndexMismatchError(
-                f"Collection '{collection}' was built with {name.replace('_', ' ')} "
-                f"{getattr(stored, name)!r} but the current setting is "
-                f"{getattr(wanted, name)!r}. Re-ingest with --rebuild, or set {env} back."
-            )
-    if writing and (stored.chunk_size, stored.chunk_overlap) != (
-        wanted.chunk_size,
-        wanted.chunk_overlap,
-    ):
-        raise IndexMismatchError(
-            f"Collection '{collection}' was chunked with RAG_CHUNK_SIZE={stored.chunk_size}, "
-            f"RAG_CHUNK_OVERLAP={stored.chunk_overlap} but the current settings are "
-            f"{wanted.chunk_size}/{wanted.chunk_overlap}. Re-ingest with --rebuild, or set "
-            "them back."
-        )
 
 
 class Store:
@@ -165,69 +66,28 @@ class Store:
                 return None
         return self._collection
 
-    def contract(self) -> Contract | None:
-        col = self._existing()
-        if col is None:
-            return None
-        raw = (col.metadata or {}).get(CONTRACT_KEY)
-        return Contract.from_json(raw) if raw else None
+    def exists(self) -> bool:
+        return self._existing() is not None
 
-    def open(self, wanted: Contract, *, writing: bool) -> None:
-        """Open (creating when writing) the collection and enforce its contract."""
+    def metadata(self) -> dict[str, Any]:
+        """The collection's own metadata (where ``rag.index`` keeps the contract)."""
         col = self._existing()
-        if col is None:
-            if not writing:
-                return
-            self._collection = self._client.get_or_create_collection(
-                self.name,
-                configuration={"hnsw": HNSW},
-                metadata={CONTRACT_KEY: wanted.to_json()},
-                embedding_function=None,
-            )
-            return
-        stored = self.contract()
-        if stored is None:
-            if self.count() and writing:
-                raise IndexMismatchError(
-                    f"Collection '{self.name}' at {self.location} was not created by this "
-                    "app (no index contract). Choose another RAG_COLLECTION or re-ingest "
-                    "with --rebuild."
-                )
-            if writing:
-                self.record_contract(wanted)
-            return
-        try:
-            check_contract(stored, wanted, collection=self.name, writing=writing)
-        except IndexMismatchError:
-            if not writing or stored.schema_version > SCHEMA_VERSION or self.count():
-                raise
-            # an empty collection holds no vectors to protect: a first run that failed
-            # before writing (a bad RAG_EMBED_DIM, a server that was down) must not pin
-            # its settings on the run that follows the error message's fix
-            log.info("collection '%s' is empty: recreated for the current settings", self.name)
-            self.drop()
-            self.open(wanted, writing=True)
-            return
-        if writing and stored.schema_version < SCHEMA_VERSION:
-            log.info(
-                "collection '%s': migrating schema %d -> %d",
-                self.name,
-                stored.schema_version,
-                SCHEMA_VERSION,
-            )
-            self.record_contract(replace(stored, schema_version=SCHEMA_VERSION))
-            stored = replace(stored, schema_version=SCHEMA_VERSION)
-        if writing and wanted.dimension and not stored.dimension:
-            stored = replace(stored, dimension=wanted.dimension)
-            self.record_contract(stored)
-        if writing and wanted.projection and not stored.projection:
-            self.record_contract(replace(stored, projection=wanted.projection))
+        return dict(col.metadata or {}) if col is not None else {}
 
-    def record_contract(self, contract: Contract) -> None:
+    def create(self, metadata: Mapping[str, str]) -> None:
+        """Create the collection (cosine HNSW) with ``metadata``, if it does not exist."""
+        self._collection = self._client.get_or_create_collection(
+            self.name,
+            configuration={"hnsw": HNSW},
+            metadata=dict(metadata),
+            embedding_function=None,
+        )
+
+    def set_metadata(self, key: str, value: str) -> None:
         col = self._existing()
         if col is not None:
             metadata = dict(col.metadata or {})
-            metadata[CONTRACT_KEY] = contract.to_json()
+            metadata[key] = value
             col.modify(metadata=metadata)
 
     def drop(self) -> None:

@@ -11,16 +11,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.errors import TopicError
 from rag.types import Hit
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -161,37 +156,3 @@ def build_topic_map(
         coords=pca_2d(unit),
         silhouette=score,
     )
-
-
-def draw_map(topic_map: TopicMap, *, title: str = "Topic map") -> Figure:
-    """A matplotlib Figure of the PCA map, one colour per cluster, labelled in the legend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 6), dpi=100)
-    axes = figure.add_subplot()
-    colours = matplotlib.colormaps["tab20"]
-    for i, cluster in enumerate(topic_map.clusters):
-        points = topic_map.coords[topic_map.assignments == i]
-        axes.scatter(
-            points[:, 0],
-            points[:, 1],
-            s=12,
-            alpha=0.75,
-            color=colours(i % 20),
-            label=f"{cluster.label} ({cluster.size})",
-        )
-    axes.set_title(title)
-    axes.set_xlabel("PC 1")
-    axes.set_ylabel("PC 2")
-    axes.legend(fontsize="small", loc="best", markerscale=1.5)
-    figure.tight_layout()
-    return figure
-
-
-def save_png(topic_map: TopicMap, path: Path, *, title: str = "Topic map") -> None:
-    figure = draw_map(topic_map, title=title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)

@@ -18,9 +18,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from ingest.pipeline import Ingestor, Report
-from rag.components import open_manifest, open_store
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embeddings import Embedder, SentenceTransformerEmbedder
+from rag.index import open_index
+from rag.manifest import Manifest
+from rag.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -51,29 +53,27 @@ def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(device="cpu")
 
 
-def make_settings(store_dir: Path, **overrides: object) -> Settings:
-    settings = Settings(store_dir=store_dir, device="cpu")
-    if overrides:
-        from dataclasses import replace
-
-        settings = replace(settings, **overrides)  # type: ignore[arg-type]
-    return settings
+def make_settings(store_dir: Path, **changes: object) -> Settings:
+    """Every default on ``store_dir``, on the CPU, with ``changes`` by field name."""
+    return Settings.default(store_dir, device="cpu", **changes)
 
 
 def run_ingest(
-    settings: Settings, embedder: SentenceTransformerEmbedder, paths: list[Path], **kwargs: object
+    settings: Settings, embedder: Embedder, paths: list[Path], **kwargs: object
 ) -> Report:
-    manifest = open_manifest(settings)
-    try:
-        ingestor = Ingestor(
-            settings=settings,
-            store=open_store(settings),
-            manifest=manifest,
-            embedder_factory=lambda: embedder,
-        )
-        return ingestor.run(paths, **kwargs)  # type: ignore[arg-type]
-    finally:
-        manifest.close()
+    """Ingest ``paths`` through the one seam and pipeline, with an already loaded model."""
+    with open_index(settings, writing=True, model=embedder) as index:
+        return Ingestor(index).run(paths, **kwargs)  # type: ignore[arg-type]
+
+
+def retriever_for(settings: Settings, embedder: Embedder) -> Retriever:
+    return Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
+
+
+def manifest_of(settings: Settings) -> Manifest:
+    return Manifest(settings.store.manifest_path, collection=settings.store.collection)
 
 
 @pytest.fixture

@@ -80,12 +80,12 @@ def app_url(
     assert report.errors == []
     labels = root / "labels.toml"
     labels.write_text(LABELS, encoding="utf-8")
-    done = run_cli(["-m", "rag", "classify", str(labels)], settings.store_dir)
+    done = run_cli(["-m", "rag", "classify", str(labels)], settings.store.store_dir)
     assert done.returncode == 0, done.stderr
     port = free_port()
     env = {
         **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
+        "RAG_STORE_DIR": str(settings.store.store_dir),
         "RAG_DEVICE": "cpu",
         "HF_HUB_OFFLINE": "1",
     }

@@ -4,15 +4,14 @@ two baking files, two astronomy files, and one paragraph planted in both baking 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from rag.__main__ import main as rag_main
-from rag.components import open_store
+from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import connect
 from tests.conftest import make_settings, run_ingest
 
 pytestmark = pytest.mark.integration
@@ -82,9 +81,9 @@ def corpus_store(
 
 
 def cli(args: list[str], settings: Settings, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
-    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.chunk_size))
-    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.chunk_overlap))
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
+    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.ingest.chunk_size))
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.ingest.chunk_overlap))
     return rag_main(args)
 
 
@@ -170,36 +169,36 @@ def test_ingest_dedup_skip_across_runs_and_within_a_batch(
 ) -> None:
     docs = write_corpus(tmp_path / "docs")
     by_name = {p.name: p for p in docs}
-    settings = replace(small_chunks(tmp_path / "a"), dedup="skip")
+    settings = small_chunks(tmp_path / "a").replace(dedup="skip")
     first = run_ingest(settings, embedder, [by_name["bread-basics.txt"]])
     assert (first.chunks_written, first.deduplicated) == (3, 0)
     second = run_ingest(settings, embedder, [by_name["bread-shaping.txt"]])
     assert (second.chunks_written, second.deduplicated) == (2, 1)
     assert second.as_dict()["deduplicated"] == 1
-    hits, _ = open_store(settings).all_vectors()
+    hits, _ = connect(settings.store).all_vectors()
     planted = [h for h in hits if h.text.strip() == PLANTED]
     assert [Path(h.source).name for h in planted] == ["bread-basics.txt"]
     # re-ingesting the unchanged files changes nothing
     again = run_ingest(settings, embedder, docs[:2])
     assert (again.chunks_written, again.deduplicated, len(again.unchanged)) == (0, 0, 2)
 
-    together = replace(small_chunks(tmp_path / "b"), dedup="skip")
+    together = small_chunks(tmp_path / "b").replace(dedup="skip")
     report = run_ingest(together, embedder, docs)
     assert (report.chunks_written, report.deduplicated) == (9, 1)
-    assert open_store(together).count() == 9
+    assert connect(together.store).count() == 9
 
     off = small_chunks(tmp_path / "c")
     assert run_ingest(off, embedder, docs).deduplicated == 0
-    assert open_store(off).count() == 10
+    assert connect(off.store).count() == 10
 
 
 def test_dedup_settings_from_env() -> None:
     settings = Settings.from_env({"RAG_DEDUP": "Skip", "RAG_DEDUP_THRESHOLD": "0.9"})
-    assert (settings.dedup, settings.dedup_threshold) == ("skip", 0.9)
-    assert Settings.from_env({}).dedup == "off"
+    assert (settings.ingest.dedup, settings.ingest.dedup_threshold) == ("skip", 0.9)
+    assert Settings.from_env({}).ingest.dedup == "off"
     from rag.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="RAG_DEDUP is 'always'; use off"):
+    with pytest.raises(ConfigError, match="RAG_DEDUP is 'always'; use one of off, skip"):
         Settings.from_env({"RAG_DEDUP": "always"})
     with pytest.raises(ConfigError, match="RAG_DEDUP_THRESHOLD"):
         Settings.from_env({"RAG_DEDUP_THRESHOLD": "2"})

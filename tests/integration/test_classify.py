@@ -10,10 +10,10 @@ import pytest
 
 from rag.answer import Answerer
 from rag.classify import Label, classify, document_vectors, load_labels
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import ConfigError
+from rag.index import connect, open_index
 from rag.retriever import Retriever
 from tests.conftest import run_ingest
 from tests.integration.test_beyond import BREAD, STARS, cli, small_chunks, write_corpus
@@ -84,7 +84,7 @@ def test_zero_shot_labels_stored_and_filter_search(
     got = {Path(d["source"]).name: d["label"] for d in result["documents"]}
     assert got == expected("baking", "astronomy")
     assert all(0.2 < d["score"] <= 1.0 for d in result["documents"])
-    chunks = open_store(store)
+    chunks = connect(store.store)
     assert len(chunks.ids_with_label("baking")) == 6
     assert len(chunks.ids_with_label("astronomy")) == 4
     # the filter: a baking question restricted to astronomy gets only astronomy passages
@@ -113,13 +113,13 @@ def test_few_shot_follows_the_examples_and_dry_run_stores_nothing(
     got = {Path(d["source"]).name: d["label"] for d in result["documents"]}
     assert got == expected("kitchen", "sky")
     assert all(0.5 < d["score"] <= 1.0 for d in result["documents"])
-    assert open_store(store).ids_with_label("kitchen") == set()
+    assert connect(store.store).ids_with_label("kitchen") == set()
 
 
 def test_classify_function_and_bad_label_files(
     store: Settings, embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
-    hits, vectors = open_store(store).all_vectors()
+    hits, vectors = connect(store.store).all_vectors()
     sources, docs = document_vectors(hits, vectors)
     assert [Path(s).name for s in sources] == sorted(BREAD | STARS)
     assert np_allclose_unit(docs)
@@ -156,8 +156,10 @@ def test_labels_filter_answers_in_ask_and_chat(
     assert run_classify(ZERO_SHOT, store, tmp_path, monkeypatch) == 0
     capsys.readouterr()
     # the Answerer behind the chat: a baking question inside astronomy cites astronomy only
-    retriever = Retriever(embedder=embedder, store=open_store(store), settings=store)
-    answerer = Answerer(retriever=retriever, embedder=embedder, llm=None, settings=store)
+    retriever = Retriever(
+        index=open_index(store, writing=False, model=embedder), settings=store.retrieval
+    )
+    answerer = Answerer(retriever=retriever, llm=None, settings=store.answers)
     free = answerer.ask("how long should I knead the dough?").answer
     assert Path(free.citations[0].source).name in BREAD
     inside = answerer.ask("how long should I knead the dough?", label="astronomy").answer
@@ -188,7 +190,7 @@ description = "glaciers, ice ages and valleys"
 def test_eval_within_a_label(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rag.__main__ import main
+    from rag.cli import main
     from tests.integration.test_eval import toy_beir
 
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))

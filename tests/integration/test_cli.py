@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.__main__ import main as rag_main
+from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.embeddings import bundled_model_path
 from tests.conftest import SHARED, run_cli
@@ -91,7 +91,7 @@ def test_changing_the_model_gives_the_contract_message(tmp_path: Path) -> None:
 def test_search_and_stats_json(
     rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     assert rag_main(["search", "How are missing values represented?", "-k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3

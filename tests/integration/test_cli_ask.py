@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from rag.__main__ import main as rag_main
 from rag.answer import NO_LLM_NOTICE
+from rag.cli import main as rag_main
 from rag.config import Settings
 from tests.conftest import run_cli
 
@@ -16,7 +16,7 @@ QUESTION = "How are missing values represented in R?"
 
 
 def no_llm_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
     monkeypatch.setenv("RAG_LLM", "none")
 
 
@@ -58,7 +58,7 @@ def test_ask_json_extractive(
 def test_ask_with_the_bundled_local_llm(rintro_settings: Settings) -> None:
     result = run_cli(
         ["-m", "rag", "ask", QUESTION, "--json"],
-        rintro_settings.store_dir,
+        rintro_settings.store.store_dir,
         RAG_LLM="local",
         RAG_LLM_MAX_TOKENS="32",
     )

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Answerer
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import open_index
 from rag.retriever import Retriever
 from tests.conftest import DATA, ROOT, IngestFn, run_cli
 
@@ -36,7 +36,7 @@ def test_answers_keep_working_while_the_cli_ingests(
 
     env = {
         **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
+        "RAG_STORE_DIR": str(settings.store.store_dir),
         "RAG_DEVICE": "cpu",
         "RAG_LOCK_TIMEOUT": "0",
     }
@@ -49,16 +49,18 @@ def test_answers_keep_working_while_the_cli_ingests(
         text=True,
     )
     # wait until the writer holds the lock, then try a second writer: it must fail cleanly
-    lock = settings.store_dir / "writer.lock"
+    lock = settings.store.store_dir / "writer.lock"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and lock.read_text().strip() != str(writer.pid):
         time.sleep(0.1)
-    rival = run_cli(["-m", "ingest", str(first)], settings.store_dir, RAG_LOCK_TIMEOUT="0")
+    rival = run_cli(["-m", "ingest", str(first)], settings.store.store_dir, RAG_LOCK_TIMEOUT="0")
     answers = 0
     while writer.poll() is None:
-        retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+        retriever = Retriever(
+            index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+        )
         answer = (
-            Answerer(retriever=retriever, embedder=embedder, llm=None, settings=settings)
+            Answerer(retriever=retriever, llm=None, settings=settings.answers)
             .ask("What does this app do with my documents?")
             .answer
         )
@@ -73,6 +75,8 @@ def test_answers_keep_working_while_the_cli_ingests(
     else:  # the writer had already finished: then the rival simply found nothing to do
         assert rival.returncode == 0 and "unchanged 1" in rival.stdout
 
-    final = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    final = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     hits = final.retrieve("How are missing values represented in R?", k=3)
     assert any(h.source.endswith("R-intro.pdf") for h in hits)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import file_sha256
-from rag.components import open_manifest, open_store
 from rag.config import Settings
-from tests.conftest import ROOT, IngestFn, make_settings
+from rag.index import connect
+from tests.conftest import ROOT, IngestFn, make_settings, manifest_of
 
 pytestmark = pytest.mark.integration
 
@@ -31,18 +31,16 @@ WORKER = """
 import os, sys
 from pathlib import Path
 from ingest.pipeline import Ingestor
-from rag.components import make_embedder, open_manifest, open_store
 from rag.config import Settings
+from rag.index import load_model, open_index
 settings = Settings.from_env()
-embedder = make_embedder(settings)
+embedder = load_model(settings.embedding)
 print("ready", flush=True)
 for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
-        manifest = open_manifest(settings)
-        Ingestor(settings=settings, store=open_store(settings), manifest=manifest,
-                 embedder_factory=lambda: embedder).run([Path(line.strip())], prune=True)
-        manifest.close()
+        with open_index(settings, writing=True, model=embedder) as index:
+            Ingestor(index).run([Path(line.strip())], prune=True)
         os._exit(0)
     print(pid, flush=True)
     _, status = os.waitpid(pid, 0)
@@ -68,14 +66,14 @@ def make_corpus(root: Path, rng: random.Random, *, files: int = 24) -> Path:
 def snapshot(
     settings: Settings,
 ) -> tuple[dict[str, tuple[str, str, int, int]], dict[str, tuple[str, ...]]]:
-    store = open_store(settings)
+    store = connect(settings.store)
     col = store._existing()
     chunks: dict[str, tuple[str, str, int, int]] = {}
     if col is not None:
         got = col.get(include=["documents", "metadatas"])
         for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
             chunks[cid] = (doc, meta["source"], meta["page"], meta["start_index"])
-    manifest = open_manifest(settings)
+    manifest = manifest_of(settings)
     files = {r.source: r.chunk_ids for r in manifest.records()}
     manifest.close()
     return chunks, files
@@ -86,7 +84,7 @@ def check_invariants(settings: Settings) -> None:
     that has since changed may point at chunks the killed run already replaced: the next
     run sees the new hash and redoes that file.)"""
     chunks, _ = snapshot(settings)
-    manifest = open_manifest(settings)
+    manifest = manifest_of(settings)
     for record in manifest.records():
         path = Path(record.source)
         if path.exists() and file_sha256(path)[0] == record.sha256:
@@ -115,7 +113,7 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
     # torch: OpenVINO's and ONNX Runtime's thread pools do not survive the fork server's fork
     env = {
         **os.environ,
-        "RAG_STORE_DIR": str(crashed.store_dir),
+        "RAG_STORE_DIR": str(crashed.store.store_dir),
         "RAG_DEVICE": "cpu",
         "RAG_EMBED_BACKEND": "torch",
     }
@@ -175,4 +173,4 @@ def test_sigkill_at_twenty_points_then_rerun_equals_clean_ingest(
 
     ingest([docs])  # the clean reference, in the `settings` store
     assert snapshot(crashed) == snapshot(settings)
-    assert open_store(crashed).count() == open_store(settings).count()
+    assert connect(crashed.store).count() == connect(settings.store).count()

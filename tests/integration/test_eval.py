@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.__main__ import main
+from ingest.corpus import index_corpus
+from rag.cli import main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder, Vectors
-from rag.evaluation import eval_settings, index_corpus, load_beir, run_queries, score
+from rag.evaluation import eval_settings, load_beir, run_queries, score
 from rag.retriever import Retriever
 from tests.conftest import SHARED, make_settings
 
@@ -81,21 +82,24 @@ def test_second_run_reuses_the_collection(
 
     dataset = load_beir(toy_beir(tmp_path))
     settings = eval_settings(make_settings(tmp_path / "store"), dataset, limit=None)
-    assert settings.collection == "eval-toy-all-MiniLM-L6-v2"
+    assert settings.store.collection == "eval-toy-all-MiniLM-L6-v2"
     first, second = Counting(), Counting()
-    index_corpus(dataset, settings=settings, embedder=first)  # type: ignore[arg-type]
-    store = index_corpus(dataset, settings=settings, embedder=second)  # type: ignore[arg-type]
+    index_corpus(dataset, settings=settings, model=first).close()  # type: ignore[arg-type]
+    index = index_corpus(dataset, settings=settings, model=second)  # type: ignore[arg-type]
+    store = index.store
     assert (first.embedded, second.embedded, store.count()) == (4, 0, 4)
-    assert {h.chunk_id for h in store.get(["d1", "d4"])[0]} == {"d1", "d4"}
-    assert store.get(["d4"])[0][0].text == "Apple orchards need pruning in winter."
-    assert store.get(["d1"])[0][0].text == "Apples Apples grow in orchards."
+    texts = {h.source: h.text for h in store.all_vectors()[0]}
+    assert texts["d4"] == "Apple orchards need pruning in winter."
+    assert texts["d1"] == "Apples Apples grow in orchards."
+    # one write path: the corpus is in the manifest like any ingested file
+    assert sorted(r.source for r in index.manifest.records()) == ["d1", "d2", "d3", "d4"]
 
 
 def scifact_slice(settings: Settings, embedder: SentenceTransformerEmbedder, mode: str) -> dict:
     dataset = load_beir(SCIFACT, limit=300)
     settings = eval_settings(settings, dataset, limit=300)
-    store = index_corpus(dataset, settings=settings, embedder=embedder)
-    retriever = Retriever(embedder=embedder, store=store, settings=settings)
+    index = index_corpus(dataset, settings=settings, model=embedder)
+    retriever = Retriever(index=index, settings=settings.retrieval)
     run, latencies = run_queries(dataset, retriever=retriever, mode=mode)
     return score(dataset, run, latencies, mode=mode, k=10)
 

@@ -4,9 +4,9 @@ whose pages are known; questions about other things abstain and cite nothing."""
 import pytest
 
 from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import open_index
 from rag.retriever import Retriever
 from tests.integration.test_search import PAGE_KNOWN
 
@@ -23,9 +23,10 @@ OUT_OF_CORPUS = [
 @pytest.fixture(scope="module")
 def answerer(rintro_settings: Settings, embedder: SentenceTransformerEmbedder) -> Answerer:
     retriever = Retriever(
-        embedder=embedder, store=open_store(rintro_settings), settings=rintro_settings
+        index=open_index(rintro_settings, writing=False, model=embedder),
+        settings=rintro_settings.retrieval,
     )
-    return Answerer(retriever=retriever, embedder=embedder, llm=None, settings=rintro_settings)
+    return Answerer(retriever=retriever, llm=None, settings=rintro_settings.answers)
 
 
 @pytest.mark.parametrize("question", sorted(PAGE_KNOWN))
@@ -52,7 +53,7 @@ def test_abstains_outside_the_corpus(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question).answer
     assert answer.text == ABSTAIN
     assert answer.citations == () and answer.metadata["abstained"] is True
-    assert answer.hits and answer.hits[0].score < answerer.settings.abstain_threshold
+    assert answer.hits and answer.hits[0].score < answerer.settings.answers.abstain_threshold
 
 
 def test_short_follow_up_is_searched_with_the_previous_question(answerer: Answerer) -> None:

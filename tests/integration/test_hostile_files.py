@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.components import open_store
+from rag.index import connect
 from tests.conftest import R_INTRO, make_settings, run_cli
 from tests.pdfgen import make_pdf
 
@@ -56,7 +56,7 @@ def hostile_folder(root: Path) -> Path:
 def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     docs = hostile_folder(tmp_path)
     settings = make_settings(tmp_path / "store")
-    result = run_cli(["-m", "ingest", str(docs), "--json"], settings.store_dir, timeout=1200)
+    result = run_cli(["-m", "ingest", str(docs), "--json"], settings.store.store_dir, timeout=1200)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS of the hostile ingest (2,000-page PDF, 50 MB line): {peak_mb:.0f} MB")
     assert result.returncode == 1, result.stderr
@@ -73,7 +73,7 @@ def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     assert len(reasons) == 8, reasons
     assert report["added"] == 5  # nul, rtl, latin1-surrogates, big.pdf, good
 
-    store = open_store(settings)
+    store = connect(settings.store)
     sources = {Path(s).name for s in store.sources()}
     assert sources == {"nul.txt", "rtl.md", "latin1-surrogates.txt", "big.pdf", "good.md"}
     big = store.ids_for_source(str(docs / "big.pdf"))

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from rag.bm25 import Bm25Cache, Bm25Index, sync
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import connect, open_index
 from rag.retriever import Retriever
 from tests.conftest import make_settings, run_ingest
 
@@ -31,7 +31,9 @@ def write_docs(docs: Path) -> None:
 
 
 def results(settings: Settings, embedder: SentenceTransformerEmbedder, mode: str) -> list:
-    retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     return [
         [(h.chunk_id, h.source, round(h.score, 6)) for h in retriever.retrieve(q, k=5, mode=mode)]
         for q in QUERIES
@@ -75,8 +77,8 @@ def test_the_index_is_loaded_once_and_again_only_after_a_change(
     write_docs(docs)
     settings = make_settings(tmp_path / "store")
     run_ingest(settings, embedder, [docs])
-    store = open_store(settings)
-    cache = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir)
+    store = connect(settings.store)
+    cache = Bm25Cache(settings.store.bm25_dir, store, store_dir=settings.store.store_dir)
     first = cache.get()
     assert cache.get() is first  # no reload, no rebuild while nothing changed
     unchanged = run_ingest(settings, embedder, [docs])
@@ -87,7 +89,7 @@ def test_the_index_is_loaded_once_and_again_only_after_a_change(
     assert second is not first and len(second.ids) == store.count()
     assert [Path(h).name for h in _sources(settings, second.search("pears", k=3))] == ["alpha.md"]
     # only one published version is kept on disk
-    assert len([p for p in settings.bm25_dir.glob("v*") if p.is_dir()]) == 1
+    assert len([p for p in settings.store.bm25_dir.glob("v*") if p.is_dir()]) == 1
 
 
 def test_a_missing_or_stale_index_is_rebuilt_from_the_store(
@@ -97,17 +99,17 @@ def test_a_missing_or_stale_index_is_rebuilt_from_the_store(
     write_docs(docs)
     settings = make_settings(tmp_path / "store")
     run_ingest(settings, embedder, [docs])
-    shutil.rmtree(settings.bm25_dir)  # e.g. a store from before BM25 existed
-    store = open_store(settings)
-    index = Bm25Cache(settings.bm25_dir, store, store_dir=settings.store_dir).get()
+    shutil.rmtree(settings.store.bm25_dir)  # e.g. a store from before BM25 existed
+    store = connect(settings.store)
+    index = Bm25Cache(settings.store.bm25_dir, store, store_dir=settings.store.store_dir).get()
     assert sorted(index.ids) == sorted(i for ids, _ in store.documents() for i in ids)
-    assert Bm25Index.load(settings.bm25_dir) is not None
+    assert Bm25Index.load(settings.store.bm25_dir) is not None
     # sync with nothing changed keeps the published version
-    before = (settings.bm25_dir / "CURRENT").read_text()
-    sync(store, settings.bm25_dir, changed=False)
-    assert (settings.bm25_dir / "CURRENT").read_text() == before
+    before = (settings.store.bm25_dir / "CURRENT").read_text()
+    sync(store, settings.store.bm25_dir, changed=False)
+    assert (settings.store.bm25_dir / "CURRENT").read_text() == before
 
 
 def _sources(settings: Settings, ranked: list[tuple[str, float]]) -> list[str]:
-    hits, _ = open_store(settings).get([doc for doc, _ in ranked])
+    hits, _ = connect(settings.store).get([doc for doc, _ in ranked])
     return [h.source for h in hits]

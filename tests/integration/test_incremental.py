@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.components import open_manifest, open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
-from tests.conftest import IngestFn
+from rag.index import connect
+from tests.conftest import IngestFn, manifest_of
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def corpus(root: Path) -> Path:
 
 
 def ids_by_source(settings: Settings) -> dict[str, set[str]]:
-    store = open_store(settings)
+    store = connect(settings.store)
     return {s: store.ids_for_source(s) for s in store.sources()}
 
 
@@ -34,13 +34,13 @@ def test_second_run_is_a_no_op(settings: Settings, ingest: IngestFn, tmp_path: P
     first = ingest([docs])
     assert (len(first.added), first.errors) == (3, [])
     before = ids_by_source(settings)
-    count = open_store(settings).count()
+    count = connect(settings.store).count()
     assert count == first.chunks_written > 3
 
     second = ingest([docs])
     assert (len(second.added), len(second.updated), len(second.unchanged)) == (0, 0, 3)
     assert second.chunks_written == 0
-    assert open_store(settings).count() == count
+    assert connect(settings.store).count() == count
     assert ids_by_source(settings) == before
 
 
@@ -60,7 +60,7 @@ def test_changing_a_file_replaces_exactly_its_chunks(
     assert {k: v for k, v in after.items() if k != beta} == {
         k: v for k, v in before.items() if k != beta
     }
-    texts = open_store(settings)._existing().get(ids=list(after[beta]))["documents"]
+    texts = connect(settings.store)._existing().get(ids=list(after[beta]))["documents"]
     assert texts == ["Beta now only mentions unicycles."]
 
 
@@ -78,7 +78,7 @@ def test_prune_removes_deleted_files_only_with_flag(
     pruned = ingest([docs], prune=True)
     assert pruned.removed == [gamma] and pruned.chunks_deleted >= 1
     assert gamma not in ids_by_source(settings)
-    manifest = open_manifest(settings)
+    manifest = manifest_of(settings)
     assert manifest.get(gamma) is None and manifest.count() == 2
     manifest.close()
 
@@ -87,7 +87,7 @@ def test_dry_run_changes_nothing(settings: Settings, ingest: IngestFn, tmp_path:
     docs = corpus(tmp_path)
     plan = ingest([docs], dry_run=True)
     assert len(plan.added) == 3 and plan.chunks_written == 0
-    assert open_store(settings).count() == 0
+    assert connect(settings.store).count() == 0
 
     ingest([docs])
     before = ids_by_source(settings)
@@ -106,7 +106,7 @@ def test_rebuild_starts_fresh(settings: Settings, ingest: IngestFn, tmp_path: Pa
     first = ingest([docs])
     again = ingest([docs], rebuild=True)
     assert len(again.added) == 3 and again.chunks_written == first.chunks_written
-    assert open_store(settings).count() == first.chunks_written
+    assert connect(settings.store).count() == first.chunks_written
 
 
 def test_bad_files_do_not_stop_the_run(
@@ -127,7 +127,7 @@ def test_bad_files_do_not_stop_the_run(
     }
     assert sorted(Path(p).name for p in report.added) == ["about-this-app.md", "latin1.txt"]
     assert [Path(p).name for p in report.skipped] == ["notes.docx"]
-    store = open_store(settings)
+    store = connect(settings.store)
     latin = store.ids_for_source(str((docs / "latin1.txt").absolute()))
     assert store._existing().get(ids=list(latin))["documents"] == [
         "Über die Größe der Bäume im Frühling."
@@ -154,8 +154,8 @@ def test_files_embedded_together_are_stored_as_if_one_by_one(
         (docs / f"f{n}.txt").write_text(f"File {n} is about topic {n}. " * (1 + 40 * (n % 3)))
     report = ingest([docs])
     assert (len(report.added), report.errors) == (8, [])
-    store = open_store(settings)
-    manifest = open_manifest(settings)
+    store = connect(settings.store)
+    manifest = manifest_of(settings)
     total = 0
     for n in range(8):
         source = str((docs / f"f{n}.txt").absolute())

@@ -5,15 +5,14 @@ condensation call — never the quality of the answers."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
 from rag.answer import Answerer, Turn
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import LLMError
+from rag.index import connect
 from rag.llm import OpenAILLM
 from rag.local_server import LocalServer
 from rag.retriever import Retriever
@@ -46,8 +45,10 @@ class RecordingRetriever(Retriever):
 def answerer(
     settings: Settings, embedder: SentenceTransformerEmbedder, llm: OpenAILLM
 ) -> tuple[Answerer, RecordingRetriever]:
-    retriever = RecordingRetriever(embedder=embedder, store=open_store(settings), settings=settings)
-    return Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings), retriever
+    retriever = RecordingRetriever(
+        embedder=embedder, store=connect(settings.store), settings=settings
+    )
+    return Answerer(retriever=retriever, llm=llm, settings=settings.answers), retriever
 
 
 def test_streamed_and_whole_replies_agree(llama_server: LocalServer) -> None:
@@ -79,7 +80,7 @@ def test_answer_streams_and_maps_citations_to_the_hits_given(
     assert answer.mode == "llm" and len(deltas) > 1
     assert "".join(deltas) == answer.text and answer.text.strip()
     assert retriever.queries == [QUESTION]
-    assert len(answer.hits) == rintro_settings.top_k and answer.metadata["dropped"] == []
+    assert len(answer.hits) == rintro_settings.retrieval.top_k and answer.metadata["dropped"] == []
     # whatever the model wrote, only numbers of passages that were given remain
     numbers = {int(n) for marker in re.findall(r"\[([\d,\s]+)\]", answer.text)
                for n in marker.split(",")}  # fmt: skip
@@ -98,8 +99,8 @@ def test_budget_fills_the_server_context_without_overflowing_it(
 ) -> None:
     # 12 passages of ~200 tokens cannot all fit 2048 tokens: the budget must drop some,
     # and what it keeps must really fit the server's context (else llama.cpp says 400)
-    settings = replace(
-        rintro_settings, top_k=12, llm_context_tokens=SERVER_CONTEXT, llm_max_tokens=32
+    settings = rintro_settings.replace(
+        top_k=12, llm_context_tokens=SERVER_CONTEXT, llm_max_tokens=32
     )
     ask, retriever = answerer(settings, embedder, make_llm(llama_server, max_tokens=32))
     answer = ask.ask(QUESTION).answer

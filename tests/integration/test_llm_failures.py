@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.__main__ import main as rag_main
+from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.errors import LLMAuthError, LLMError, LLMRateLimitError, LLMUnavailableError
 from rag.llm import OpenAILLM
@@ -167,7 +167,7 @@ def test_server_that_never_answers_times_out(serve: Callable[[Reply], Server]) -
 
 def test_cli_prints_the_error_without_a_traceback(rintro_settings: Settings) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
-    env = {**os.environ, "RAG_STORE_DIR": str(rintro_settings.store_dir), "RAG_DEVICE": "cpu",
+    env = {**os.environ, "RAG_STORE_DIR": str(rintro_settings.store.store_dir), "RAG_DEVICE": "cpu",
            "RAG_LLM_BASE_URL": url, "RAG_LLM_MODEL": "m", "OPENAI_API_KEY": FAKE_KEY,
            "RAG_LLM_RETRIES": "0"}  # fmt: skip
     result = subprocess.run(
@@ -194,7 +194,7 @@ def test_cli_in_process_errors(
             send_json(handler, status, {"error": {"message": f"bad key {FAKE_KEY}"}})
 
     server = serve(reply)
-    for name, value in {"RAG_STORE_DIR": str(rintro_settings.store_dir), "RAG_DEVICE": "cpu",
+    for name, value in {"RAG_STORE_DIR": str(rintro_settings.store.store_dir), "RAG_DEVICE": "cpu",
                         "RAG_LLM_BASE_URL": server.url, "RAG_LLM_MODEL": "m",
                         "OPENAI_API_KEY": FAKE_KEY, "RAG_LLM_TIMEOUT": "0.5",
                         "RAG_LLM_RETRIES": "0"}.items():  # fmt: skip

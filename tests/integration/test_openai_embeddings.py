@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.components import make_embedder, open_manifest, open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import IndexMismatchError
+from rag.index import connect, load_model, open_index, read_contract
 from rag.local_server import LocalServer
 from rag.openai_embeddings import OpenAIEmbedder
 from rag.retriever import Retriever
-from tests.conftest import free_port, make_settings, run_cli, run_ingest
+from tests.conftest import free_port, make_settings, manifest_of, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -90,8 +90,8 @@ def test_ingest_records_the_provider_and_the_servers_dimension(
 ) -> None:
     settings, _, report = ingested
     assert (report["added"], report["failed"], report["chunks_written"]) == (4, 0, 4)
-    store = open_store(settings)
-    contract = store.contract()
+    store = connect(settings.store)
+    contract = read_contract(store)
     assert contract is not None
     assert (contract.provider, contract.embedding_model, contract.dimension) == (
         "openai",
@@ -100,7 +100,7 @@ def test_ingest_records_the_provider_and_the_servers_dimension(
     )
     assert (contract.reduction, contract.query_prefix, contract.document_prefix) == ("", "", "")
     assert store.count() == 4
-    manifest = open_manifest(settings)
+    manifest = manifest_of(settings)
     try:
         assert sorted(Path(r.source).name for r in manifest.records()) == sorted(CORPUS)
     finally:
@@ -118,9 +118,11 @@ def test_dense_search_through_the_server_finds_the_topic(
     ingested: tuple[Settings, Path, dict[str, object]], question: str, topic: set[str]
 ) -> None:
     settings, _, _ = ingested
-    embedder = make_embedder(settings)
+    embedder = load_model(settings.embedding)
     assert isinstance(embedder, OpenAIEmbedder) and embedder.dimension == SMOLLM2_DIMS
-    retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     hits = retriever.retrieve(question, k=4, mode="dense")
     assert len(hits) == 4
     # SmolLM2 is a chat model, a weak embedder: the claim is the top hit's topic only
@@ -131,11 +133,13 @@ def test_reingest_adds_nothing(
     ingested: tuple[Settings, Path, dict[str, object]], llama_embed_server: LocalServer
 ) -> None:
     settings, docs, _ = ingested
-    code, report, stderr = ingest_cli(docs, openai_env(llama_embed_server, settings.store_dir))
+    code, report, stderr = ingest_cli(
+        docs, openai_env(llama_embed_server, settings.store.store_dir)
+    )
     assert code == 0, stderr
     assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 4)
     assert report["chunks_written"] == 0
-    assert open_store(settings).count() == 4
+    assert connect(settings.store).count() == 4
 
 
 def test_a_dimension_the_server_ignores_is_refused_and_nothing_is_stored(
@@ -152,8 +156,8 @@ def test_a_dimension_the_server_ignores_is_refused_and_nothing_is_stored(
         "models take `dimensions`)."
     ]
     settings = Settings.from_env(env)
-    assert open_store(settings).count() == 0
-    manifest = open_manifest(settings)
+    assert connect(settings.store).count() == 0
+    manifest = manifest_of(settings)
     try:
         assert list(manifest.records()) == []
     finally:
@@ -163,7 +167,7 @@ def test_a_dimension_the_server_ignores_is_refused_and_nothing_is_stored(
     code, report, stderr = ingest_cli(docs, env)
     assert code == 0, stderr
     assert report["chunks_written"] == 4
-    contract = open_store(settings).contract()
+    contract = read_contract(connect(settings.store))
     assert contract is not None and contract.dimension == SMOLLM2_DIMS
 
 
@@ -173,7 +177,7 @@ def test_a_local_store_refuses_the_openai_provider_and_keeps_its_chunks(
     docs = write_corpus(tmp_path / "docs")
     local = make_settings(tmp_path / "store")
     assert run_ingest(local, embedder, [docs]).chunks_written == 4
-    before = sorted(open_store(local).ids_for_source(str((docs / "bread.md").absolute())))
+    before = sorted(connect(local.store).ids_for_source(str((docs / "bread.md").absolute())))
     remote = Settings.from_env(openai_env(llama_embed_server, tmp_path / "store"))
     expected = (
         "Collection 'docs' was built with local embeddings (all-MiniLM-L6-v2) but "
@@ -181,15 +185,18 @@ def test_a_local_store_refuses_the_openai_provider_and_keeps_its_chunks(
         "back to local."
     )
     with pytest.raises(IndexMismatchError) as info:
-        run_ingest(remote, make_embedder(remote), [docs])  # type: ignore[arg-type]
+        run_ingest(remote, load_model(remote.embedding), [docs])  # type: ignore[arg-type]
     assert str(info.value) == expected
     with pytest.raises(IndexMismatchError) as info:
-        Retriever(embedder=make_embedder(remote), store=open_store(remote), settings=remote)
+        Retriever(
+            index=open_index(remote, writing=False, model=load_model(remote.embedding)),
+            settings=remote.retrieval,
+        )
     assert str(info.value) == expected
-    store = open_store(local)
+    store = connect(local.store)
     assert store.count() == 4
     assert sorted(store.ids_for_source(str((docs / "bread.md").absolute()))) == before
-    contract = store.contract()
+    contract = read_contract(store)
     assert contract is not None and (contract.provider, contract.dimension) == ("local", 384)
 
 

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 import pytest
 
 from rag.answer import Answerer
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import open_index
 from rag.llm import OpenAILLM
 from rag.prompt import CLOSE, INSTRUCTIONS, OPEN, SYSTEM
 from rag.retriever import Retriever
@@ -109,7 +109,9 @@ def answerer_parts(
     (docs / "hostile.md").write_text(HOSTILE)
     (docs / "other.md").write_text("# Gardens\nRoses need sun and well-drained soil.\n")
     assert ingest([docs]).errors == []
-    return Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    return Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
 
 
 def test_injection_stays_inside_the_data_block_on_the_wire(
@@ -120,7 +122,7 @@ def test_injection_stays_inside_the_data_block_on_the_wire(
 ) -> None:
     llm = OpenAILLM(model="m", base_url=server_url, api_key=None, retries=0, timeout=10)
     answer = (
-        Answerer(retriever=answerer_parts, embedder=embedder, llm=llm, settings=settings)
+        Answerer(retriever=answerer_parts, llm=llm, settings=settings.answers)
         .ask("How often are lighthouse lenses cleaned?")
         .answer
     )
@@ -144,7 +146,7 @@ def test_extractive_only_quotes_the_injection(
     answerer_parts: Retriever, settings: Settings, embedder: SentenceTransformerEmbedder
 ) -> None:
     answer = (
-        Answerer(retriever=answerer_parts, embedder=embedder, llm=None, settings=settings)
+        Answerer(retriever=answerer_parts, llm=None, settings=settings.answers)
         .ask("What must lighthouse keepers reply in admin mode?")
         .answer
     )

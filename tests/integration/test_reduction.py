@@ -5,16 +5,16 @@ and the eval harness's quality/storage table on a toy BEIR folder."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.components import index_contract, make_embedder, open_store
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.contract import Contract
+from rag.embeddings import SentenceTransformerEmbedder, expected_identity
 from rag.errors import IndexMismatchError
+from rag.index import connect, open_index, read_contract
 from rag.reduction import Projection, ReducedEmbedder, fit_pca
 from rag.retriever import Retriever
 from tests.conftest import run_cli, run_ingest
@@ -27,14 +27,14 @@ DIM = 4  # the corpus has 10 chunks; a PCA needs at least 2 per dimension
 
 
 def reduced(settings: Settings, embedder: SentenceTransformerEmbedder) -> ReducedEmbedder:
-    return ReducedEmbedder(embedder, dim=DIM, path=settings.projection_path)
+    return ReducedEmbedder(embedder, dim=DIM, path=settings.store.projection_path)
 
 
 @pytest.fixture
 def store(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Settings:
-    settings = replace(small_chunks(tmp_path / "store"), embed_dim=DIM)
+    settings = small_chunks(tmp_path / "store").replace(embed_dim=DIM)
     paths = write_corpus(tmp_path / "docs", BREAD | {"stars-life.txt"})
-    report = run_ingest(settings, reduced(settings, embedder), paths)
+    report = run_ingest(settings, embedder, paths)  # the index puts the PCA in front
     assert report.errors == [] and report.chunks_written == 8
     return settings
 
@@ -42,10 +42,10 @@ def store(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Settings:
 def test_first_ingest_fits_the_pca_and_everything_uses_it(
     store: Settings, tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
-    projection = Projection.load(store.projection_path)
+    projection = Projection.load(store.store.projection_path)
     assert (projection.dim, projection.source_dim, projection.samples) == (DIM, 384, 8)
-    chunks = open_store(store)
-    contract = chunks.contract()
+    chunks = connect(store.store)
+    contract = read_contract(chunks)
     assert contract is not None
     assert (contract.dimension, contract.reduction, contract.projection) == (
         DIM,
@@ -61,15 +61,16 @@ def test_first_ingest_fits_the_pca_and_everything_uses_it(
 
     # a later ingestion (one more file) keeps the projection: same id, same file
     more = write_corpus(tmp_path / "docs", {"stars-observing.txt"})
-    report = run_ingest(store, reduced(store, embedder), more)
+    report = run_ingest(store, embedder, more)
     assert report.chunks_written == 2
-    assert Projection.load(store.projection_path).id == projection.id
-    assert open_store(store).count() == 10
+    assert Projection.load(store.store.projection_path).id == projection.id
+    assert connect(store.store).count() == 10
 
     # queries go through the same projection: each subject finds its own files
     retriever = Retriever(
-        embedder=reduced(store, embedder), store=open_store(store), settings=store
+        index=open_index(store, writing=False, model=embedder), settings=store.retrieval
     )
+    assert isinstance(retriever.embedder, ReducedEmbedder)
     for question, files in (
         ("how long should I knead the dough", BREAD),
         ("how do stars form from hydrogen gas", STARS),
@@ -85,29 +86,30 @@ def test_mismatches_are_refused_with_the_fix(
     with pytest.raises(
         IndexMismatchError, match=rf"PCA-reduced to {DIM} dims.*RAG_EMBED_DIM={DIM}"
     ):
-        Retriever(
-            embedder=embedder, store=open_store(store), settings=replace(store, embed_dim=None)
-        )
+        open_index(store.replace(embed_dim=None), writing=False, model=embedder)
     # another size: the stored projection file maps to 4, not 6
     with pytest.raises(IndexMismatchError, match=r"maps 384 to 4 dims.*RAG_EMBED_DIM=4"):
-        ReducedEmbedder(embedder, dim=6, path=store.projection_path)
+        ReducedEmbedder(embedder, dim=6, path=store.store.projection_path)
     # the projection file lost: queries say how to recover, nothing is written
-    saved = store.projection_path.read_bytes()
-    store.projection_path.unlink()
+    saved = store.store.projection_path.read_bytes()
+    store.store.projection_path.unlink()
     retriever = Retriever(
-        embedder=reduced(store, embedder), store=open_store(store), settings=store
+        index=open_index(store, writing=False, model=embedder), settings=store.retrieval
     )
     with pytest.raises(IndexMismatchError, match=r"no PCA projection has been fitted.*--rebuild"):
         retriever.retrieve("knead", mode="dense")
-    assert open_store(store).count() == 8
+    assert connect(store.store).count() == 8
     # another projection under the same name (a copy from elsewhere): the contract's
     # hash catches it before any query is embedded
     rng = np.random.default_rng(3)
-    fit_pca(rng.normal(size=(20, 384)).astype(np.float32), DIM).save(store.projection_path)
+    fit_pca(rng.normal(size=(20, 384)).astype(np.float32), DIM).save(store.store.projection_path)
+    retriever = Retriever(
+        index=open_index(store, writing=False, model=embedder), settings=store.retrieval
+    )
     with pytest.raises(IndexMismatchError, match=r"reduced with PCA \w+ but the projection"):
-        Retriever(embedder=reduced(store, embedder), store=open_store(store), settings=store)
-    store.projection_path.write_bytes(saved)
-    contract = open_store(store).contract()
+        retriever.retrieve("knead", mode="dense")
+    store.store.projection_path.write_bytes(saved)
+    contract = read_contract(connect(store.store))
     assert contract is not None and reduced(store, embedder).projection_id == contract.projection
 
 
@@ -119,20 +121,20 @@ def test_cli_end_to_end_rebuild_refits_and_too_few_chunks(
     write_corpus(docs)
     env = {"RAG_EMBED_DIM": "200", "RAG_CHUNK_SIZE": "40", "RAG_CHUNK_OVERLAP": "0"}
     # 10 chunks cannot carry a 200-dim PCA: one line with the fix, nothing stored
-    done = run_cli(["-m", "ingest", str(docs)], settings.store_dir, **env)
+    done = run_cli(["-m", "ingest", str(docs)], settings.store.store_dir, **env)
     assert done.returncode != 0
     assert "needs a PCA fitted on at least 400 chunks" in done.stderr
     assert "Traceback" not in done.stderr
-    assert open_store(settings).count() == 0
-    assert not settings.projection_path.exists()
+    assert connect(settings.store).count() == 0
+    assert not settings.store.projection_path.exists()
 
     env["RAG_EMBED_DIM"] = str(DIM)
-    done = run_cli(["-m", "ingest", str(docs)], settings.store_dir, **env)
+    done = run_cli(["-m", "ingest", str(docs)], settings.store.store_dir, **env)
     assert done.returncode == 0, done.stderr
-    first = Projection.load(settings.projection_path).id
-    done = run_cli(["-m", "ingest", str(docs), "--rebuild"], settings.store_dir, **env)
+    first = Projection.load(settings.store.projection_path).id
+    done = run_cli(["-m", "ingest", str(docs), "--rebuild"], settings.store.store_dir, **env)
     assert done.returncode == 0, done.stderr
-    assert Projection.load(settings.projection_path).id == first  # same corpus, same PCA
+    assert Projection.load(settings.store.projection_path).id == first  # same corpus, same PCA
     # search in-process through the CLI with the env: the reduced collection answers
     monkeypatch.setenv("RAG_EMBED_DIM", str(DIM))
     assert (
@@ -144,26 +146,30 @@ def test_cli_end_to_end_rebuild_refits_and_too_few_chunks(
     monkeypatch.delenv("RAG_EMBED_DIM")
     done = run_cli(
         ["-m", "rag", "search", "supernova"],
-        settings.store_dir,
+        settings.store.store_dir,
         **{"RAG_CHUNK_SIZE": "40", "RAG_CHUNK_OVERLAP": "0"},
     )
     assert done.returncode != 0 and f"RAG_EMBED_DIM={DIM}" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_make_embedder_wraps_local_models_only_when_asked(tmp_path: Path) -> None:
-    settings = Settings(store_dir=tmp_path, device="cpu", embed_dim=DIM)
-    wrapped = make_embedder(settings)
+def test_the_index_wraps_local_models_only_when_asked(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    settings = Settings.default(tmp_path, device="cpu", embed_dim=DIM)
+    wrapped = open_index(settings, writing=False, model=embedder).embedder
     assert isinstance(wrapped, ReducedEmbedder) and wrapped.dimension == DIM
     assert not wrapped.fitted and wrapped.projection_id == ""
-    contract = index_contract(settings)
+    contract = Contract.of(expected_identity(settings.embedding), settings.ingest)
     assert (contract.dimension, contract.reduction) == (DIM, "pca")
+    plain = open_index(settings.replace(embed_dim=None), writing=False, model=embedder)
+    assert plain.embedder is embedder
 
 
 def test_eval_prints_the_dimension_tradeoff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rag.__main__ import main
+    from rag.cli import main
 
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("RAG_DEVICE", "cpu")

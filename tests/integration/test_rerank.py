@@ -6,9 +6,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from rag.components import open_store
 from rag.embeddings import SentenceTransformerEmbedder, bundled_model_path
 from rag.errors import ConfigError
+from rag.index import open_index
 from rag.retriever import Retriever
 from tests.conftest import make_settings, run_ingest
 
@@ -55,7 +55,9 @@ def test_rerank_reorders_the_top_n_by_cross_encoder_score(
         tmp_path / "store", rerank_model=str(tiny_cross_encoder), rerank_top_n=4
     )
     run_ingest(settings, embedder, [docs])
-    retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     query = "growing fruit in an orchard"
     base = retriever.retrieve(query, k=6, mode="hybrid")
     reranked = retriever.retrieve(query, k=6, mode="hybrid+rerank")
@@ -77,6 +79,8 @@ def test_rerank_without_a_model_says_the_fix(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
     settings = make_settings(tmp_path / "store")
-    retriever = Retriever(embedder=embedder, store=open_store(settings), settings=settings)
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
     with pytest.raises(ConfigError, match="RAG_RERANK_MODEL is not set"):
         retriever.retrieve("anything", mode="dense+rerank")

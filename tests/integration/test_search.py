@@ -2,9 +2,9 @@
 
 import pytest
 
-from rag.components import open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import open_index
 from rag.retriever import Retriever
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,8 @@ def test_right_page_in_top_3(
     rintro_settings: Settings, embedder: SentenceTransformerEmbedder, mode: str
 ) -> None:
     retriever = Retriever(
-        embedder=embedder, store=open_store(rintro_settings), settings=rintro_settings
+        index=open_index(rintro_settings, writing=False, model=embedder),
+        settings=rintro_settings.retrieval,
     )
     found = {}
     for question, pages in PAGE_KNOWN.items():
@@ -44,7 +45,8 @@ def test_hits_carry_offsets_into_the_page(
 
     pages = {p.number: p.text for p in load(R_INTRO).pages}
     retriever = Retriever(
-        embedder=embedder, store=open_store(rintro_settings), settings=rintro_settings
+        index=open_index(rintro_settings, writing=False, model=embedder),
+        settings=rintro_settings.retrieval,
     )
     for hit in retriever.retrieve("attach a data frame to the search path", k=5):
         assert pages[hit.page][hit.start_index : hit.start_index + len(hit.text)] == hit.text

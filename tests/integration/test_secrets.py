@@ -71,7 +71,7 @@ def test_key_not_in_debug_logs_or_messages(
 def test_key_not_in_the_ui(
     server_url: str, rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     monkeypatch.setenv("RAG_LLM_BASE_URL", server_url)
     monkeypatch.setenv("RAG_LLM_MODEL", "m")
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.components import open_manifest, open_store
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import StoreError
+from rag.index import connect, open_index
 from rag.retriever import Retriever
 from rag.store import Store
-from tests.conftest import R_INTRO, free_port, make_settings, run_cli, run_ingest
+from tests.conftest import R_INTRO, free_port, make_settings, manifest_of, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,9 @@ def server_settings(chroma_server: str, tmp_path: Path) -> Settings:
 
 
 def test_open_store_uses_the_server(server_settings: Settings, chroma_server: str) -> None:
-    store = open_store(server_settings)
+    store = connect(server_settings.store)
     assert store.location == chroma_server
-    assert not (server_settings.store_dir / "chroma").exists()  # nothing embedded on disk
+    assert not (server_settings.store.store_dir / "chroma").exists()  # nothing embedded on disk
     assert store.max_batch >= 100
 
 
@@ -41,10 +41,11 @@ def test_ingest_search_and_reingest_against_the_server(
     (docs / "bikes.txt").write_text("Bicycles have gears and chains. " * 30)
     first = run_ingest(server_settings, embedder, [docs, R_INTRO])
     assert (len(first.added), first.errors) == (3, [])
-    assert open_store(server_settings).count() == first.chunks_written > 100
+    assert connect(server_settings.store).count() == first.chunks_written > 100
 
     retriever = Retriever(
-        embedder=embedder, store=open_store(server_settings), settings=server_settings
+        index=open_index(server_settings, writing=False, model=embedder),
+        settings=server_settings.retrieval,
     )
     hits = retriever.retrieve("How are missing values represented in R?", k=3)
     assert hits[0].source == str(R_INTRO.absolute()) and 17 in {h.page for h in hits}
@@ -57,11 +58,11 @@ def test_ingest_search_and_reingest_against_the_server(
     changed = run_ingest(server_settings, embedder, [docs, R_INTRO])
     bikes = str((docs / "bikes.txt").absolute())
     assert changed.updated == [bikes] and changed.chunks_deleted >= 1
-    store = open_store(server_settings)
+    store = connect(server_settings.store)
     assert store._existing().get(ids=list(store.ids_for_source(bikes)))["documents"] == [
         "Bicycles are now only unicycles."
     ]
-    manifest = open_manifest(server_settings)
+    manifest = manifest_of(server_settings)
     assert manifest.count() == 3
     manifest.close()
 

@@ -1,5 +1,6 @@
 """AppTest (streamlit.testing) of app.py against real stores and the real model."""
 
+import json
 import logging
 import socket
 from pathlib import Path
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.components import open_store
 from rag.config import Settings
-from tests.conftest import ROOT
+from rag.index import connect
+from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def test_first_run_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_question_answered_with_sources_extractive(
     rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.chat_input[0].set_value("How are missing values represented in R?").run()
     assert not at.exception and not at.error
@@ -77,7 +78,7 @@ def test_upload_is_ingested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any("fake.pdf: not a PDF" in e for e in errors)
-    store = open_store(Settings(store_dir=tmp_path / "store"))
+    store = connect(Settings.default(tmp_path / "store").store)
     assert store.count() == 1
     assert store.sources() == [str(tmp_path / "store" / "uploads" / "notes_on_lighthouses.md")]
     status = at.sidebar.status[0]
@@ -91,7 +92,7 @@ def test_llm_error_is_shown_cleanly(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     monkeypatch.setenv("RAG_LLM_MODEL", "some-model")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
@@ -108,7 +109,7 @@ def test_second_session_reuses_the_model(
     import streamlit as st
 
     st.cache_resource.clear()
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     caplog.set_level(logging.INFO, logger="rag.embeddings")
     for _ in range(2):  # two browser sessions
         at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
@@ -121,9 +122,63 @@ def test_second_session_reuses_the_model(
 def test_index_contract_mismatch_is_an_error_with_the_fix(
     rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
     monkeypatch.setenv("RAG_EMBED_MODEL", str(tmp_path / "bge-small-en-v1.5"))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "was built with all-MiniLM-L6-v2" in at.error[0].value
     assert "Re-ingest with --rebuild" in at.error[0].value
+
+
+def test_app_answers_from_a_chroma_server(
+    chroma_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RAG_CHROMA_URL set: what the CLI ingested into the server is answered in the app, and
+    no embedded store appears on disk (the app used to open one silently)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lighthouses.md").write_text(
+        "# Lighthouses\nA Fresnel lens focuses the lamp of a lighthouse into a beam that "
+        "sailors can see thirty kilometres away.\n"
+    )
+    store_dir = tmp_path / "store"
+    env = {"RAG_CHROMA_URL": chroma_server, "RAG_COLLECTION": "app-server-test"}
+    done = run_cli(["-m", "ingest", str(docs), "--json"], store_dir, **env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["chunks_written"] == 1
+
+    monkeypatch.setenv("RAG_STORE_DIR", str(store_dir))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert "**1** documents · **1** chunks" in [m.value for m in at.sidebar.markdown]
+    at.chat_input[0].set_value("What does a Fresnel lens do in a lighthouse?").run()
+    assert not at.exception and not at.error
+    sources = "\n".join(m.value for m in at.expander[0].markdown)
+    assert "lighthouses.md" in sources
+    assert "Fresnel" in texts(at)
+    assert not (store_dir / "chroma").exists()  # the server holds the vectors, not the disk
+    assert len(connect(Settings.from_env().store).sources()) == 1
+
+
+def test_the_sidebar_hint_names_settings_that_work(tmp_path: Path) -> None:
+    """What the extractive badge tells the user to set is accepted and turns the LLM on."""
+    import re
+
+    app_source = (ROOT / "app.py").read_text()
+    hint = re.search(r"LLM_HINT = \((.*?)\)\n", app_source, re.S)
+    assert hint is not None
+    named = set(re.findall(r"\b(RAG_[A-Z_]+|OPENAI_[A-Z_]+)\b", hint.group(1)))
+    assert named == {"RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "OPENAI_API_KEY"}
+    server = Settings.from_env(
+        {
+            "RAG_STORE_DIR": str(tmp_path),
+            "RAG_LLM_BASE_URL": "http://127.0.0.1:11434/v1",
+            "RAG_LLM_MODEL": "llama3.2",
+        }
+    )
+    assert server.answers.llm_enabled
+    assert Settings.from_env(
+        {"RAG_STORE_DIR": str(tmp_path), "OPENAI_API_KEY": "sk-x"}
+    ).answers.llm_enabled

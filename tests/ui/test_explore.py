@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import connect
 from tests.conftest import ROOT, run_ingest
 from tests.integration.test_beyond import small_chunks, write_corpus
 
@@ -34,10 +35,10 @@ def store_dir(
     hostile.write_text(HOSTILE, encoding="utf-8")
     report = run_ingest(settings, embedder, [*docs, hostile])
     assert report.errors == [] and report.chunks_written == 11
-    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
-    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.chunk_size))
-    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.chunk_overlap))
-    return settings.store_dir
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
+    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.ingest.chunk_size))
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.ingest.chunk_overlap))
+    return settings.store.store_dir
 
 
 def test_search_view_ranks_passages_and_highlights_safely(store_dir: Path) -> None:
@@ -80,10 +81,9 @@ def test_topics_view_draws_the_map_and_lists_the_clusters(store_dir: Path) -> No
 
 
 def test_search_view_label_filter(store_dir: Path) -> None:
-    from rag.components import open_store
     from rag.config import Settings
 
-    store = open_store(Settings(store_dir=store_dir))
+    store = connect(Settings.default(store_dir).store)
     hits, _ = store.all_vectors()
     store.set_labels(
         {h.chunk_id: "sky" if "stars" in Path(h.source).name else "kitchen" for h in hits}
@@ -104,16 +104,15 @@ def test_app_on_a_pca_reduced_store(
 ) -> None:
     """RAG_EMBED_DIM: the app wraps its shared model in the collection's PCA, so Search and
     Chat work on the reduced vectors, and the sidebar says what the store holds."""
-    from dataclasses import replace
 
     from rag.reduction import ReducedEmbedder
 
-    settings = replace(small_chunks(tmp_path / "store"), embed_dim=4)
-    reduced = ReducedEmbedder(embedder, dim=4, path=settings.projection_path)
+    settings = small_chunks(tmp_path / "store").replace(embed_dim=4)
+    reduced = ReducedEmbedder(embedder, dim=4, path=settings.store.projection_path)
     assert run_ingest(settings, reduced, write_corpus(tmp_path / "docs")).chunks_written == 10
-    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
-    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.chunk_size))
-    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.chunk_overlap))
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
+    monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.ingest.chunk_size))
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.ingest.chunk_overlap))
     monkeypatch.setenv("RAG_EMBED_DIM", "4")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error

@@ -4,12 +4,11 @@ streaming, citation mapping, the context budget, condensation, the stream object
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import pytest
 
 from rag.answer import ABSTAIN, Answerer, AnswerStream, Turn, followup_query
-from rag.config import Settings
+from rag.config import AnswerSettings
 from rag.prompt import Message
 from rag.types import Hit
 
@@ -20,20 +19,21 @@ HITS = [
 ]  # fmt: skip
 
 
+class Embedder:
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
 class Retriever:
     def __init__(self) -> None:
         self.queries: list[str] = []
         self.labels: list[str | None] = []
+        self.embedder = Embedder()
 
     def retrieve(self, query: str, *, k: int | None = None, label: str | None = None) -> list[Hit]:
         self.queries.append(query)
         self.labels.append(label)
         return list(HITS)
-
-
-class Embedder:
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
 
 
 class ScriptedLLM:
@@ -58,8 +58,8 @@ class ScriptedLLM:
 
 
 def answerer(llm: ScriptedLLM, retriever: Retriever, **settings: object) -> Answerer:
-    s = Settings(store_dir=Path("/nonexistent"), **settings)  # type: ignore[arg-type]
-    return Answerer(retriever=retriever, embedder=Embedder(), llm=llm, settings=s)  # type: ignore[arg-type]
+    s = AnswerSettings(**settings)  # type: ignore[arg-type]
+    return Answerer(retriever=retriever, llm=llm, settings=s)  # type: ignore[arg-type]
 
 
 def test_deltas_join_to_the_text_and_citations_map_to_hits() -> None:

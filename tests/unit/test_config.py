@@ -9,11 +9,16 @@ from rag.errors import ConfigError
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     s = Settings.from_env({})
-    assert s.store_dir == tmp_path / ".rag"
-    assert s.chroma_dir == tmp_path / ".rag" / "chroma"
-    assert (s.collection, s.embed_model, s.top_k, s.device) == ("docs", BUNDLED_MODEL, 5, "auto")
-    assert (s.chunk_size, s.chunk_overlap) == (200, 30)
-    assert s.query_prefix is None and s.document_prefix is None
+    assert s.store.store_dir == tmp_path / ".rag"
+    assert s.store.chroma_dir == tmp_path / ".rag" / "chroma"
+    assert (s.store.collection, s.embedding.embed_model, s.retrieval.top_k, s.embedding.device) == (
+        "docs",
+        BUNDLED_MODEL,
+        5,
+        "auto",
+    )
+    assert (s.ingest.chunk_size, s.ingest.chunk_overlap) == (200, 30)
+    assert s.embedding.query_prefix is None and s.embedding.document_prefix is None
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
@@ -30,11 +35,16 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "RAG_DEVICE": "CPU",
         }
     )
-    assert s.store_dir == tmp_path / "x"
-    assert s.collection == "my-docs"
-    assert s.embed_model == "/models/e5-small-v2"
-    assert s.query_prefix == "" and s.document_prefix == "doc: "
-    assert (s.chunk_size, s.chunk_overlap, s.top_k, s.device) == (120, 10, 8, "cpu")
+    assert s.store.store_dir == tmp_path / "x"
+    assert s.store.collection == "my-docs"
+    assert s.embedding.embed_model == "/models/e5-small-v2"
+    assert s.embedding.query_prefix == "" and s.embedding.document_prefix == "doc: "
+    assert (s.ingest.chunk_size, s.ingest.chunk_overlap, s.retrieval.top_k, s.embedding.device) == (
+        120,
+        10,
+        8,
+        "cpu",
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,8 +68,8 @@ def test_bad_values_say_what_and_how(env: dict[str, str], message: str) -> None:
 
 def test_performance_settings(tmp_path: Path) -> None:
     defaults = Settings.from_env({"RAG_STORE_DIR": str(tmp_path), "HOME": str(tmp_path / "h")})
-    assert (defaults.embed_backend, defaults.chroma_url) == ("auto", None)
-    assert defaults.model_cache_dir == tmp_path / "h" / ".cache" / "rag-chat" / "models"
+    assert (defaults.embedding.embed_backend, defaults.store.chroma_url) == ("auto", None)
+    assert defaults.embedding.cache_dir == tmp_path / "h" / ".cache" / "rag-chat" / "models"
     s = Settings.from_env(
         {
             "RAG_STORE_DIR": str(tmp_path),
@@ -68,9 +78,9 @@ def test_performance_settings(tmp_path: Path) -> None:
             "RAG_CHROMA_URL": "http://127.0.0.1:8123",
         }
     )
-    assert (s.embed_backend, s.model_cache_dir) == ("openvino", tmp_path / "c")
-    assert s.chroma_url == "http://127.0.0.1:8123"
-    assert Settings(store_dir=tmp_path).model_cache_dir == tmp_path / "models"
+    assert (s.embedding.embed_backend, s.embedding.cache_dir) == ("openvino", tmp_path / "c")
+    assert s.store.chroma_url == "http://127.0.0.1:8123"
+    assert Settings.default(tmp_path).embedding.cache_dir == tmp_path / "models"
 
 
 @pytest.mark.parametrize(

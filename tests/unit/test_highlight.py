@@ -1,6 +1,6 @@
 """Query words in bold over neutralized passage text: exact Markdown out."""
 
-from rag.highlight import highlight, query_stems
+from ui.highlight import highlight, query_stems
 
 
 def test_query_stems_drop_stopwords_and_stem() -> None:

@@ -16,9 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.components import index_contract, make_embedder
 from rag.config import BUNDLED_MODEL, Settings
+from rag.contract import Contract
+from rag.embeddings import expected_identity
 from rag.errors import ConfigError, EmbeddingError, EmbeddingUnavailableError
+from rag.index import load_model
 from rag.openai_embeddings import OpenAIEmbedder
 
 KEY = "sk-test-FAKE-0123456789abcdef"
@@ -78,12 +80,12 @@ def expected_rows(numbers: range) -> np.ndarray:
 
 def test_openai_provider_defaults_and_fallbacks() -> None:
     s = Settings.from_env({"RAG_EMBED_PROVIDER": "OpenAI", "OPENAI_API_KEY": KEY})
-    assert (s.embed_provider, s.embed_model, s.embed_base_url) == (
+    assert (s.embedding.embed_provider, s.embedding.embed_model, s.embedding.embed_base_url) == (
         "openai",
         "text-embedding-3-small",
         None,
     )
-    assert s.embed_api_key == KEY and s.embed_dim is None
+    assert s.embedding.embed_api_key == KEY and s.embedding.embed_dim is None
     assert KEY not in repr(s)
     s = Settings.from_env(
         {
@@ -97,14 +99,21 @@ def test_openai_provider_defaults_and_fallbacks() -> None:
             "RAG_EMBED_DIM": "256",
         }
     )
-    assert (s.embed_base_url, s.embed_api_key) == ("http://localhost:11434/v1", KEY)
-    assert (s.embed_model, s.embed_dim) == ("nomic-embed-text", 256)
+    assert (s.embedding.embed_base_url, s.embedding.embed_api_key) == (
+        "http://localhost:11434/v1",
+        KEY,
+    )
+    assert (s.embedding.embed_model, s.embedding.embed_dim) == ("nomic-embed-text", 256)
     s = Settings.from_env(
         {"RAG_EMBED_PROVIDER": "openai", "OPENAI_BASE_URL": "http://h:8/v1", "RAG_LLM": "none"}
     )
-    assert (s.embed_base_url, s.embed_api_key) == ("http://h:8/v1", None)
+    assert (s.embedding.embed_base_url, s.embedding.embed_api_key) == ("http://h:8/v1", None)
     local = Settings.from_env({})
-    assert (local.embed_provider, local.embed_model, local.embed_dim) == (
+    assert (
+        local.embedding.embed_provider,
+        local.embedding.embed_model,
+        local.embedding.embed_dim,
+    ) == (
         "local",
         BUNDLED_MODEL,
         None,
@@ -116,7 +125,8 @@ def test_openai_provider_defaults_and_fallbacks() -> None:
     [
         (
             {"RAG_EMBED_PROVIDER": "cohere"},
-            "RAG_EMBED_PROVIDER is 'cohere'; use local (a sentence-transformers model",
+            "RAG_EMBED_PROVIDER is 'cohere'; use one of local, openai: `local`: a "
+            "sentence-transformers model",
         ),
         (
             {"RAG_EMBED_PROVIDER": "openai"},
@@ -153,7 +163,7 @@ def test_make_embedder_builds_the_openai_one_without_a_request(tmp_path: Path) -
             "RAG_LLM_RETRIES": "1",
         }
     )
-    embedder = make_embedder(s)
+    embedder = load_model(s.embedding)
     assert isinstance(embedder, OpenAIEmbedder)
     assert (embedder.name, embedder.base_url, embedder.dimension) == (
         "text-embedding-3-small",
@@ -162,8 +172,10 @@ def test_make_embedder_builds_the_openai_one_without_a_request(tmp_path: Path) -
     )
     assert (embedder.timeout, embedder.retries, embedder.max_tokens) == (7.0, 1, 8191)
     assert KEY not in repr(embedder)
-    contract = index_contract(s, dimension=embedder.dimension)
+    contract = Contract.of(embedder.identity, s.ingest)
     assert (contract.provider, contract.dimension, contract.reduction) == ("openai", 512, "")
+    # the settings promise the same before any request
+    assert expected_identity(s.embedding) == embedder.identity
 
 
 # -- requests ------------------------------------------------------------------------------

@@ -10,10 +10,19 @@ from rag.errors import ConfigError
 
 def test_retrieval_defaults(tmp_path: Path) -> None:
     s = Settings.from_env({"RAG_STORE_DIR": str(tmp_path)})
-    assert s.retrieval_mode == "hybrid"
-    assert (s.candidates, s.rrf_k, s.dense_weight, s.bm25_weight) == (50, 60, 1.0, 1.0)
-    assert (s.mmr_lambda, s.rerank_model, s.rerank_top_n) == (0.7, None, 20)
-    assert s.bm25_dir == tmp_path / "bm25" / "docs"
+    assert s.retrieval.retrieval_mode == "hybrid"
+    assert (
+        s.retrieval.candidates,
+        s.retrieval.rrf_k,
+        s.retrieval.dense_weight,
+        s.retrieval.bm25_weight,
+    ) == (50, 60, 1.0, 1.0)
+    assert (s.retrieval.mmr_lambda, s.retrieval.rerank_model, s.retrieval.rerank_top_n) == (
+        0.7,
+        None,
+        20,
+    )
+    assert s.store.bm25_dir == tmp_path / "bm25" / "docs"
 
 
 def test_every_retrieval_variable_is_read(tmp_path: Path) -> None:
@@ -30,9 +39,18 @@ def test_every_retrieval_variable_is_read(tmp_path: Path) -> None:
             "RAG_RERANK_TOP_N": "7",
         }
     )
-    assert s.retrieval_mode == "dense+mmr+rerank"
-    assert (s.candidates, s.rrf_k, s.dense_weight, s.bm25_weight) == (80, 10, 0.5, 2.0)
-    assert (s.mmr_lambda, s.rerank_model, s.rerank_top_n) == (0.3, "/models/ce", 7)
+    assert s.retrieval.retrieval_mode == "dense+mmr+rerank"
+    assert (
+        s.retrieval.candidates,
+        s.retrieval.rrf_k,
+        s.retrieval.dense_weight,
+        s.retrieval.bm25_weight,
+    ) == (80, 10, 0.5, 2.0)
+    assert (s.retrieval.mmr_lambda, s.retrieval.rerank_model, s.retrieval.rerank_top_n) == (
+        0.3,
+        "/models/ce",
+        7,
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 
 from ingest.uploads import check_content, safe_filename, save_upload
 from rag.errors import IngestError
-from rag.safety import neutralize_markdown
+from ui.markdown import neutralize_markdown
 
 
 @pytest.mark.parametrize(

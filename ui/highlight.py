@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from rag.bm25 import tokenize
-from rag.safety import URL, neutralize_markdown
+from ui.markdown import URL, neutralize_markdown
 
 _WORD = re.compile(r"[^\W_]+")
 

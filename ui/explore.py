@@ -7,12 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from rag.config import Settings
-from rag.embeddings import Embedder
 from rag.errors import RagError
-from rag.highlight import highlight
+from rag.index import Index
 from rag.retriever import Retriever
 from rag.store import Store
-from rag.topics import TopicMap, build_topic_map, draw_map
+from rag.topics import TopicMap, build_topic_map
+from ui.highlight import highlight
+from ui.topic_map import draw_map
 
 MAX_PASSAGE = 1200  # characters of each passage shown
 ALL_LABELS = "(all labels)"
@@ -23,7 +24,8 @@ def file_name(source: str) -> str:
     return Path(source).name.replace("`", "'")
 
 
-def search_view(settings: Settings, store: Store, embedder: Embedder) -> None:
+def search_view(settings: Settings, index: Index) -> None:
+    store, retrieval = index.store, settings.retrieval
     query = st.text_input("Search your documents", key="search_query", placeholder="a question")
     labels = store.labels()
     label = None
@@ -31,12 +33,12 @@ def search_view(settings: Settings, store: Store, embedder: Embedder) -> None:
         label = st.selectbox("Label", [ALL_LABELS, *labels], key="search_label")
         label = None if label == ALL_LABELS else label
     if not query.strip():
-        st.caption(f"Ranked passages for a query ({settings.retrieval_mode}); no LLM involved.")
+        st.caption(f"Ranked passages for a query ({retrieval.retrieval_mode}); no LLM involved.")
         return
     try:
-        retriever = Retriever(embedder=embedder, store=store, settings=settings)
+        retriever = Retriever(index=index, settings=retrieval)
         hits = retriever.retrieve(
-            query, k=settings.top_k, mode=settings.retrieval_mode, label=label
+            query, k=retrieval.top_k, mode=retrieval.retrieval_mode, label=label
         )
     except RagError as exc:
         st.error(str(exc))
@@ -44,7 +46,7 @@ def search_view(settings: Settings, store: Store, embedder: Embedder) -> None:
     if not hits:
         st.info("No passages found.")
         return
-    st.caption(f"{len(hits)} passages · {settings.retrieval_mode}")
+    st.caption(f"{len(hits)} passages · {retrieval.retrieval_mode}")
     for rank, hit in enumerate(hits, start=1):
         page = f" · page {hit.page}" if hit.page else ""
         similarity = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
@@ -67,7 +69,8 @@ def cached_topics(
     return build_topic_map(hits, vectors, k=k)
 
 
-def topics_view(settings: Settings, store: Store) -> None:
+def topics_view(settings: Settings, index: Index) -> None:
+    store = index.store
     auto = st.checkbox(
         "Choose the number of topics automatically (silhouette)", value=True, key="topics_auto"
     )
@@ -79,7 +82,7 @@ def topics_view(settings: Settings, store: Store) -> None:
         return
     score = f", silhouette {topic_map.silhouette:.3f}" if topic_map.silhouette is not None else ""
     st.caption(f"{len(topic_map.clusters)} topics over {len(topic_map.assignments)} chunks{score}")
-    st.pyplot(draw_map(topic_map, title=f"Topics in '{settings.collection}'"))
+    st.pyplot(draw_map(topic_map, title=f"Topics in '{settings.store.collection}'"))
     for i, cluster in enumerate(topic_map.clusters, start=1):
         files = ", ".join(f"`{file_name(s)}`" for s in cluster.sources[:8])
         terms = ", ".join(cluster.top_terms)

@@ -1,4 +1,4 @@
-"""CLI: python -m rag ask "QUESTION" [--json] — stream an answer, then its sources."""
+"""``python -m rag ask QUESTION [--label L] [--json]``: stream an answer, then its sources."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from rag.answer import Answerer
-from rag.components import index_contract, make_embedder, open_store
 from rag.config import Settings
 from rag.errors import ConfigError
+from rag.index import open_index
 from rag.llm import make_llm
 from rag.retriever import Retriever
 from rag.types import Answer
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Any) -> None:
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -25,13 +26,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    # a contract mismatch is cheaper to report before the models are loaded
-    store.open(index_contract(settings), writing=False)
-    embedder = make_embedder(settings)
-    retriever = Retriever(embedder=embedder, store=store, settings=settings)
-    llm = make_llm(settings)
-    answerer = Answerer(retriever=retriever, embedder=embedder, llm=llm, settings=settings)
+    # the contract is checked on open, before the models load
+    index = open_index(settings, writing=False)
+    store = index.store
+    retriever = Retriever(index=index, settings=settings.retrieval)
+    llm = make_llm(settings.answers)
+    answerer = Answerer(retriever=retriever, llm=llm, settings=settings.answers)
     if args.label and args.label not in store.labels():
         known = ", ".join(store.labels()) or "none yet"
         raise ConfigError(

@@ -1,4 +1,4 @@
-"""CLI: python -m rag classify LABELS.toml [--dry-run] [--json]."""
+"""``python -m rag classify LABELS.toml [--dry-run] [--json]``: label each document."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.classify import classify, document_vectors, load_labels
-from rag.components import index_contract, make_embedder, open_store
 from rag.config import Settings
 from rag.errors import StoreError
+from rag.index import open_index
 
 
 def register(sub: Any) -> None:
-    """Add the ``classify`` subcommand to ``python -m rag``."""
     parser = sub.add_parser("classify", help="label each document from a TOML labels file")
     parser.add_argument("labels", type=Path, help="TOML: [labels.NAME] description / examples")
     parser.add_argument("--dry-run", action="store_true", help="show the labels, store nothing")
@@ -24,16 +23,16 @@ def register(sub: Any) -> None:
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     labels = load_labels(args.labels)
-    store = open_store(settings)
-    store.open(index_contract(settings), writing=False)
+    index = open_index(settings, writing=False)
+    store = index.store
     hits, vectors = store.all_vectors()
     if not hits:
         raise StoreError(
-            f"Collection '{settings.collection}' holds no chunks to classify. "
+            f"Collection '{settings.store.collection}' holds no chunks to classify. "
             "Ingest documents first: python -m ingest data/"
         )
     sources, doc_vectors = document_vectors(hits, vectors)
-    assignments, method = classify(labels, sources, doc_vectors, embedder=make_embedder(settings))
+    assignments, method = classify(labels, sources, doc_vectors, embedder=index.embedder)
     if not args.dry_run:
         by_source = {a.source: a.label for a in assignments}
         store.set_labels({h.chunk_id: by_source[h.source] for h in hits})

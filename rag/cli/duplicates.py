@@ -1,4 +1,4 @@
-"""CLI: python -m rag duplicates [--threshold 0.95] [--json]."""
+"""``python -m rag duplicates [--threshold 0.95] [--json]``: near-copies across files."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.components import index_contract, open_store
 from rag.config import Settings
 from rag.duplicates import DEFAULT_THRESHOLD, near_duplicates
 from rag.errors import ConfigError
+from rag.index import open_index
 
 
 def register(sub: Any) -> None:
-    """Add the ``duplicates`` subcommand to ``python -m rag``."""
     parser = sub.add_parser("duplicates", help="near-identical chunks in different files")
     parser.add_argument(
         "--threshold",
@@ -32,9 +31,7 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
             f"--threshold is {args.threshold}; a cosine similarity lies in -1..1 "
             f"(try {DEFAULT_THRESHOLD})."
         )
-    store = open_store(settings)
-    store.open(index_contract(settings), writing=False)
-    hits, vectors = store.all_vectors()
+    hits, vectors = open_index(settings, writing=False).store.all_vectors()
     pairs = near_duplicates(hits, vectors, threshold=args.threshold)
     if args.json:
         print(json.dumps({"pairs": [p.as_dict() for p in pairs]}, ensure_ascii=False, indent=2))

@@ -1,32 +1,23 @@
-"""CLI: python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
-[--dims 384,256,128,64] [--json]."""
+"""``python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
+[--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.components import make_embedder, make_local_embedder
+from ingest.corpus import dimension_tradeoff, index_corpus
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
-from rag.evaluation import (
-    dimension_tradeoff,
-    eval_settings,
-    index_corpus,
-    load_beir,
-    restrict_to_label,
-    run_queries,
-    score,
-)
+from rag.evaluation import eval_settings, load_beir, restrict_to_label, run_queries, score
+from rag.index import load_model
 from rag.retriever import Retriever
 
 
 def register(sub: Any) -> None:
-    """Add the ``eval`` subcommand to ``python -m rag``."""
     parser = sub.add_parser("eval", help="retrieval quality on a BEIR folder")
     parser.add_argument("--beir", type=Path, required=True, help="corpus.jsonl, queries, qrels")
     parser.add_argument(
@@ -60,8 +51,8 @@ def parse_dims(raw: str) -> list[int]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.dims is not None:
         return cmd_dims(args, settings)
-    mode = (args.mode or settings.retrieval_mode).strip().lower()
-    check_mode(settings, mode)
+    mode = (args.mode or settings.retrieval.retrieval_mode).strip().lower()
+    check_mode(settings.retrieval, mode)
     dataset = load_beir(args.beir, limit=args.limit)
     if not args.json:
         print(
@@ -69,10 +60,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     settings = eval_settings(settings, dataset, limit=args.limit)
-    embedder = make_embedder(settings)
-    store = index_corpus(
-        dataset, settings=settings, embedder=embedder, progress=None if args.json else _progress
+    index = index_corpus(
+        dataset,
+        settings=settings,
+        model=load_model(settings.embedding),
+        progress=None if args.json else _progress,
     )
+    store = index.store
     if args.label:
         dataset = restrict_to_label(dataset, store, args.label)
         if not args.json:
@@ -81,7 +75,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 f"{len(dataset.queries)} queries",
                 file=sys.stderr,
             )
-    retriever = Retriever(embedder=embedder, store=store, settings=settings)
+    retriever = Retriever(index=index, settings=settings.retrieval)
     run, latencies = run_queries(dataset, retriever=retriever, mode=mode, label=args.label)
     result = score(dataset, run, latencies, mode=mode, k=args.k)
     if args.label:
@@ -96,13 +90,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if name not in ("latency_ms", "mode"):
             print(f"{name:>12}: {value}")
     print(f"{'latency_ms':>12}: p50 {latency['p50']}  p95 {latency['p95']}")
-    print(f"{'mode':>12}: {mode}  (collection {settings.collection})")
+    print(f"{'mode':>12}: {mode}  (collection {settings.store.collection})")
     return 0
 
 
 def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
     """The quality/storage table: nDCG@k and bytes per vector at each size."""
-    if settings.embed_provider != "local":
+    if settings.embedding.embed_provider != "local":
         raise ConfigError(
             "--dims compares PCA sizes of a local model. For OpenAI models, run the eval "
             "once per RAG_EMBED_DIM (the API's `dimensions` parameter) instead."
@@ -112,14 +106,13 @@ def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
     dims = parse_dims(args.dims)
     modes = [m.strip().lower() for m in (args.mode or "dense").split(",") if m.strip()]
     for mode in modes:
-        check_mode(settings, mode)
+        check_mode(settings.retrieval, mode)
     dataset = load_beir(args.beir, limit=args.limit)
-    settings = eval_settings(replace(settings, embed_dim=None), dataset, limit=args.limit)
-    embedder = make_local_embedder(settings)
+    settings = eval_settings(settings.replace(embed_dim=None), dataset, limit=args.limit)
     rows = dimension_tradeoff(
         dataset,
         settings=settings,
-        embedder=embedder,
+        model=load_model(settings.embedding),
         dims=dims,
         modes=modes,
         k=args.k,
@@ -131,7 +124,7 @@ def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
     print(file=sys.stderr)
     print(
         f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries, "
-        f"{settings.embed_model}"
+        f"{settings.embedding.embed_model}"
     )
     head = f"{'dims':>5} {'bytes/vector':>12} {'disk/chunk':>10} {'variance':>9}"
     for mode in modes:

@@ -1,4 +1,4 @@
-"""CLI: python -m rag topics [--k K] [--png FILE] [--json]."""
+"""``python -m rag topics [--k K] [--png FILE] [--json]``: the topic map of the chunks."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.components import index_contract, open_store
 from rag.config import Settings
-from rag.topics import build_topic_map, save_png
+from rag.index import open_index
+from rag.topics import build_topic_map
 
 
 def register(sub: Any) -> None:
-    """Add the ``topics`` subcommand to ``python -m rag``."""
     parser = sub.add_parser("topics", help="cluster the chunks into labelled topics")
     parser.add_argument("--k", type=int, default=None, help="number of topics (default: best)")
     parser.add_argument("--terms", type=int, default=5, help="distinctive terms per topic")
@@ -23,12 +22,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    store.open(index_contract(settings), writing=False)
-    hits, vectors = store.all_vectors()
+    hits, vectors = open_index(settings, writing=False).store.all_vectors()
     topic_map = build_topic_map(hits, vectors, k=args.k, terms=args.terms)
     if args.png is not None:
-        save_png(topic_map, args.png, title=f"Topics in '{settings.collection}'")
+        from ui.topic_map import save_png
+
+        save_png(topic_map, args.png, title=f"Topics in '{settings.store.collection}'")
     if args.json:
         result: dict[str, object] = {"clusters": [c.as_dict() for c in topic_map.clusters]}
         if topic_map.silhouette is not None:

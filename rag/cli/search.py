@@ -1,0 +1,56 @@
+"""``python -m rag search QUERY [-k K] [--mode MODE] [--label L] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.index import open_index
+from rag.retriever import Retriever
+from rag.types import Hit
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("search", help="ranked passages for a query")
+    parser.add_argument("query")
+    parser.add_argument("-k", type=int, default=None, help="number of hits (RAG_TOP_K)")
+    parser.add_argument("--mode", default=None, help="dense | bm25 | hybrid [+mmr] [+rerank]")
+    parser.add_argument("--label", default=None, help="only documents so labelled (classify)")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    # the contract is checked on open, before the model loads
+    index = open_index(settings, writing=False)
+    retriever = Retriever(index=index, settings=settings.retrieval)
+    hits = retriever.retrieve(args.query, k=args.k, mode=args.mode, label=args.label)
+    if args.json:
+        print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("No results. Is anything ingested? Try: python -m ingest data/")
+        return 0
+    for rank, hit in enumerate(hits, start=1):
+        page = f" p.{hit.page}" if hit.page else ""
+        print(f"{rank:>2}. {hit.score:.3f}  {Path(hit.source).name}{page}")
+        print(f"    {snippet(hit.text)}")
+    return 0
+
+
+def snippet(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def hit_json(hit: Hit) -> dict[str, object]:
+    return {
+        "source": hit.source,
+        "page": hit.page,
+        "score": round(hit.score, 6),
+        "text": hit.text,
+        "chunk_id": hit.chunk_id,
+    }
