@@ -1,9 +1,9 @@
 """The language model: any OpenAI-compatible chat server through the official ``openai``
 client (OpenAI, Ollama, vLLM, llama.cpp, LM Studio), or the bundled local one.
 
-Only this module and ``rag/openai_embeddings.py`` (the embeddings, a job of its own) import
-``openai``. SDK errors are translated here into the project's ``LLMError``s, whose messages
-say the fix and never contain the API key.
+Only ``rag/openai_client.py`` imports ``openai``: it sets the client up and translates SDK
+errors into the project's ``LLMError``s, with the words in ``CHAT_ERRORS`` here; their
+messages say the fix and never contain the API key.
 """
 
 from __future__ import annotations
@@ -12,17 +12,32 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 
-import openai
-
 from rag.config import AnswerSettings
 from rag.errors import LLMAuthError, LLMError, LLMRateLimitError, LLMUnavailableError
+from rag.openai_client import OPENAI_URL, Family, OpenAIError, make_client, translate_error
 from rag.prompt import Message
 
 log = logging.getLogger(__name__)
 
-OPENAI_URL = "https://api.openai.com/v1"
-NO_KEY = "not-needed"  # local servers ignore the key, the client requires one
 CHECK_TIMEOUT = 5.0
+CHAT_ERRORS = Family[LLMError](
+    error=LLMError,
+    unavailable=LLMUnavailableError,
+    auth=LLMAuthError,
+    rate_limit=LLMRateLimitError,
+    server="LLM server",
+    call="LLM call",
+    name_model=False,
+    slow="Is it overloaded or is the model still loading? Raise RAG_LLM_TIMEOUT, or use a "
+    "smaller model.",
+    unreachable="fix RAG_LLM_BASE_URL; unset it to answer without an LLM.",
+    key="OPENAI_API_KEY",
+    missing="Set RAG_LLM_MODEL to a model it serves, and check that RAG_LLM_BASE_URL ends "
+    "with /v1.",
+    too_long="If the prompt is too long, lower RAG_LLM_CONTEXT_TOKENS or RAG_LLM_MAX_TOKENS.",
+    wait="ask again",
+    again="ask again",
+)
 
 
 class LLM(Protocol):
@@ -59,11 +74,8 @@ class OpenAILLM:
         self.timeout = timeout
         self.retries = retries
         self._secret = api_key or ""
-        self._client = openai.OpenAI(
-            api_key=api_key or NO_KEY,
-            base_url=self.base_url,
-            timeout=timeout,
-            max_retries=retries,
+        self._client = make_client(
+            base_url=self.base_url, api_key=api_key, timeout=timeout, retries=retries
         )
 
     def __repr__(self) -> str:
@@ -83,7 +95,7 @@ class OpenAILLM:
                 for chunk in response:
                     if chunk.choices and (text := chunk.choices[0].delta.content):
                         yield text
-        except openai.OpenAIError as exc:
+        except OpenAIError as exc:
             raise self._translate(exc) from exc
 
     def complete(self, messages: Sequence[Message]) -> str:
@@ -95,7 +107,7 @@ class OpenAILLM:
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
             )
-        except openai.OpenAIError as exc:
+        except OpenAIError as exc:
             raise self._translate(exc) from exc
         if not response.choices:
             return ""
@@ -106,7 +118,7 @@ class OpenAILLM:
         try:
             client = self._client.with_options(timeout=min(self.timeout, CHECK_TIMEOUT))
             served = [m.id for m in client.models.list()]
-        except openai.OpenAIError as exc:
+        except OpenAIError as exc:
             raise self._translate(exc) from exc
         if served and self.model not in served:
             listed = ", ".join(served[:10]) + (" …" if len(served) > 10 else "")
@@ -115,78 +127,11 @@ class OpenAILLM:
                 f"(it serves: {listed}). Set RAG_LLM_MODEL to one of them."
             )
 
-    def _translate(self, exc: openai.OpenAIError) -> LLMError:
+    def _translate(self, exc: OpenAIError) -> LLMError:
         return translate_error(
-            exc, base_url=self.base_url, model=self.model, timeout=self.timeout,
+            exc, CHAT_ERRORS, base_url=self.base_url, model=self.model, timeout=self.timeout,
             retries=self.retries, secret=self._secret,
         )  # fmt: skip
-
-
-def translate_error(
-    exc: openai.OpenAIError,
-    *,
-    base_url: str,
-    model: str,
-    timeout: float,
-    retries: int,
-    secret: str = "",
-) -> LLMError:
-    """The project's error for an SDK error: what failed, with values, and the fix."""
-    tries = f"{retries + 1} attempt{'s' if retries else ''}"
-    if isinstance(exc, openai.APITimeoutError):
-        error: LLMError = LLMUnavailableError(
-            f"The LLM server at {base_url} did not answer within {timeout:g} s "
-            f"({tries}). Is it overloaded or is the model still loading? Raise "
-            "RAG_LLM_TIMEOUT, or use a smaller model."
-        )
-    elif isinstance(exc, openai.APIConnectionError):
-        error = LLMUnavailableError(
-            f"Cannot reach the LLM server at {base_url} ({tries}). Is it running? Start it "
-            "(e.g. `ollama serve`), or fix RAG_LLM_BASE_URL; unset it to answer without an LLM."
-        )
-    elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        error = LLMAuthError(
-            f"The LLM server at {base_url} refused the API key (HTTP {exc.status_code}: "
-            f"{error_detail(exc)}). Set OPENAI_API_KEY to a valid key for this server."
-        )
-    elif isinstance(exc, openai.RateLimitError):
-        error = LLMRateLimitError(
-            f"The LLM server at {base_url} is rate-limiting requests (HTTP 429 after "
-            f"{tries}: {error_detail(exc)}). Wait and ask again, raise RAG_LLM_RETRIES, or "
-            "check your plan's quota."
-        )
-    elif isinstance(exc, openai.NotFoundError):
-        error = LLMError(
-            f"The LLM server at {base_url} answered 404 for model {model!r} "
-            f"({error_detail(exc)}). Set RAG_LLM_MODEL to a model it serves, and check that "
-            "RAG_LLM_BASE_URL ends with /v1."
-        )
-    elif isinstance(exc, openai.BadRequestError):
-        error = LLMError(
-            f"The LLM server at {base_url} rejected the request for {model!r} "
-            f"(HTTP 400: {error_detail(exc)}). If the prompt is too long, lower "
-            "RAG_LLM_CONTEXT_TOKENS or RAG_LLM_MAX_TOKENS."
-        )
-    elif isinstance(exc, openai.APIStatusError):
-        error = LLMUnavailableError(
-            f"The LLM server at {base_url} failed (HTTP {exc.status_code} after {tries}: "
-            f"{error_detail(exc)}). Check the server's log, then ask again."
-        )
-    else:
-        error = LLMError(f"The LLM call to {base_url} failed: {exc}. Check the server.")
-    if secret and secret in str(error):  # a server may echo the key back
-        error = type(error)(str(error).replace(secret, "[redacted]"))
-    return error
-
-
-def error_detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else inner
-        if message:
-            return " ".join(str(message).split())[:200]
-    return " ".join(exc.message.split())[:200]
 
 
 def make_llm(settings: AnswerSettings) -> LLM | None:

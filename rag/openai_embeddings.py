@@ -1,10 +1,11 @@
 """RAG_EMBED_PROVIDER=openai: embeddings from any OpenAI-compatible ``/v1/embeddings``
 endpoint (OpenAI, Ollama, vLLM, llama.cpp) through the official ``openai`` client.
 
-This module and ``rag/llm.py`` are the only two that import ``openai``: chat and
-embeddings are two jobs, so they live in two files. As there, retries with backoff are the
-SDK's own, and SDK errors are translated here into the project's ``EmbeddingError``s,
-whose messages say the fix and never contain the API key.
+Chat and embeddings are two jobs, so they live in two files (this one and ``rag/llm.py``);
+only ``rag/openai_client.py`` imports ``openai``. As for chat, retries with backoff are the
+SDK's own, and SDK errors are translated there into the project's ``EmbeddingError``s,
+with the words in ``EMBEDDING_ERRORS`` here; their messages say the fix and never contain
+the API key.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import openai
 
 from rag.embeddings import Identity, Vectors, resolve_prefixes
 from rag.errors import ConfigError, EmbeddingError, EmbeddingUnavailableError
-from rag.llm import NO_KEY, OPENAI_URL, error_detail
+from rag.openai_client import OPENAI_URL, Family, OpenAIError, make_client, translate_error
 
 if TYPE_CHECKING:
     import httpx2  # the openai SDK's HTTP client library
@@ -49,6 +49,27 @@ DEFAULT_WINDOW = 512  # an unknown server's model: assume a BERT-sized window
 PIECE = re.compile(r"[A-Za-z]{1,6}|[0-9]{1,3}|[^\sA-Za-z0-9]")
 SPECIALS = 2  # like a tokenizer's begin/end tokens
 
+EMBEDDING_ERRORS = Family[EmbeddingError](
+    error=EmbeddingError,
+    unavailable=EmbeddingUnavailableError,
+    auth=EmbeddingError,
+    rate_limit=EmbeddingError,
+    server="embedding server",
+    call="embedding request",
+    name_model=True,
+    slow="Is it overloaded or still loading the model? Raise RAG_EMBED_TIMEOUT (which "
+    "follows RAG_LLM_TIMEOUT when unset).",
+    unreachable="fix RAG_EMBED_BASE_URL; unset RAG_EMBED_PROVIDER to embed with the bundled "
+    "local model.",
+    key="OPENAI_API_KEY (or RAG_EMBED_API_KEY)",
+    missing="Set RAG_EMBED_MODEL to an embedding model it serves, and check that "
+    "RAG_EMBED_BASE_URL ends with /v1.",
+    too_long="Check that RAG_EMBED_MODEL is an embedding model; if the input is too long, "
+    "lower RAG_CHUNK_SIZE.",
+    wait="ingest again (finished files are skipped)",
+    again="try again",
+)
+
 
 class OpenAIEmbedder:
     """L2-normalised embeddings from an OpenAI-compatible server, in batches of at most
@@ -77,11 +98,11 @@ class OpenAIEmbedder:
         self.retries = retries
         self._secret = api_key or ""
         self._dimension = dimensions or KNOWN_DIMENSIONS.get(model)
-        self._client = openai.OpenAI(
-            api_key=api_key or NO_KEY,
+        self._client = make_client(
             base_url=self.base_url,
+            api_key=api_key,
             timeout=timeout,
-            max_retries=retries,
+            retries=retries,
             http_client=http_client,
         )
 
@@ -152,7 +173,7 @@ class OpenAIEmbedder:
         extra: dict[str, Any] = {} if self.dimensions is None else {"dimensions": self.dimensions}
         try:
             response = self._client.embeddings.create(model=self.name, input=texts, **extra)
-        except openai.OpenAIError as exc:
+        except OpenAIError as exc:
             raise self._translate(exc) from exc
         data = sorted(response.data, key=lambda item: item.index)
         if len(data) != len(texts):
@@ -195,77 +216,14 @@ class OpenAIEmbedder:
                 "another model under that name, set RAG_EMBED_MODEL to its own name."
             )
 
-    def _translate(self, exc: openai.OpenAIError) -> EmbeddingError:
-        return translate_error(
-            exc, base_url=self.base_url, model=self.name, timeout=self.timeout,
-            retries=self.retries, dimensions=self.dimensions, secret=self._secret,
-        )  # fmt: skip
-
-
-def translate_error(
-    exc: openai.OpenAIError,
-    *,
-    base_url: str,
-    model: str,
-    timeout: float,
-    retries: int,
-    dimensions: int | None = None,
-    secret: str = "",
-) -> EmbeddingError:
-    """The project's error for an SDK error: what failed, with values, and the fix."""
-    tries = f"{retries + 1} attempt{'s' if retries else ''}"
-    where = f"The embedding server at {base_url}"
-    if isinstance(exc, openai.APITimeoutError):
-        error: EmbeddingError = EmbeddingUnavailableError(
-            f"{where} did not answer within {timeout:g} s ({tries}, model {model!r}). Is it "
-            "overloaded or still loading the model? Raise RAG_LLM_TIMEOUT (it applies to "
-            "embedding requests too)."
-        )
-    elif isinstance(exc, openai.APIConnectionError):
-        error = EmbeddingUnavailableError(
-            f"Cannot reach the embedding server at {base_url} ({tries}, model {model!r}). "
-            "Is it running? Start it (e.g. `ollama serve`), or fix RAG_EMBED_BASE_URL; "
-            "unset RAG_EMBED_PROVIDER to embed with the bundled local model."
-        )
-    elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        error = EmbeddingError(
-            f"{where} refused the API key (HTTP {exc.status_code}: {error_detail(exc)}). "
-            "Set OPENAI_API_KEY (or RAG_EMBED_API_KEY) to a valid key for this server."
-        )
-    elif isinstance(exc, openai.RateLimitError):
-        error = EmbeddingError(
-            f"{where} is rate-limiting requests (HTTP 429 after {tries}: "
-            f"{error_detail(exc)}). Wait and ingest again (finished files are skipped), "
-            "raise RAG_LLM_RETRIES, or check your plan's quota."
-        )
-    elif isinstance(exc, openai.NotFoundError):
-        error = EmbeddingError(
-            f"{where} answered 404 for model {model!r} ({error_detail(exc)}). Set "
-            "RAG_EMBED_MODEL to an embedding model it serves, and check that "
-            "RAG_EMBED_BASE_URL ends with /v1."
-        )
-    elif isinstance(exc, openai.BadRequestError):
+    def _translate(self, exc: OpenAIError) -> EmbeddingError:
         hint = (
-            f" RAG_EMBED_DIM={dimensions} is sent as `dimensions`, which only OpenAI's "
+            f" RAG_EMBED_DIM={self.dimensions} is sent as `dimensions`, which only OpenAI's "
             "text-embedding-3 models take: unset it for other models."
-            if dimensions
+            if self.dimensions
             else ""
         )
-        error = EmbeddingError(
-            f"{where} rejected the request for model {model!r} (HTTP 400: "
-            f"{error_detail(exc)}). Check that RAG_EMBED_MODEL is an embedding model; if "
-            f"the input is too long, lower RAG_CHUNK_SIZE.{hint}"
-        )
-    elif isinstance(exc, openai.APIStatusError):
-        error = EmbeddingUnavailableError(
-            f"{where} failed (HTTP {exc.status_code} after {tries}, model {model!r}: "
-            f"{error_detail(exc)}). Check the server's log, then try again."
-        )
-    else:
-        error = EmbeddingError(
-            f"The embedding request to {base_url} (model {model!r}) failed: {exc}. "
-            "Check the server."
-        )
-    if secret and secret in str(error):  # a server may echo the key back
-        error = type(error)(str(error).replace(secret, "[redacted]"))
-    return error
+        return translate_error(
+            exc, EMBEDDING_ERRORS, base_url=self.base_url, model=self.name,
+            timeout=self.timeout, retries=self.retries, secret=self._secret, hint=hint,
+        )  # fmt: skip
