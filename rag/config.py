@@ -4,8 +4,9 @@ Settings come in groups, one per concern (store, embedding, ingestion, retrieval
 app). Each field of a group is declared with ``setting(...)``, which records the variable
 that sets it, the allowed values and a one-line meaning; ``Settings.from_env`` reads every
 variable from that declaration, and the configuration tables of the README and
-``docs/configuration.md`` are generated from it (``python -m rag settings --write-docs``).
-Components take the frozen group they need, which doubles as their cache key.
+``docs/configuration.md`` are generated from it (``python -m rag settings --write
+README.md docs/configuration.md``). Components take the frozen group they need, which
+doubles as their cache key.
 """
 
 from __future__ import annotations
@@ -205,7 +206,6 @@ class EmbeddingSettings:
         "`auto` (CUDA when present, else CPU), `cpu` or `cuda`; on CUDA the model runs in "
         "fp16 when that keeps probe vectors within cosine 0.999 of fp32",
         choices=("auto", "cpu", "cuda"),
-        common=True,
     )
     embed_backend: str = setting(
         "auto",
@@ -267,7 +267,6 @@ class IngestSettings:
         "RAG_CHUNK_SIZE",
         "chunk length in tokens of the embedding model (capped at what the model reads)",
         minimum=16,
-        common=True,
     )
     chunk_overlap: int = setting(
         30, "RAG_CHUNK_OVERLAP", "overlap between neighbouring chunks, in tokens", minimum=0

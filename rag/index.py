@@ -59,10 +59,13 @@ def load_model(embedding: EmbeddingSettings) -> Embedder:
 
 def for_collection(model: Embedder, settings: Settings) -> Embedder:
     """``model`` as this collection uses it: behind its PCA when RAG_EMBED_DIM asks for one."""
+    from rag.reduction import ReducedEmbedder
+
     embedding = settings.embedding
     if not embedding.reduces_locally or embedding.embed_dim is None:
         return model
-    from rag.reduction import ReducedEmbedder
+    if isinstance(model, ReducedEmbedder):  # already this collection's (a caller wrapped it)
+        return model
 
     return ReducedEmbedder(model, dim=embedding.embed_dim, path=settings.store.projection_path)
 
@@ -237,6 +240,7 @@ def open_index(
     writing: bool,
     model: Embedder | Callable[[], Embedder] | None = None,
     store: Store | None = None,
+    rebuild: bool = False,
 ) -> Index:
     """Open the configured collection for reading or writing, its contract checked against
     the settings before any model loads.
@@ -245,9 +249,12 @@ def open_index(
     model between collections); by default the configured one is loaded on first use.
     ``store`` is a connection to ``settings.store`` to reuse (``connect``). A mismatch raises
     ``IndexMismatchError`` with the fix; reading a collection that does not exist yet gives
-    an empty index. Close it (or use it as a context manager) to close its manifest.
+    an empty index. ``rebuild`` (writing only) defers that check: the caller is about to
+    ``clear`` the collection, under the writer lock, for these settings (``--rebuild``).
+    Close the index (or use it as a context manager) to close its manifest.
     """
     store = connect(settings.store) if store is None else store
     index = Index(settings, store=store, writing=writing, model=model)
-    index._open(index._expected())
+    if not (rebuild and writing):
+        index._open(index._expected())
     return index

@@ -77,7 +77,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(1)
 
     try:
-        with open_index(settings, writing=not args.dry_run) as index:
+        writing = not args.dry_run
+        with open_index(settings, writing=writing, rebuild=args.rebuild and writing) as index:
             report = Ingestor(index).run(
                 args.paths,
                 prune=args.prune,

@@ -53,7 +53,7 @@ def test_abstains_outside_the_corpus(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question).answer
     assert answer.text == ABSTAIN
     assert answer.citations == () and answer.metadata["abstained"] is True
-    assert answer.hits and answer.hits[0].score < answerer.settings.answers.abstain_threshold
+    assert answer.hits and answer.hits[0].score < answerer.settings.abstain_threshold
 
 
 def test_short_follow_up_is_searched_with_the_previous_question(answerer: Answerer) -> None:

@@ -104,12 +104,9 @@ def test_app_on_a_pca_reduced_store(
 ) -> None:
     """RAG_EMBED_DIM: the app wraps its shared model in the collection's PCA, so Search and
     Chat work on the reduced vectors, and the sidebar says what the store holds."""
-
-    from rag.reduction import ReducedEmbedder
-
     settings = small_chunks(tmp_path / "store").replace(embed_dim=4)
-    reduced = ReducedEmbedder(embedder, dim=4, path=settings.store.projection_path)
-    assert run_ingest(settings, reduced, write_corpus(tmp_path / "docs")).chunks_written == 10
+    # the index puts the collection's PCA in front of the model
+    assert run_ingest(settings, embedder, write_corpus(tmp_path / "docs")).chunks_written == 10
     monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
     monkeypatch.setenv("RAG_CHUNK_SIZE", str(settings.ingest.chunk_size))
     monkeypatch.setenv("RAG_CHUNK_OVERLAP", str(settings.ingest.chunk_overlap))
