@@ -26,10 +26,11 @@ def test_the_docs_tables_are_generated_from_the_declaration(name: str, kind: str
 
 
 def test_every_setting_is_in_the_full_table_once_and_the_common_ones_in_the_readme() -> None:
-    full, common = table(common_only=False), table(common_only=True)
+    full = [line.split(" | ")[0] for line in table(common_only=False).splitlines()]
+    common = [line.split(" | ")[0] for line in table(common_only=True).splitlines()]
     for _, _, spec, _ in specs():
-        assert full.count(f"| `{spec.env}` |") == 1, spec.env
-        assert (f"| `{spec.env}` |" in common) == spec.common, spec.env
+        assert full.count(f"| `{spec.env}`") == 1, spec.env
+        assert (f"| `{spec.env}`" in common) == spec.common, spec.env
     assert 8 <= sum(spec.common for _, _, spec, _ in specs()) <= 12  # "the ten people change"
 
 
