@@ -95,6 +95,7 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
         mode = st.selectbox("Retrieval mode", modes, index=modes.index(current))
         if st.button("Clear chat", icon=":material/delete:"):
             st.session_state.history = []
+            st.session_state.queue = []
 
         st.header("LLM")
         if llm is None:
