@@ -130,9 +130,10 @@ class Answerer:
             metadata["condensed_query"] = query
             timings["condense_ms"] = _ms(t)
         t = perf_counter()
-        hits = self.retriever.retrieve(query, label=label) if query else []
         if history and self.llm is None and query:
-            query, hits = self._resolve_followup(question, hits, history, label, metadata)
+            query, hits = self._resolve_followup(question, history, label, metadata)
+        else:
+            hits = self.retriever.retrieve(query, label=label) if query else []
         timings["retrieval_ms"] = _ms(t)
         if self.llm is None:
             run = self._extractive(query, hits, metadata)
@@ -167,25 +168,22 @@ class Answerer:
     def _resolve_followup(
         self,
         question: str,
-        hits: list[Hit],
         history: tuple[Turn, ...],
         label: str | None,
         metadata: dict[str, object],
     ) -> tuple[str, list[Hit]]:
-        """Without an LLM: a question the documents answer on its own is answered on its
-        own; only one that cannot stand alone is searched again with the previous question,
-        and that is kept only if it finds an answer. A new subject the documents do not
-        cover therefore abstains, whatever was asked before."""
-        if self._answerable(hits):
-            return question, hits
+        """Without an LLM: a question that can stand alone is searched on its own. One that
+        cannot (by its form: ``needs_context``) is searched with the last answered question,
+        and that is kept only when it finds an answer whose passages name what the follow-up
+        names; otherwise the question is searched on its own. A new subject the documents do
+        not cover therefore abstains, whatever was asked before."""
         query = followup_query(question, history)
-        if query == question:
-            return question, hits
-        combined = self.retriever.retrieve(query, label=label)
-        if not self._answerable(combined) or not _on_topic(question, combined, self._answerable):
-            return question, hits
-        metadata["condensed_query"] = query
-        return query, combined
+        if query != question:
+            combined = self.retriever.retrieve(query, label=label)
+            if self._answerable(combined) and _on_topic(question, combined, self._answerable):
+                metadata["condensed_query"] = query
+                return query, combined
+        return question, self.retriever.retrieve(question, label=label)
 
     def _answerable(self, hits: list[Hit]) -> bool:
         return any(_similarity(h) >= self.settings.abstain_threshold for h in hits)

@@ -152,12 +152,34 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def chat_messages(page: object) -> list[str]:
+    messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
+    return [messages.nth(i).inner_text() for i in range(messages.count())]
+
+
+def answered(text: str) -> bool:
+    """An assistant message that is complete: its sources (or closest passages) are shown."""
+    return "▌" not in text and ("Sources (" in text or "Closest passages (" in text)
+
+
+def wait_for_answers(page: object, count: int, *, timeout_s: float = 180) -> list[str]:
+    """The chat's messages once it holds ``count`` of them and the last is answered."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        texts = chat_messages(page)
+        if len(texts) >= count and answered(texts[-1]):
+            return texts
+        assert time.monotonic() < deadline, texts
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
 def ask(page: object, question: str) -> None:
     box = page.get_by_placeholder("Ask a question about your documents")  # type: ignore[attr-defined]
     box.wait_for(timeout=120_000)
+    before = len(chat_messages(page))
     box.fill(question)
     box.press("Enter")
-    page.get_by_text("Sources (").last.wait_for(timeout=180_000)  # type: ignore[attr-defined]
+    wait_for_answers(page, before + 2)
 
 
 def test_question_answer_and_sources(app_url: str, browser: object, tmp_path: Path) -> None:
@@ -215,30 +237,22 @@ def test_chat_label_filter_answers_from_that_label_only(app_url: str, browser: o
     page.close()
 
 
-def chat_messages(page: object) -> list[str]:
-    messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
-    return [messages.nth(i).inner_text() for i in range(messages.count())]
-
-
 def test_a_question_sent_during_an_answer_waits_its_turn(app_url: str, browser: object) -> None:
-    """The second question is sent before the first is answered (Enter twice in a row): it
-    reruns the app mid-answer. Both are answered, in order, and neither answer is lost."""
+    """The second question is sent as soon as the first one shows in the chat, while it is
+    being answered: that reruns the app mid-answer. Both are answered, in order, and neither
+    question nor answer is lost."""
     page = browser.new_page(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
     page.goto(app_url)
     box = page.get_by_placeholder("Ask a question about your documents")
     box.wait_for(timeout=120_000)
     first = "How are missing values represented in R?"
     second = "How do I read a data frame from a file?"
-    for question in (first, second):
-        box.fill(question)
-        box.press("Enter")
-    deadline = time.monotonic() + 180
-    while True:
-        texts = chat_messages(page)
-        if len(texts) >= 4 and all("▌" not in t for t in texts) and "Sources (" in texts[-1]:
-            break
-        assert time.monotonic() < deadline, texts
-        page.wait_for_timeout(500)
+    box.fill(first)
+    box.press("Enter")
+    page.locator("[data-testid='stChatMessage']").filter(has_text=first).wait_for()
+    box.fill(second)
+    box.press("Enter")
+    texts = wait_for_answers(page, 4)
     assert len(texts) == 4, texts
     assert first in texts[0] and second in texts[2]
     assert "Sources (" in texts[1] and "Sources (" in texts[3]
@@ -255,9 +269,8 @@ def test_follow_ups_without_an_llm(app_url: str, browser: object) -> None:
     box = page.get_by_placeholder("Ask a question about your documents")
     box.fill("Who won the football World Cup in 2018?")
     box.press("Enter")
-    page.get_by_text("Closest passages (").last.wait_for(timeout=180_000)
-    reply = page.locator("[data-testid='stChatMessage']").last.inner_text()
-    assert "The indexed documents don't answer this." in reply
+    reply = wait_for_answers(page, 4)[-1]
+    assert "The indexed documents don't answer this." in reply and "Closest passages (" in reply
     ask(page, "and how do I test for them?")
     texts = chat_messages(page)
     assert len(texts) == 6, texts

@@ -30,7 +30,7 @@ def test_defaults_mean_extractive_answers() -> None:
         0.1,
         1,
     )
-    assert s.answers.abstain_threshold == DEFAULT_ABSTAIN_THRESHOLD == 0.44
+    assert s.answers.abstain_threshold == DEFAULT_ABSTAIN_THRESHOLD
     assert s.answers.llm_enabled is False and make_llm(s.answers) is None
 
 
