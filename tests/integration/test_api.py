@@ -320,9 +320,15 @@ def test_upload_list_ask_delete(served: Served, tmp_path: Path) -> None:
         assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("megabytes", [1.5, 3.0])  # the route refuses it; the guard does
+@pytest.mark.parametrize(
+    ("megabytes", "refusal"),
+    [
+        (1.5, "big.txt: 1.5 MB is over the upload limit of 1 MB"),  # the route's check
+        (3.0, "over this server's limit of 2 MB"),  # the guard's, before reading the body
+    ],
+)
 def test_an_oversized_upload_is_refused_and_nothing_is_stored(
-    served: Served, megabytes: float
+    served: Served, megabytes: float, refusal: str
 ) -> None:
     uploads = served.settings.store.upload_dir
     before = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
@@ -332,6 +338,7 @@ def test_an_oversized_upload_is_refused_and_nothing_is_stored(
         reply = http.post("/v1/documents", files={"file": ("big.txt", data)})
     assert reply.status_code == 413, reply.text
     assert reply.json()["error"]["code"] == "request_too_large"
+    assert refusal in reply.json()["error"]["message"]
     after = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
     assert after == before and manifest_of(served.settings).count() == documents
 
@@ -384,6 +391,11 @@ def test_a_non_local_bind_without_keys_refuses_to_start(
 ) -> None:
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path))
     monkeypatch.delenv("RAG_API_KEYS", raising=False)
+
+    def serving(self: uvicorn.Server) -> None:
+        raise AssertionError("the server started on 0.0.0.0 without keys")
+
+    monkeypatch.setattr(uvicorn.Server, "run", serving)
     assert rag_main(["serve", "--host", "0.0.0.0"]) == 2  # at once: no model is loaded
     assert "Refusing to listen on 0.0.0.0 without API keys" in capsys.readouterr().err
 
