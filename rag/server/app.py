@@ -17,9 +17,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import anyio.to_thread
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from rag.config import Settings
@@ -31,6 +32,7 @@ from rag.server.service import Service
 log = logging.getLogger(__name__)
 
 DOCS_STATIC = "/docs/static"
+BEARER = HTTPBearer(auto_error=False, description="one of RAG_API_KEYS, when set")
 DESCRIPTION = """Chat with your documents over HTTP.
 
 * **OpenAI-compatible**: `/v1/models` lists the collections; `/v1/chat/completions` answers
@@ -62,6 +64,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             f"{len(settings.api.keys)} API key(s)" if settings.api.keys else "no API keys",
         )
         yield
+        await anyio.to_thread.run_sync(served.close)
 
     app = FastAPI(
         title="rag-chat API",
@@ -73,8 +76,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.state.service = served
     errors.install(app)
-    app.include_router(openai_compat.router)
-    app.include_router(rest.router)
+    keyed = [Depends(BEARER)]  # for the schema (the Authorize button); Guard checks keys
+    app.include_router(openai_compat.router, dependencies=keyed)
+    app.include_router(rest.router, dependencies=keyed)
     app.include_router(rest.health)
     _docs(app)
     app.add_middleware(Guard, settings=settings)

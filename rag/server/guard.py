@@ -141,7 +141,7 @@ class Guard:
         if path in OPEN_PATHS:
             return None
         key = None
-        if self.keys and not path.startswith(DOCS_PATHS):
+        if self.keys and not _docs(path):
             scheme, _, token = headers.get("authorization", "").partition(" ")
             key = self.keys.match(token.strip()) if scheme.lower() == "bearer" else None
             if key is None:
@@ -211,6 +211,10 @@ def _too_large(limit: int) -> ASGIApp:
         "(RAG_API_MAX_REQUEST_MB; uploads: RAG_MAX_UPLOAD_MB). Nothing was stored.",
         code="request_too_large",
     )
+
+
+def _docs(path: str) -> bool:
+    return path in DOCS_PATHS or path.startswith("/docs/")
 
 
 def _local_name(host_header: str) -> bool:

@@ -76,6 +76,9 @@ def build(service: Service) -> MCPServer:
 def run(settings: Settings) -> None:
     """Serve over stdio until the client closes the pipe."""
     service = Service(settings)
-    service.warm()
-    log.info("MCP server ready on stdio (collection %s)", settings.store.collection)
-    build(service).run("stdio")
+    try:
+        service.warm()
+        log.info("MCP server ready on stdio (collection %s)", settings.store.collection)
+        build(service).run("stdio")
+    finally:
+        service.close()

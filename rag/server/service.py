@@ -27,6 +27,7 @@ from rag.embeddings import Embedder, Identity, Prefixes, Vectors
 from rag.errors import ConfigError, NotFoundError, UploadTooLargeError
 from rag.index import Index, collection_names, connect, load_model, open_index
 from rag.llm import LLM, make_llm
+from rag.local_server import stop_local_servers
 from rag.manifest import FileRecord
 from rag.retriever import Retriever
 from rag.store import Store
@@ -138,6 +139,10 @@ class Service:
         """Load the model and start the LLM now, rather than on the first request."""
         self.reader()
         _ = self.llm
+
+    def close(self) -> None:
+        """Stop what ``warm`` started: the bundled LLM server (``RAG_LLM=local``)."""
+        stop_local_servers()
 
     def store(self, settings: Settings) -> Store:
         name = settings.store.collection
