@@ -26,7 +26,7 @@ import openai
 import pytest
 import uvicorn
 
-from rag.answer import ABSTAIN, Answerer, followup_query
+from rag.answer import ABSTAIN, Answerer
 from rag.cli import main as rag_main
 from rag.cli.ask import answer_json
 from rag.cli.search import hit_json
@@ -140,12 +140,16 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {}
 def expected(
     served: Served, embedder: SentenceTransformerEmbedder, question: str, **kwargs: Any
 ) -> dict[str, Any]:
-    """What `rag ask --json` says: the same pipeline in this process, on the same store."""
+    """What `rag ask --json` says (and the query a follow-up was searched with): the same
+    pipeline in this process, on the same store."""
     key = (question, repr(kwargs))
     if key not in EXPECTED:
         retriever = retriever_for(served.settings, embedder)
         answerer = Answerer(retriever=retriever, llm=None, settings=served.settings.answers)
-        EXPECTED[key] = answer_json(answerer.ask(question, **kwargs).answer)
+        answer = answerer.ask(question, **kwargs).answer
+        EXPECTED[key] = answer_json(answer) | {
+            "condensed_query": answer.metadata.get("condensed_query")
+        }
     return EXPECTED[key]
 
 
@@ -221,8 +225,8 @@ def test_history_is_used_as_the_app_uses_it(
         ],
     )
     rag = (reply.model_extra or {})["rag"]
-    assert rag["condensed_query"] == followup_query(followup, history)
-    want = expected(served, embedder, followup, history=history)
+    want = expected(served, embedder, followup, history=history)  # as the app asks it
+    assert want["condensed_query"] and rag["condensed_query"] == want["condensed_query"]
     assert (reply.choices[0].message.content, rag["citations"]) == (
         want["answer"],
         want["citations"],
