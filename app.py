@@ -18,11 +18,12 @@ from rag.llm import make_llm
 from rag.retriever import MODES, Retriever
 from rag.store import Store
 from rag.types import Answer
-from ui.explore import ALL_LABELS, search_view, topics_view
+from ui.explore import ALL_LABELS, file_name, search_view, topics_view
 from ui.markdown import neutralize_markdown
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
 VIEWS = ["Chat", "Search", "Topics"]
+CLOSEST = 3  # passages offered when the answer abstains
 LLM_HINT = (
     "For written answers, set RAG_LLM_BASE_URL and RAG_LLM_MODEL (an OpenAI-compatible "
     "server: Ollama, vLLM, llama.cpp), or OPENAI_API_KEY for OpenAI, and restart the app."
@@ -94,6 +95,7 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
         mode = st.selectbox("Retrieval mode", modes, index=modes.index(current))
         if st.button("Clear chat", icon=":material/delete:"):
             st.session_state.history = []
+            st.session_state.queue = []
 
         st.header("LLM")
         if llm is None:
@@ -170,9 +172,12 @@ def show_answer(answer: Answer) -> None:
         notice = answer.metadata.get("notice")
         if notice:
             st.caption(neutralize_markdown(str(notice)))
-    if answer.citations or answer.hits:
+    if answer.citations:
         with st.expander(f"Sources ({len(answer.citations)} cited)"):
             show_sources(answer)
+    elif answer.hits:  # abstained: what came closest, so the user can judge for themselves
+        with st.expander(f"Closest passages ({min(len(answer.hits), CLOSEST)}, not an answer)"):
+            show_closest(answer)
 
 
 def show_sources(answer: Answer) -> None:
@@ -189,6 +194,18 @@ def show_sources(answer: Answer) -> None:
         )
         # untrusted document text: shown as plain text, never rendered
         st.text(snippet(texts.get(citation.chunk_id, "")))
+
+
+def show_closest(answer: Answer) -> None:
+    st.caption(
+        "None of these matched the question closely enough to quote as an answer "
+        "(RAG_ABSTAIN_THRESHOLD); they are the nearest passages found."
+    )
+    for hit in answer.hits[:CLOSEST]:
+        page = f", page {hit.page}" if hit.page else ""
+        score = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
+        st.markdown(f"`{file_name(hit.source)}`{page}{score}")
+        st.text(snippet(hit.text))
 
 
 def snippet(text: str, width: int = 600) -> str:
@@ -211,6 +228,13 @@ def chat(settings: Settings, index: Index, llm: Any) -> None:
         chosen = st.selectbox("Label", [ALL_LABELS, *labels], key="chat_label")
         label = None if chosen == ALL_LABELS else chosen
     history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
+    # a question sent while another is answered reruns this script, which stops the answer
+    # under way: questions wait here and the interrupted one is answered again, so none is
+    # lost and no answer is overwritten
+    queue: list[str] = st.session_state.setdefault("queue", [])
+    question = st.chat_input("Ask a question about your documents")
+    if question:
+        queue.append(question)
     for message in history:
         with st.chat_message(message["role"]):
             st.markdown(neutralize_markdown(message["text"]))
@@ -218,14 +242,27 @@ def chat(settings: Settings, index: Index, llm: Any) -> None:
                 st.error(message["error"])
             if message.get("answer") is not None:
                 show_answer(message["answer"])
+    waiting = st.empty()
+    while queue or (history and history[-1]["role"] == "user"):
+        if not (history and history[-1]["role"] == "user"):
+            next_question = queue.pop(0)
+            history.append({"role": "user", "text": next_question})
+            with st.chat_message("user"):
+                st.markdown(neutralize_markdown(next_question))
+        if queue:
+            waiting.caption(f"{len(queue)} more question(s) waiting: " + " · ".join(queue))
+        else:
+            waiting.empty()
+        answer_last(settings, index, llm, history, label)
+    waiting.empty()
 
-    question = st.chat_input("Ask a question about your documents")
-    if not question:
-        return
-    with st.chat_message("user"):
-        st.markdown(neutralize_markdown(question))
-    turns = [Turn(role=m["role"], text=m["text"]) for m in history]
-    history.append({"role": "user", "text": question})
+
+def answer_last(
+    settings: Settings, index: Index, llm: Any, history: list[dict[str, Any]], label: str | None
+) -> None:
+    """Answer the last (user) message of ``history`` and append the reply."""
+    question = history[-1]["text"]
+    turns = [Turn(role=m["role"], text=m["text"]) for m in history[:-1]]
     with st.chat_message("assistant"):
         placeholder = st.empty()
         text = ""

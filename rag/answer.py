@@ -10,10 +10,11 @@ over a budgeted prompt (mapping its ``[n]`` to the hits) or compose an extractiv
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from time import perf_counter
 
 from rag import extractive
+from rag.bm25 import tokenize
 from rag.citations import CitationFilter
 from rag.config import AnswerSettings
 from rag.embeddings import Embedder
@@ -31,7 +32,15 @@ NO_LLM_NOTICE = (
     "answers set RAG_LLM_BASE_URL and RAG_LLM_MODEL (Ollama, vLLM, llama.cpp), "
     "OPENAI_API_KEY (OpenAI), or RAG_LLM=local (the bundled demo model)."
 )
-FOLLOWUP_WORDS = 6  # without an LLM, questions this short are read as follow-ups
+# Without an LLM a follow-up is recognised by its form: words that point back at the
+# conversation, an opening that continues it, or too few words to stand alone.
+REFERRING = frozenset(
+    {"it", "its", "it's", "itself", "this", "these", "those", "they", "them", "their"}
+    | {"theirs", "he", "him", "his", "she", "her", "ones", "former", "latter", "above"}
+)
+QUESTION_WORDS = frozenset({"who", "what", "when", "where", "why", "how", "which", "whom"})
+CONTINUING = ("and ", "but ", "or ", "so ", "also ", "what about ", "how about ", "then ")
+STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for matrices?")
 TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
 PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
 
@@ -114,14 +123,16 @@ class Answerer:
         if label:
             metadata["label"] = label
         query = question
-        if history:
+        if history and self.llm is not None:
             t = perf_counter()
-            query = self._condense(question, history)
+            reply = self.llm.complete(condense_messages(question, history))
+            query = clean_condensed(reply, fallback=question)
             metadata["condensed_query"] = query
-            if self.llm is not None:
-                timings["condense_ms"] = _ms(t)
+            timings["condense_ms"] = _ms(t)
         t = perf_counter()
         hits = self.retriever.retrieve(query, label=label) if query else []
+        if history and self.llm is None and query:
+            query, hits = self._resolve_followup(question, hits, history, label, metadata)
         timings["retrieval_ms"] = _ms(t)
         if self.llm is None:
             run = self._extractive(query, hits, metadata)
@@ -153,11 +164,31 @@ class Answerer:
             metadata=metadata,
         )
 
-    def _condense(self, question: str, history: tuple[Turn, ...]) -> str:
-        if self.llm is not None:
-            reply = self.llm.complete(condense_messages(question, history))
-            return clean_condensed(reply, fallback=question)
-        return followup_query(question, history)
+    def _resolve_followup(
+        self,
+        question: str,
+        hits: list[Hit],
+        history: tuple[Turn, ...],
+        label: str | None,
+        metadata: dict[str, object],
+    ) -> tuple[str, list[Hit]]:
+        """Without an LLM: a question the documents answer on its own is answered on its
+        own; only one that cannot stand alone is searched again with the previous question,
+        and that is kept only if it finds an answer. A new subject the documents do not
+        cover therefore abstains, whatever was asked before."""
+        if self._answerable(hits):
+            return question, hits
+        query = followup_query(question, history)
+        if query == question:
+            return question, hits
+        combined = self.retriever.retrieve(query, label=label)
+        if not self._answerable(combined) or not _on_topic(question, combined, self._answerable):
+            return question, hits
+        metadata["condensed_query"] = query
+        return query, combined
+
+    def _answerable(self, hits: list[Hit]) -> bool:
+        return any(_similarity(h) >= self.settings.abstain_threshold for h in hits)
 
     def _extractive(
         self, query: str, hits: list[Hit], metadata: dict[str, object]
@@ -227,11 +258,46 @@ class Answerer:
 
 
 def followup_query(question: str, history: Sequence[Turn]) -> str:
-    """Without an LLM: a short question is searched together with the previous question."""
-    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
-    if previous and len(question.split()) <= FOLLOWUP_WORDS:
+    """Without an LLM: a question that cannot stand alone (it points back, continues the
+    previous one, or is a few words) joined to the last question that was answered (not
+    abstained on); others unchanged."""
+    previous = last_answered(history)
+    if previous and needs_context(question):
         return f"{previous.strip()} {question}"
     return question
+
+
+def _on_topic(question: str, hits: list[Hit], answerable: Callable[[list[Hit]], bool]) -> bool:
+    """Whether the passages found with the previous question speak of what the follow-up
+    itself names (its own terms, stemmed): "and for matrices?" must find matrices, not
+    only the previous subject. A follow-up that names nothing ("why?") passes."""
+    own = {t for t in tokenize(question) if t not in REFERRING | QUESTION_WORDS}
+    if not own:
+        return True
+    relevant = [h for h in hits if answerable([h])]
+    return any(own & set(tokenize(h.text)) for h in relevant)
+
+
+def last_answered(history: Sequence[Turn]) -> str:
+    """The last user question whose reply was an answer, not an abstention or an error."""
+    turns = list(history)
+    for i in range(len(turns) - 1, -1, -1):
+        if turns[i].role != "user":
+            continue
+        reply = turns[i + 1].text if i + 1 < len(turns) else ""
+        if reply.strip() and not reply.startswith(ABSTAIN):
+            return turns[i].text.strip()
+    return ""
+
+
+def needs_context(question: str) -> bool:
+    lowered = " ".join(question.lower().split())
+    words = [w.strip("?!.,;:'\"()") for w in lowered.split()]
+    return (
+        len(words) < STANDALONE_WORDS
+        or lowered.startswith(CONTINUING)
+        or any(w in REFERRING for w in words)
+    )
 
 
 def _citation(n: int, hit: Hit) -> Citation:

@@ -31,16 +31,31 @@ class Dataset:
     corpus: dict[str, str]  # doc id -> title + " " + text
     queries: dict[str, str]  # query id -> text (only queries with judgements)
     qrels: dict[str, dict[str, int]]
+    split: str = "test"
+
+
+def queries_file(folder: Path, split: str) -> Path:
+    """``queries-<split>.jsonl`` when the folder has one (SciFact's train split), else
+    ``queries.jsonl`` (the BEIR layout, which holds the queries of every split)."""
+    own = folder / f"queries-{split}.jsonl"
+    return own if own.is_file() else folder / "queries.jsonl"
 
 
 def load_beir(folder: Path, *, limit: int | None = None, split: str = "test") -> Dataset:
-    """A BEIR folder; with ``limit``, its first N documents and the queries judged on them."""
-    paths = [folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
+    """A BEIR folder's ``split``; with ``limit``, its first N documents and the queries
+    judged on them. A split whose judged queries are all missing is an error, not an empty
+    evaluation."""
+    paths = [
+        folder / "corpus.jsonl",
+        queries_file(folder, split),
+        folder / "qrels" / f"{split}.tsv",
+    ]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise ConfigError(
-            f"{folder} is not a BEIR folder: {', '.join(missing)} missing. Point --beir at a "
-            "folder holding corpus.jsonl, queries.jsonl and qrels/test.tsv."
+            f"{folder} is not a BEIR folder for split {split!r}: {', '.join(missing)} "
+            "missing. Point --beir at a folder holding corpus.jsonl, queries.jsonl (or "
+            f"queries-{split}.jsonl) and qrels/{split}.tsv."
         )
     corpus: dict[str, str] = {}
     with paths[0].open(encoding="utf-8") as f:
@@ -67,8 +82,15 @@ def load_beir(folder: Path, *, limit: int | None = None, split: str = "test") ->
                 record = json.loads(line)
                 if str(record["_id"]) in qrels:
                     queries[str(record["_id"])] = record["text"]
+    if qrels and not queries:
+        raise ConfigError(
+            f"{paths[1]} holds none of the {len(qrels)} queries judged in {paths[2]}: the "
+            f"split's queries are elsewhere. Add queries-{split}.jsonl beside it."
+        )
     qrels = {q: judged for q, judged in qrels.items() if q in queries}
-    return Dataset(name=folder.resolve().name, corpus=corpus, queries=queries, qrels=qrels)
+    return Dataset(
+        name=folder.resolve().name, corpus=corpus, queries=queries, qrels=qrels, split=split
+    )
 
 
 def document_text(title: str, text: str) -> str:
@@ -119,6 +141,7 @@ def score(
     }
     result["queries"] = len(dataset.queries)
     result["documents"] = len(dataset.corpus)
+    result["split"] = dataset.split
     return result
 
 
@@ -143,4 +166,5 @@ def restrict_to_label(dataset: Dataset, store: Store, label: str) -> Dataset:
         corpus={d: t for d, t in dataset.corpus.items() if d in allowed},
         queries={q: t for q, t in dataset.queries.items() if q in qrels},
         qrels=qrels,
+        split=dataset.split,
     )

@@ -125,10 +125,6 @@ class Index:
                 self._embedder = embedder
             return self._embedder
 
-    @property
-    def loaded(self) -> bool:
-        return self._embedder is not None
-
     def check(self) -> None:
         """Check the contract again if the embedder's identity changed since the last check:
         a PCA fitted by this write, or refitted by another process (``--rebuild``)."""

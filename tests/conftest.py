@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -46,6 +47,33 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def run_cli_peak_rss(
+    args: list[str], store: Path, *, timeout: float = 600, **env: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``run_cli`` that also returns the peak RSS (MB) of that one process: its own
+    ``wait4`` rusage, not the maximum over every child this test process ever reaped."""
+    full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            [sys.executable, *args], stdout=out, stderr=err, env=full_env, cwd=ROOT
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                child.kill()
+                os.wait4(child.pid, 0)
+                raise subprocess.TimeoutExpired(args, timeout)
+            time.sleep(0.2)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(args, child.returncode, out.read(), err.read())
+    return done, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,11 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--mode", default=None, help="dense | bm25 | hybrid [+mmr] [+rerank] (RAG_RETRIEVAL_MODE)"
     )
+    parser.add_argument(
+        "--split",
+        default="test",
+        help="which judgements: test (report figures) or train (tune constants on these)",
+    )
     parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR")
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     parser.add_argument(
@@ -53,10 +58,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_dims(args, settings)
     mode = (args.mode or settings.retrieval.retrieval_mode).strip().lower()
     check_mode(settings.retrieval, mode)
-    dataset = load_beir(args.beir, limit=args.limit)
+    dataset = load_beir(args.beir, limit=args.limit, split=args.split)
     if not args.json:
         print(
-            f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries",
+            f"{dataset.name} ({dataset.split}): {len(dataset.corpus)} documents, "
+            f"{len(dataset.queries)} queries",
             file=sys.stderr,
         )
     settings = eval_settings(settings, dataset, limit=args.limit)
@@ -107,7 +113,7 @@ def cmd_dims(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip().lower() for m in (args.mode or "dense").split(",") if m.strip()]
     for mode in modes:
         check_mode(settings.retrieval, mode)
-    dataset = load_beir(args.beir, limit=args.limit)
+    dataset = load_beir(args.beir, limit=args.limit, split=args.split)
     settings = eval_settings(settings.replace(embed_dim=None), dataset, limit=args.limit)
     rows = dimension_tradeoff(
         dataset,

@@ -213,3 +213,57 @@ def test_chat_label_filter_answers_from_that_label_only(app_url: str, browser: o
     assert "The indexed documents don't answer this." in reply
     assert "R-intro.pdf" not in reply
     page.close()
+
+
+def chat_messages(page: object) -> list[str]:
+    messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
+    return [messages.nth(i).inner_text() for i in range(messages.count())]
+
+
+def test_a_question_sent_during_an_answer_waits_its_turn(app_url: str, browser: object) -> None:
+    """The second question is sent before the first is answered (Enter twice in a row): it
+    reruns the app mid-answer. Both are answered, in order, and neither answer is lost."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(app_url)
+    box = page.get_by_placeholder("Ask a question about your documents")
+    box.wait_for(timeout=120_000)
+    first = "How are missing values represented in R?"
+    second = "How do I read a data frame from a file?"
+    for question in (first, second):
+        box.fill(question)
+        box.press("Enter")
+    deadline = time.monotonic() + 180
+    while True:
+        texts = chat_messages(page)
+        if len(texts) >= 4 and all("▌" not in t for t in texts) and "Sources (" in texts[-1]:
+            break
+        assert time.monotonic() < deadline, texts
+        page.wait_for_timeout(500)
+    assert len(texts) == 4, texts
+    assert first in texts[0] and second in texts[2]
+    assert "Sources (" in texts[1] and "Sources (" in texts[3]
+    page.close()
+
+
+def test_follow_ups_without_an_llm(app_url: str, browser: object) -> None:
+    """A new subject the documents do not cover abstains right after an answered question
+    (offering the closest passages), and a follow-up that cannot stand alone is answered
+    with the previous question."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(app_url)
+    ask(page, "How are missing values represented in R?")
+    box = page.get_by_placeholder("Ask a question about your documents")
+    box.fill("Who won the football World Cup in 2018?")
+    box.press("Enter")
+    page.get_by_text("Closest passages (").last.wait_for(timeout=180_000)
+    reply = page.locator("[data-testid='stChatMessage']").last.inner_text()
+    assert "The indexed documents don't answer this." in reply
+    ask(page, "and how do I test for them?")
+    texts = chat_messages(page)
+    assert len(texts) == 6, texts
+    assert "The indexed documents don't answer this." not in texts[-1]
+    page.get_by_text("Sources (").last.click()
+    expander = page.locator("[data-testid='stExpander']").last
+    expander.get_by_text("R-intro.pdf").first.wait_for(timeout=30_000)
+    assert "page 17" in expander.inner_text()
+    page.close()

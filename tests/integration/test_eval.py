@@ -9,6 +9,7 @@ from ingest.corpus import index_corpus
 from rag.cli import main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder, Vectors
+from rag.errors import ConfigError
 from rag.evaluation import eval_settings, load_beir, run_queries, score
 from rag.retriever import Retriever
 from tests.conftest import SHARED, make_settings
@@ -117,3 +118,21 @@ def test_scifact_slice_dense_and_hybrid(
     assert dense["recall@100"] == 1.0
     assert hybrid["ndcg@10"] == pytest.approx(0.94908, abs=0.01)
     assert hybrid["ndcg@10"] > dense["ndcg@10"]
+
+
+@pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/beir/scifact is not here")
+def test_the_train_split_loads_its_own_queries() -> None:
+    train = load_beir(SCIFACT, split="train")
+    test = load_beir(SCIFACT, split="test")
+    assert (len(train.queries), train.split) == (809, "train")
+    assert (len(test.queries), test.split) == (300, "test")
+    assert len(train.corpus) == len(test.corpus) == 5183
+
+
+def test_a_split_without_its_queries_is_an_error(tmp_path: Path) -> None:
+    folder = toy_beir(tmp_path)
+    (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq9\td1\t1\n")
+    with pytest.raises(ConfigError, match=r"holds none of the 1 queries judged in .*train.tsv"):
+        load_beir(folder, split="train")
+    (folder / "queries-train.jsonl").write_text(json.dumps({"_id": "q9", "text": "apples"}) + "\n")
+    assert list(load_beir(folder, split="train").queries) == ["q9"]

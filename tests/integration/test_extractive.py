@@ -53,7 +53,9 @@ def test_abstains_outside_the_corpus(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question).answer
     assert answer.text == ABSTAIN
     assert answer.citations == () and answer.metadata["abstained"] is True
-    assert answer.hits and answer.hits[0].score < answerer.settings.abstain_threshold
+    # the cut-off is on the cosine similarity (RRF scores are always far below it)
+    best = answer.hits[0].similarity
+    assert best is not None and best < answerer.settings.abstain_threshold
 
 
 def test_short_follow_up_is_searched_with_the_previous_question(answerer: Answerer) -> None:
@@ -66,3 +68,26 @@ def test_short_follow_up_is_searched_with_the_previous_question(answerer: Answer
         "How are missing values represented in R? and how to test for them?"
     )
     assert 17 in {c.page for c in answer.citations} | {h.page for h in answer.hits[:2]}
+
+
+ANSWERED = [
+    Turn("user", "How are missing values represented in R?"),
+    Turn("assistant", "NA [1]."),
+]
+
+
+@pytest.mark.parametrize("question", [*OUT_OF_CORPUS[:2], "What about the football World Cup?"])
+def test_a_new_subject_abstains_right_after_an_answered_question(
+    answerer: Answerer, question: str
+) -> None:
+    answer = answerer.ask(question, history=ANSWERED).answer
+    assert answer.text == ABSTAIN and answer.citations == ()
+    assert "condensed_query" not in answer.metadata  # never answered from the old subject
+
+
+def test_a_question_that_stands_alone_is_answered_on_its_own(answerer: Answerer) -> None:
+    question = "How do I read a data frame from a file?"
+    answer = answerer.ask(question, history=ANSWERED).answer
+    assert "condensed_query" not in answer.metadata and answer.citations
+    alone = answerer.ask(question).answer
+    assert [c.chunk_id for c in answer.citations] == [c.chunk_id for c in alone.citations]

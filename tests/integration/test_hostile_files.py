@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 from pathlib import Path
 
 import pytest
 
 from rag.index import connect
-from tests.conftest import R_INTRO, make_settings, run_cli
+from tests.conftest import R_INTRO, make_settings, run_cli_peak_rss
 from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.integration
@@ -56,8 +55,9 @@ def hostile_folder(root: Path) -> Path:
 def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     docs = hostile_folder(tmp_path)
     settings = make_settings(tmp_path / "store")
-    result = run_cli(["-m", "ingest", str(docs), "--json"], settings.store.store_dir, timeout=1200)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result, peak_mb = run_cli_peak_rss(
+        ["-m", "ingest", str(docs), "--json"], settings.store.store_dir, timeout=1200
+    )
     print(f"peak RSS of the hostile ingest (2,000-page PDF, 50 MB line): {peak_mb:.0f} MB")
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr

@@ -4,8 +4,6 @@ condensation call — never the quality of the answers."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from rag.answer import Answerer, Turn
@@ -74,7 +72,7 @@ def test_check_names_the_models_the_server_serves(llama_server: LocalServer) -> 
     )
 
 
-def test_answer_streams_and_maps_citations_to_the_hits_given(
+def test_answer_streams_through_llama_cpp_within_the_budget(
     rintro_settings: Settings, embedder: SentenceTransformerEmbedder, llama_server: LocalServer
 ) -> None:
     ask, retriever = answerer(rintro_settings, embedder, make_llm(llama_server))
@@ -85,15 +83,9 @@ def test_answer_streams_and_maps_citations_to_the_hits_given(
     assert "".join(deltas) == answer.text and answer.text.strip()
     assert retriever.queries == [QUESTION]
     assert len(answer.hits) == rintro_settings.retrieval.top_k and answer.metadata["dropped"] == []
-    # whatever the model wrote, only numbers of passages that were given remain
-    numbers = {int(n) for marker in re.findall(r"\[([\d,\s]+)\]", answer.text)
-               for n in marker.split(",")}  # fmt: skip
-    assert numbers <= set(range(1, len(answer.hits) + 1))
-    assert {c.n for c in answer.citations} == numbers
-    for c in answer.citations:
-        hit = answer.hits[c.n - 1]
-        assert (c.source, c.page, c.chunk_id) == (hit.source, hit.page, hit.chunk_id)
-    assert isinstance(answer.metadata["removed_citations"], int)
+    # SmolLM2-135M writes no [n] markers, so citation mapping is tested against a scripted
+    # server (test_prompt_injection.py); here: whatever it wrote, nothing is cited wrongly
+    assert all(1 <= c.n <= len(answer.hits) for c in answer.citations)
     assert answer.timings["retrieval_ms"] > 0
     assert answer.timings["total_ms"] >= answer.timings["first_token_ms"] > 0
 

@@ -37,6 +37,8 @@ HOSTILE = (
 
 class Recording(http.server.BaseHTTPRequestHandler):
     bodies: ClassVar[list[dict[str, Any]]] = []
+    reply: ClassVar[str] = "Lenses are cleaned weekly [1]."
+    pieces: ClassVar[int] = 2  # the streamed reply arrives in this many deltas
 
     def do_GET(self) -> None:
         self._json({"object": "list", "data": [{"id": "m", "object": "model"}]})
@@ -44,7 +46,7 @@ class Recording(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Recording.bodies.append(body)
-        text = "Lenses are cleaned weekly [1]."
+        text = Recording.reply
         if not body.get("stream"):
             self._json(
                 {
@@ -65,7 +67,8 @@ class Recording(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in (text[:10], text[10:], None):
+        size = -(-len(text) // Recording.pieces)
+        for piece in [text[i : i + size] for i in range(0, len(text), size)] + [None]:
             delta = {"content": piece} if piece else {}
             chunk = {
                 "id": "c",
@@ -94,6 +97,7 @@ class Recording(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server_url() -> Iterator[str]:
     Recording.bodies.clear()
+    Recording.reply, Recording.pieces = "Lenses are cleaned weekly [1].", 2
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -159,3 +163,25 @@ def test_extractive_only_quotes_the_injection(
             assert words[:40] in hit_text, words
     for citation in answer.citations:
         assert citation.source.endswith(("hostile.md", "other.md"))
+
+
+def test_streamed_citations_map_to_the_passages_given_over_the_wire(
+    server_url: str, answerer_parts: Retriever, settings: Settings
+) -> None:
+    """SmolLM2 (the llama.cpp tests) writes no citations, so the mapping is checked here: a
+    reply streamed in 3-character SSE deltas, markers split across them, through the real
+    openai client. Passage 2 and 1 are kept in the order cited, 7 (never given) removed."""
+    Recording.reply, Recording.pieces = "Cleaned weekly [2], logged [7] nightly [1][2].", 16
+    llm = OpenAILLM(model="m", base_url=server_url, api_key=None, retries=0, timeout=10)
+    stream = Answerer(retriever=answerer_parts, llm=llm, settings=settings.answers).ask(
+        "How often are lighthouse lenses cleaned?"
+    )
+    deltas = list(stream)
+    answer = stream.answer
+    assert len(deltas) > 2 and "".join(deltas) == answer.text
+    assert answer.text == "Cleaned weekly [2], logged nightly [1][2]."
+    assert answer.metadata["removed_citations"] == 1
+    assert [c.n for c in answer.citations] == [2, 1]
+    for c in answer.citations:
+        hit = answer.hits[c.n - 1]
+        assert (c.source, c.page, c.chunk_id) == (hit.source, hit.page, hit.chunk_id)

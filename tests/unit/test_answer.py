@@ -122,6 +122,20 @@ def test_followup_query_without_llm() -> None:
     )
     long = "How do I read a data frame from a CSV file?"
     assert followup_query(long, history) == long
+    # it points back: joined even though it is long enough to look standalone
+    assert followup_query("Is there a faster way to do it in R?", history) == (
+        "How do I create a vector? Is there a faster way to do it in R?"
+    )
+    assert followup_query("What about a matrix of strings?", history).startswith("How do I")
+    assert followup_query("Who won the football World Cup in 2018?", history) == (
+        "Who won the football World Cup in 2018?"
+    )
+    assert followup_query("and for matrices?", []) == "and for matrices?"  # nothing before
+    # the question it follows up is the last one answered, not one the documents missed
+    missed = [*history, Turn("user", "Who won the World Cup?"), Turn("assistant", ABSTAIN)]
+    assert followup_query("and for matrices?", missed) == (
+        "How do I create a vector? and for matrices?"
+    )
 
 
 def test_stream_answer_before_iteration_and_after_an_error() -> None:

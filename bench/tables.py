@@ -1,0 +1,68 @@
+"""Regenerate the tables the docs show from bench/results/*.json (never typed by hand).
+
+    .venv/bin/python bench/tables.py          # rewrite the marked blocks in the docs
+    .venv/bin/python bench/tables.py --check  # exit 1 when a block differs (the test's job)
+
+A block sits between ``<!-- bench-table:NAME -->`` and ``<!-- /bench-table -->``; NAME is
+a results file and a renderer below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+DOCS = [ROOT / "docs" / "retrieval.md", ROOT / "bench" / "README.md", ROOT / "README.md"]
+BLOCK = re.compile(r"<!-- bench-table:(?P<name>[\w-]+) -->\n.*?<!-- /bench-table -->", re.S)
+
+
+def abstain(result: dict[str, object]) -> str:
+    rows = ["| questions | answerable | unanswerable | false abstain | false answer |"]
+    rows.append("|---|---:|---:|---:|---:|")
+    for part, label in (("calibration", "calibration (chooses it)"), ("heldout", "held out")):
+        row = result[part]
+        assert isinstance(row, dict)
+        rows.append(
+            f"| {label} | {row['answerable']} | {row['unanswerable']} | "
+            f"{row['false_abstain_rate']:.1%} | {row['false_answer_rate']:.1%} |"
+        )
+    return (
+        f"Threshold **{result['threshold']}** on the {result['score']} under `{result['mode']}` "
+        f"retrieval, over {', '.join(str(d) for d in result['documents'])} "  # type: ignore[union-attr]
+        f"(commit `{result['commit']}`, {result['date']}):\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+RENDERERS: dict[str, Callable[[dict[str, object]], str]] = {"abstain": abstain}
+
+
+def render(name: str) -> str:
+    result = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+    return f"<!-- bench-table:{name} -->\n{RENDERERS[name](result)}<!-- /bench-table -->"
+
+
+def regenerate(text: str) -> str:
+    return BLOCK.sub(lambda m: render(m.group("name")), text)
+
+
+def main(argv: list[str]) -> int:
+    stale = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        new = regenerate(text)
+        if new != text:
+            stale.append(path)
+            if "--check" not in argv:
+                path.write_text(new, encoding="utf-8")
+    for path in stale:
+        print(f"{'stale' if '--check' in argv else 'updated'}: {path.relative_to(ROOT)}")
+    return 1 if stale and "--check" in argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
