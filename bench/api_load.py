@@ -18,9 +18,7 @@ machine, versions, p50/p95 per endpoint) and prints it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -39,7 +37,10 @@ import numpy as np
 import openai
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "api_load.json"
+sys.path.insert(0, str(ROOT))
+
+from bench.provenance import write_result  # noqa: E402
+
 DOCS = ["about-this-app.md", "configuration.md", "how-it-works.md"]
 UPLOAD = ROOT / "data" / "gmpl.pdf"
 KEY = "bench-key-0123456789abcdef"
@@ -160,19 +161,6 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def machine() -> dict[str, Any]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    load = os.getloadavg()
-    return {"cores": os.cpu_count(), "cpu": model, "load_average_1m_at_start": round(load[0], 2)}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -193,7 +181,7 @@ def main() -> int:
     docs.mkdir()
     for name in DOCS:
         shutil.copy(ROOT / "data" / name, docs / name)
-    info = machine()
+    load = round(os.getloadavg()[0], 2)  # other jobs on the machine, when it starts
     subprocess.run(
         [sys.executable, "-m", "rag", "ingest", str(docs)], cwd=ROOT, env=env, check=True
     )
@@ -245,15 +233,8 @@ def main() -> int:
     expected = args.clients * args.rounds * 4 + 1
     answered = sum(sum(c.values()) for c in rec.statuses.values())
     result = {
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": info,
-        "versions": {
-            "python": platform.python_version(),
-            **{p: version(p) for p in ("fastapi", "uvicorn", "openai", "chromadb", "torch")},
-        },
+        "load_average_1m_at_start": load,
+        "server_versions": {p: version(p) for p in ("fastapi", "uvicorn", "openai", "mcp")},
         "setup": {
             "clients": args.clients,
             "rounds": args.rounds,
@@ -272,9 +253,8 @@ def main() -> int:
         "upload": uploaded,
         "server_log_errors": log_errors[:20],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    path = write_result("api_load", result)
+    print(path.read_text(encoding="utf-8"))
     shutil.rmtree(work, ignore_errors=True)
     ok = answered == expected and not rec.lost and not stuck and not log_errors
     ok = ok and uploaded.get("status") == 201

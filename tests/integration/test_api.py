@@ -212,14 +212,14 @@ def test_streamed_chat_completion_gives_the_same_answer_then_its_citations(
 def test_history_is_used_as_the_app_uses_it(
     served: Served, embedder: SentenceTransformerEmbedder
 ) -> None:
-    first = expected(served, embedder, QUESTION)
-    history = [Turn("user", QUESTION), Turn("assistant", first["answer"])]
-    followup = "And the overlap?"
+    first_question, followup = "How are PDFs loaded?", "And encrypted ones?"
+    first = expected(served, embedder, first_question)
+    history = [Turn("user", first_question), Turn("assistant", first["answer"])]
     reply = served.client().chat.completions.create(
         model="docs",
         messages=[
             {"role": "system", "content": "ignored: the server writes its own prompt"},
-            {"role": "user", "content": QUESTION},
+            {"role": "user", "content": first_question},
             {"role": "assistant", "content": first["answer"]},
             {"role": "user", "content": [{"type": "text", "text": followup}]},
         ],
@@ -231,6 +231,8 @@ def test_history_is_used_as_the_app_uses_it(
         want["answer"],
         want["citations"],
     )
+    alone = expected(served, embedder, followup)  # the history made the difference
+    assert alone["answer"] == ABSTAIN != want["answer"]
 
 
 def test_label_filter_and_abstaining(served: Served) -> None:
