@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -38,7 +39,32 @@ def abstain(result: dict[str, object]) -> str:
     )
 
 
-RENDERERS: dict[str, Callable[[dict[str, object]], str]] = {"abstain": abstain}
+def api_load(result: dict[str, Any]) -> str:
+    setup, machine = result["setup"], result["machine"]
+    rows = ["| endpoint | statuses | p50 ms | p95 ms | max ms |", "|---|---|---:|---:|---:|"]
+    for endpoint, statuses in result["statuses"].items():
+        shown = ", ".join(f"{code} × {n}" for code, n in sorted(statuses.items()))
+        timing = result["latency"].get(endpoint, {})
+        cells = [f"{timing[k]:,.0f}" if k in timing else "" for k in ("p50_ms", "p95_ms", "max_ms")]
+        rows.append(f"| `{endpoint}` | {shown} | {' | '.join(cells)} |")
+    lost = len(result["lost"])
+    errors = len(result["server_log_errors"])
+    return (
+        f"{setup['clients']} clients × {setup['rounds']} rounds while `{setup['upload']}` was "
+        f"ingested (commit `{result['commit']}`, {result['date']}, {machine['cores']} cores "
+        f'"{machine["cpu"]}", 1-minute load average {result["load_average_1m_at_start"]} '
+        "at the start):\n\n" + "\n".join(rows) + "\n\n"
+        f"{result['answered']} of {setup['requests']} requests answered, {lost} lost, "
+        f"{errors} error lines in the server's log; {result['wall_s']} s wall; the upload "
+        f"({result['upload']['report']['chunks_written']} chunks) took "
+        f"{result['upload']['seconds']} s.\n"
+    )
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "abstain": abstain,
+    "api_load": api_load,
+}
 
 
 def render(name: str) -> str:

@@ -220,6 +220,27 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def remove(
+        self, sources: Sequence[str], *, on_wait: Callable[[str], None] | None = None
+    ) -> Report:
+        """Forget documents by source, holding the writer lock: their chunks, their manifest
+        rows and their place in the BM25 index. A source the index does not hold is
+        reported in ``errors`` and changes nothing; the files on disk are never touched."""
+        if not self.index.writing:
+            raise ValueError("removing documents writes: open the index with writing=True")
+        started = time.perf_counter()
+        report = Report()
+        with self._writer(on_wait):
+            known = []
+            for source in dict.fromkeys(sources):
+                if self.index.manifest.get(source) is None:
+                    report.errors.append(FileError(source, "not in the index"))
+                else:
+                    known.append(source)
+            self._forget(known, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _writer(
         self, on_wait: Callable[[str], None] | None
     ) -> contextlib.AbstractContextManager[None]:
@@ -308,8 +329,12 @@ class Ingestor:
                 pending, flush_at = [], FLUSH_CHUNKS
         self._store(pending, report, progress)
 
+        self._forget(gone, report)
+
+    def _forget(self, sources: Sequence[str], report: Report) -> None:
+        """Delete the chunks and manifest rows of ``sources``, then bring BM25 in step."""
         store, manifest = self.index.store, self.index.manifest
-        for source in gone:
+        for source in sources:
             stale = store.ids_for_source(source)
             store.delete(stale)
             manifest.remove(source)

@@ -1,9 +1,9 @@
 """Every setting, declared once: its environment variable, type, default and meaning.
 
 Settings come in groups, one per concern (store, embedding, ingestion, retrieval, answers,
-app). Each field of a group is declared with ``setting(...)``, which records the variable
-that sets it, the allowed values and a one-line meaning; ``Settings.from_env`` reads every
-variable from that declaration, and the configuration tables of the README and
+app, API server). Each field of a group is declared with ``setting(...)``, which records the
+variable that sets it, the allowed values and a one-line meaning; ``Settings.from_env`` reads
+every variable from that declaration, and the configuration tables of the README and
 ``docs/configuration.md`` are generated from it (``python -m rag settings --write
 README.md docs/configuration.md``). Components take the frozen group they need, which
 doubles as their cache key.
@@ -12,6 +12,7 @@ doubles as their cache key.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import typing
@@ -474,13 +475,80 @@ class AppSettings:
     max_upload_mb: int = setting(
         50,
         "RAG_MAX_UPLOAD_MB",
-        "largest file the app accepts as an upload (keep `.streamlit/config.toml`'s "
-        "`maxUploadSize` at least as large)",
+        "largest file the app and the API server accept as an upload (keep "
+        "`.streamlit/config.toml`'s `maxUploadSize` at least as large)",
         minimum=1,
     )
 
     def validate(self) -> None:
         return None
+
+
+MIN_API_KEY_CHARS = 16
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The API server (`python -m rag serve`): where it listens, who may call it, limits."""
+
+    api_host: str = setting(
+        "127.0.0.1",
+        "RAG_API_HOST",
+        "address the API server binds to; any other than localhost needs `RAG_API_KEYS`",
+    )
+    api_port: int = setting(
+        8765, "RAG_API_PORT", "port of the API server", minimum=1, maximum=65535
+    )
+    api_keys: str | None = setting(
+        None,
+        "RAG_API_KEYS",
+        "comma-separated bearer tokens the API server accepts (at least "
+        f"{MIN_API_KEY_CHARS} characters each); unset: no auth, localhost only; never logged",
+        shown_default="unset (no auth; the server binds to localhost only)",
+        secret=True,
+    )
+    api_max_request_mb: float = setting(
+        1.0,
+        "RAG_API_MAX_REQUEST_MB",
+        "largest request body the API server reads, uploads aside (`RAG_MAX_UPLOAD_MB`)",
+        minimum=0.01,
+    )
+    api_rate_limit: int = setting(
+        600,
+        "RAG_API_RATE_LIMIT",
+        "requests per minute per API key (per address without keys); 0: no limit",
+        minimum=0,
+    )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The accepted bearer tokens (empty: no auth)."""
+        return tuple(k.strip() for k in (self.api_keys or "").split(",") if k.strip())
+
+    @property
+    def local(self) -> bool:
+        """Whether the server binds to this machine only."""
+        return is_local_host(self.api_host)
+
+    def validate(self) -> None:
+        short = [k for k in self.keys if len(k) < MIN_API_KEY_CHARS]
+        if short:
+            raise ConfigError(
+                f"RAG_API_KEYS holds {len(short)} key(s) shorter than {MIN_API_KEY_CHARS} "
+                "characters. Use long random keys, e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+            )
+
+
+def is_local_host(host: str) -> bool:
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 GROUPS: dict[str, type[Any]] = {
@@ -490,6 +558,7 @@ GROUPS: dict[str, type[Any]] = {
     "retrieval": RetrievalSettings,
     "answers": AnswerSettings,
     "app": AppSettings,
+    "api": ApiSettings,
 }
 
 
@@ -503,6 +572,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answers: AnswerSettings = field(default_factory=AnswerSettings)
     app: AppSettings = field(default_factory=AppSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

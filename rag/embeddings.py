@@ -8,6 +8,7 @@ import copy
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -356,6 +357,7 @@ class CrossEncoderReranker:
             )
         self.name = location
         self.batch_size = batch_size
+        self._lock = threading.Lock()
         try:
             from sentence_transformers import CrossEncoder
 
@@ -374,12 +376,13 @@ class CrossEncoderReranker:
     def score(self, query: str, passages: list[str]) -> list[float]:
         if not passages:
             return []
-        scores = self._model.predict(
-            [(query, p) for p in passages],
-            batch_size=self.batch_size,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
+        with self._lock:  # one instance per process (load_reranker), maybe many threads
+            scores = self._model.predict(
+                [(query, p) for p in passages],
+                batch_size=self.batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
         return [float(s) for s in np.asarray(scores, dtype=np.float64).reshape(-1)]
 
 

@@ -62,3 +62,11 @@ class EmbeddingError(RagError):
 
 class EmbeddingUnavailableError(EmbeddingError):
     """The embedding server cannot be reached, did not answer in time, or failed (5xx)."""
+
+
+class NotFoundError(RagError):
+    """A collection or document that a request names does not exist (the API server)."""
+
+
+class UploadTooLargeError(IngestError):
+    """An upload is larger than RAG_MAX_UPLOAD_MB."""

@@ -77,6 +77,12 @@ def connect(store: StoreSettings) -> Store:
     return Store(path=store.chroma_dir, collection=store.collection)
 
 
+def collection_names(store: Store) -> list[str]:
+    """The collections beside ``store``'s (same database or server) that this app made:
+    those that hold an index contract, sorted."""
+    return sorted(name for name, meta in store.collections().items() if CONTRACT_KEY in meta)
+
+
 def read_contract(store: Store) -> Contract | None:
     raw = store.metadata().get(CONTRACT_KEY)
     return Contract.from_json(str(raw)) if raw else None

@@ -172,9 +172,20 @@ class LocalServer:
         self.stop()
 
 
+_STARTED: list[LocalServer] = []
+
+
 def start_local_server(settings: AnswerSettings) -> LocalServer:
     """Start the bundled server for this process; it is stopped when the process exits."""
     server = LocalServer(context_tokens=settings.llm_context_tokens, threads=settings.llm_threads)
     server.start()
+    _STARTED.append(server)
     atexit.register(server.stop)
     return server
+
+
+def stop_local_servers() -> None:
+    """Stop the servers ``start_local_server`` started, now: for a process that ends by a
+    signal, which skips ``atexit`` (uvicorn re-raises SIGTERM after its shutdown)."""
+    while _STARTED:
+        _STARTED.pop().stop()

@@ -90,6 +90,17 @@ class Store:
             metadata[key] = value
             col.modify(metadata=metadata)
 
+    def collections(self) -> dict[str, dict[str, Any]]:
+        """Every collection in this database (or on this server): name -> its metadata."""
+        try:
+            found = self._client.list_collections()
+        except Exception as exc:  # chromadb raises many types; all mean "cannot list"
+            raise StoreError(
+                f"Listing the collections at {self.location} failed ({exc}). Check that "
+                "the store is reachable (RAG_STORE_DIR / RAG_CHROMA_URL)."
+            ) from exc
+        return {str(c.name): dict(c.metadata or {}) for c in found}
+
     def drop(self) -> None:
         """Delete the whole collection (``--rebuild``)."""
         if self._existing() is not None:

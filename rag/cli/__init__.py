@@ -19,7 +19,9 @@ from rag.cli import (
     duplicates,
     evaluate,
     ingest,
+    mcp,
     search,
+    serve,
     stats,
     topics,
 )
@@ -37,6 +39,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     duplicates,
     classify,
     configuration,
+    serve,
+    mcp,
 )
 
 
