@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
-from ingest.loaders import check_regular_file, kind_of, load
+from ingest.loaders import MARKDOWN_KINDS, Document, check_regular_file, kind_of, load
+from ingest.locators import locate
+from ingest.ocr import OcrProgress
 from ingest.prefetch import prefetch
 from ingest.writer import Prepared, store_files
 from rag import bm25
@@ -98,7 +100,8 @@ class Candidate:
     sha256: str
     size: int
     path: Path | None = None  # a file to load, or
-    text: str | None = None  # a record's text, stored as one chunk
+    text: str | None = None  # a record's text, stored as one chunk, or
+    document: Document | None = None  # a document already loaded (a web page)
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[str]]:
@@ -156,9 +159,10 @@ class Ingestor:
     unchanged files costs hashing and nothing else.
     """
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, *, ocr_progress: OcrProgress | None = None) -> None:
         self.index = index
         self.settings = index.settings.ingest
+        self.ocr_progress = ocr_progress
         self._chunker: Chunker | None = None
         self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
 
@@ -336,18 +340,23 @@ class Ingestor:
         candidate, existed = todo
         if candidate.text is not None:
             return self._prepare_record(candidate, existed)
-        assert candidate.path is not None
-        document = load(candidate.path)
+        document = candidate.document
+        if document is None:
+            assert candidate.path is not None
+            ocr = self.settings.ocr == "on"
+            document = load(candidate.path, ocr=ocr, progress=self.ocr_progress)
         note = None
-        if document.empty_pages:
+        if document.empty_pages and document.kind == "pdf":
+            hint = "even by OCR" if self.settings.ocr == "on" else "— scanned? RAG_OCR=on reads it"
             note = (
                 f"{candidate.source}: {document.empty_pages} of {document.total_pages} pages "
-                "have no extractable text — scanned image?"
+                f"have no extractable text {hint}"
             )
         _, chunker = self._ready()
         chunks = chunker.split(
-            document.pages, source=candidate.source, markdown=document.kind == "markdown"
+            document.pages, source=candidate.source, markdown=document.kind in MARKDOWN_KINDS
         )
+        chunks = locate(chunks, document)
         if not chunks:
             raise IngestError(candidate.source, "no text to index after splitting")
         return Prepared(

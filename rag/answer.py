@@ -235,7 +235,14 @@ def followup_query(question: str, history: Sequence[Turn]) -> str:
 
 
 def _citation(n: int, hit: Hit) -> Citation:
-    return Citation(n=n, source=hit.source, page=hit.page, chunk_id=hit.chunk_id)
+    return Citation(
+        n=n,
+        source=hit.source,
+        page=hit.page,
+        chunk_id=hit.chunk_id,
+        locator=hit.locator,
+        ocr=hit.ocr,
+    )
 
 
 def _ms(since: float) -> float:
