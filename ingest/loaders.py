@@ -218,7 +218,8 @@ def load_pdf(
     pages = [p for p in pages if p.text.strip()]
     empty = total - len(pages)
     if not pages:
-        raise IngestError(str(path), f"{NO_TEXT} ({total} pages without a text layer)")
+        hint = "none recognised by OCR either" if ocr else "RAG_OCR=on would read them"
+        raise IngestError(str(path), f"{NO_TEXT} ({total} pages without a text layer; {hint})")
     if empty:
         log.info("%s: %d of %d pages have %s", path, empty, total, NO_TEXT)
     return Document(str(path), "pdf", tuple(pages), empty_pages=empty, total_pages=total)

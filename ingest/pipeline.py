@@ -347,7 +347,7 @@ class Ingestor:
             document = load(candidate.path, ocr=ocr, progress=self.ocr_progress)
         note = None
         if document.empty_pages and document.kind == "pdf":
-            hint = "even by OCR" if self.settings.ocr == "on" else "— scanned? RAG_OCR=on reads it"
+            hint = "even by OCR" if self.settings.ocr == "on" else "(RAG_OCR=on would read them)"
             note = (
                 f"{candidate.source}: {document.empty_pages} of {document.total_pages} pages "
                 f"have no extractable text {hint}"

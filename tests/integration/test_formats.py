@@ -11,7 +11,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
-from tests.conftest import make_settings, retriever_for, run_cli, run_ingest
+from tests.conftest import make_settings, retriever_for, run_ingest
 from tests.formatgen import make_docx, make_html, make_pptx, make_xlsx
 
 pytestmark = pytest.mark.integration
@@ -74,12 +74,22 @@ def test_spreadsheet_rows_keep_their_headers(
     assert hit.chunk_id in [h.chunk_id for h in hybrid]
 
 
-def test_rag_search_prints_the_locator(office_store: Settings) -> None:
-    result = run_cli(
-        ["-m", "rag", "search", "zeppelin launch", "-k", "1"], office_store.store.store_dir
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0].endswith("deck.pptx slide 3")
+def test_rag_search_prints_the_locator(
+    office_store: Settings,
+    embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rag.cli import build_parser, search
+    from rag.index import open_index
+
+    def with_model(settings: Settings, writing: bool) -> object:  # the loaded model, in-process
+        return open_index(settings, writing=writing, model=embedder)
+
+    monkeypatch.setattr(search, "open_index", with_model)
+    args = build_parser().parse_args(["search", "zeppelin launch", "-k", "1"])
+    assert search.cmd_search(args, office_store) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("deck.pptx slide 3")
 
 
 def test_search_json_carries_locator_and_ocr(
