@@ -5,9 +5,11 @@ writes it as Markdown, so the chunker's header path ("Report > Revenue") is the 
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import zipfile
+from typing import Any
 
 from ingest.loaders import Document, Page, decode_text
 from rag.errors import IngestError
@@ -30,10 +32,23 @@ def html_to_markdown(html: bytes | str, *, url: str | None = None) -> str:
         include_comments=False,
         favor_recall=True,
         with_metadata=False,
+        config=_config(),
     )
     if not text or not text.strip():
         text = trafilatura.html2txt(html)
     return (text or "").strip()
+
+
+@functools.cache
+def _config() -> Any:
+    """trafilatura's settings, with its minimum sizes lowered: below 250 characters of main
+    content it otherwise falls back to a flat text that loses the headings (the locator)."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "10")
+    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "10")
+    return config
 
 
 def title_of(html: bytes | str) -> str:

@@ -188,9 +188,11 @@ class Ingestor:
         progress: Progress | None = None,
         on_plan: Callable[[int], None] | None = None,
         on_wait: Callable[[str], None] | None = None,
+        forget: Sequence[Path] = (),
     ) -> Report:
-        """Ingest ``paths`` holding the store's writer lock (a dry run needs none)."""
-        options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run}
+        """Ingest ``paths`` holding the store's writer lock (a dry run needs none); remove
+        what was ingested from ``forget`` (files or folders gone from disk: watch mode)."""
+        options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run, "forget": forget}
         if not dry_run and not self.index.writing:
             raise ValueError("ingestion writes: open the index with writing=True")
         if dry_run:
@@ -224,6 +226,42 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def run_urls(
+        self, urls: Sequence[str], *, depth: int = 0, progress: Progress | None = None
+    ) -> Report:
+        """Fetch web pages (``depth`` same-site links deep) and store their main content
+        with the URL as the source; a page whose content has not changed writes nothing."""
+        from ingest.web import crawl, page_document
+
+        if not self.index.writing:
+            raise ValueError("ingestion writes: open the index with writing=True")
+        started = time.perf_counter()
+        report = Report()
+        todo: dict[str, tuple[Candidate, bool]] = {}
+        with self._writer(None):
+            for url in urls:
+                for page in crawl(url, self.settings, depth=depth):
+                    try:
+                        if isinstance(page, IngestError):
+                            raise page
+                        document = page_document(page)
+                    except IngestError as exc:
+                        report.errors.append(FileError(exc.path, exc.reason))
+                        continue
+                    data = document.pages[0].text.encode("utf-8")
+                    sha = hashlib.sha256(data).hexdigest()
+                    stored = self.index.manifest.get(page.url)
+                    if page.url in todo or page.url in report.unchanged:
+                        continue
+                    if stored is not None and stored.sha256 == sha:
+                        report.unchanged.append(page.url)
+                        continue
+                    candidate = Candidate(page.url, sha, len(data), document=document)
+                    todo[page.url] = (candidate, stored is not None)
+            self._write(list(todo.values()), [], report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _writer(
         self, on_wait: Callable[[str], None] | None
     ) -> contextlib.AbstractContextManager[None]:
@@ -239,6 +277,7 @@ class Ingestor:
         dry_run: bool,
         progress: Progress | None,
         on_plan: Callable[[int], None] | None,
+        forget: Sequence[Path] = (),
     ) -> Report:
         started = time.perf_counter()
         report = Report(dry_run=dry_run)
@@ -268,7 +307,9 @@ class Ingestor:
             else:
                 todo.append((Candidate(source, sha, size, path=path), record is not None))
 
-        gone = self._gone(paths, {_source(p) for p in files}) if prune else []
+        present = {_source(p) for p in files}
+        gone = self._gone(paths, present) if prune else []
+        gone += [g for g in self._gone(forget, present) if g not in gone] if forget else []
         if on_plan:
             on_plan(len(todo))
         if dry_run:
