@@ -192,13 +192,13 @@ class Ingestor:
     ) -> Report:
         """Ingest ``paths`` holding the store's writer lock (a dry run needs none); remove
         what was ingested from ``forget`` (files or folders gone from disk: watch mode)."""
-        options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run, "forget": forget}
+        options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run}
         if not dry_run and not self.index.writing:
             raise ValueError("ingestion writes: open the index with writing=True")
         if dry_run:
-            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+            return self._run(paths, progress=progress, on_plan=on_plan, forget=forget, **options)
         with self._writer(on_wait):
-            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+            return self._run(paths, progress=progress, on_plan=on_plan, forget=forget, **options)
 
     def run_records(self, records: Sequence[Record], *, progress: Progress | None = None) -> Report:
         """Make the index hold exactly ``records``, one chunk each (the model truncates a

@@ -75,8 +75,9 @@ def mismatch(kind: str, data: bytes) -> str | None:
     actual = sniff(data)
     if actual == kind or (kind in _TEXT_KINDS and actual == "text"):
         return None
-    if (kind == "html" and actual == "text") or (kind in ("markdown", "text") and actual == "html"):
-        return None  # an HTML fragment, or Markdown that starts with a tag
+    if kind in ("markdown", "text") and actual in ("html", "binary"):
+        # Markdown may start with a tag; stray NUL bytes are dropped by the text decoder
+        return None
     claimed = NAMES.get(kind, kind)
     return f"claims to be {claimed} by its extension but its content is {NAMES[actual]}"
 
