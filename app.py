@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from ingest.loaders import KINDS
 from ingest.pipeline import Ingestor, Report
 from ingest.uploads import save_upload
 from rag.answer import Answerer, Turn
@@ -115,8 +116,9 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
 def upload_form(settings: Settings) -> None:
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
-            f"PDF, Markdown or text (up to {settings.app.max_upload_mb} MB each)",
-            type=["pdf", "md", "markdown", "txt"],
+            f"PDF, Word, PowerPoint, Excel, CSV, HTML, EPUB, Markdown, text or images "
+            f"(up to {settings.app.max_upload_mb} MB each)",
+            type=sorted(k.lstrip(".") for k in KINDS),
             accept_multiple_files=True,
         )
         submitted = st.form_submit_button("Ingest", icon=":material/upload:")
@@ -184,7 +186,7 @@ def show_sources(answer: Answer) -> None:
     scores = {h.chunk_id: h.similarity for h in answer.hits}
     texts = {h.chunk_id: h.text for h in answer.hits}
     for citation in answer.citations:
-        page = f", page {citation.page}" if citation.page else ""
+        page = f", {citation.place()}" if citation.place() else ""
         score = scores.get(citation.chunk_id)
         score_text = f" · similarity {score:.3f}" if score is not None else ""
         st.markdown(

@@ -8,12 +8,35 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import IngestError
 
+if TYPE_CHECKING:
+    from ingest.ocr import OcrProgress
+
 log = logging.getLogger(__name__)
 
-KINDS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+KINDS = {
+    ".pdf": "pdf",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".docx": "word",
+    ".pptx": "slides",
+    ".xlsx": "spreadsheet",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".epub": "epub",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+}
+# kinds whose text is Markdown: split at its headers, the header path is the locator
+MARKDOWN_KINDS = {"markdown", "word", "html", "epub"}
 NO_TEXT = "no extractable text — scanned image?"
 # A "line" this long is data (minified, generated, binary-ish), not prose: splitting it
 # would cost minutes and gigabytes for chunks nobody can read.
@@ -23,14 +46,16 @@ _LONG_LINE = re.compile(rf"[^\n]{{{MAX_LINE_CHARS}}}")
 
 @dataclass(frozen=True)
 class Page:
-    number: int  # 1-based for PDFs, 0 for files without pages
+    number: int  # 1-based for PDFs (the slide, sheet or chapter number); 0 without pages
     text: str
+    locator: str = ""  # where it is, for a citation: "slide 3", "Sheet1", "chapter 2"
+    ocr: bool = False  # the text was recognised from an image
 
 
 @dataclass(frozen=True)
 class Document:
     source: str
-    kind: str  # "pdf", "markdown" or "text"
+    kind: str  # a value of KINDS
     pages: tuple[Page, ...]
     empty_pages: int = 0  # pages without a text layer (PDF)
     total_pages: int = 0
@@ -40,8 +65,11 @@ def kind_of(path: Path) -> str | None:
     return KINDS.get(path.suffix.lower())
 
 
-def load(path: Path) -> Document:
-    """Load one file; raise IngestError with a one-line reason when it cannot be read."""
+def load(path: Path, *, ocr: bool = True, progress: OcrProgress | None = None) -> Document:
+    """Load one file; raise IngestError with a one-line reason when it cannot be read.
+    With ``ocr``, images and PDF pages without a usable text layer are read by OCR."""
+    from ingest.sniff import mismatch
+
     kind = kind_of(path)
     if kind is None:
         raise IngestError(str(path), f"unsupported file type {path.suffix or '(none)'!r}")
@@ -49,7 +77,12 @@ def load(path: Path) -> Document:
     if not data:
         raise IngestError(str(path), "empty file; nothing to index")
     if kind == "pdf":
-        return load_pdf(path, data)
+        return load_pdf(path, data, ocr=ocr, progress=progress)
+    reason = mismatch(kind, data)
+    if reason:
+        raise IngestError(str(path), reason)
+    if kind not in ("markdown", "text"):
+        return _load_rich(path, kind, data, ocr=ocr, progress=progress)
     text = decode_text(data)
     if not text.strip():
         raise IngestError(str(path), "file contains only whitespace; nothing to index")
@@ -60,6 +93,63 @@ def load(path: Path) -> Document:
             "generated?); break it into lines to index it",
         )
     return Document(source=str(path), kind=kind, pages=(Page(0, text),), total_pages=1)
+
+
+def _load_rich(
+    path: Path, kind: str, data: bytes, *, ocr: bool, progress: OcrProgress | None
+) -> Document:
+    """Office, spreadsheet, HTML, EPUB and image files, each by its own module."""
+    import zipfile
+
+    from ingest import html, office
+    from ingest.sniff import check_zip
+
+    source = str(path)
+    if kind == "image":
+        if not ocr:
+            raise IngestError(source, "an image: its text needs OCR, which RAG_OCR=off turns off")
+        from ingest.ocr import load_image
+
+        return _checked(load_image(source, data, progress), path)
+    loaders = {
+        "word": office.load_docx,
+        "slides": office.load_pptx,
+        "spreadsheet": office.load_xlsx,
+        "csv": office.load_csv,
+        "html": html.load_html,
+        "epub": html.load_epub,
+    }
+    try:
+        if kind in ("word", "slides", "spreadsheet", "epub"):
+            check_zip(data)
+        document = loaders[kind](source, data)
+    except IngestError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OSError,
+        RecursionError,
+        AssertionError,
+        ImportError,
+        SyntaxError,
+    ) as exc:
+        # each library raises its own zoo on a broken file; each is one bad file
+        raise IngestError(source, f"unreadable {kind} file ({_reason(exc)})") from exc
+    return _checked(document, path)
+
+
+def _checked(document: Document, path: Path) -> Document:
+    if not document.pages:
+        raise IngestError(str(path), "no text found; nothing to index")
+    for page in document.pages:
+        if _LONG_LINE.search(page.text):
+            raise IngestError(str(path), f"has a line over {MAX_LINE_CHARS:,} characters")
+    return document
 
 
 def check_regular_file(path: Path) -> None:
@@ -89,7 +179,9 @@ def _os_reason(exc: OSError, path: Path) -> str:
     return f"cannot read file ({exc.strerror or exc})"
 
 
-def load_pdf(path: Path, data: bytes) -> Document:
+def load_pdf(
+    path: Path, data: bytes, *, ocr: bool = False, progress: OcrProgress | None = None
+) -> Document:
     import io
 
     from pypdf import PdfReader
@@ -102,13 +194,8 @@ def load_pdf(path: Path, data: bytes) -> Document:
         if reader.is_encrypted and not _unlock(reader):
             raise IngestError(str(path), "encrypted; password required")
         pages: list[Page] = []
-        empty = 0
         for number, page in enumerate(reader.pages, start=1):
-            text = _clean(page.extract_text() or "")
-            if text.strip():
-                pages.append(Page(number, text))
-            else:
-                empty += 1
+            pages.append(Page(number, _clean(page.extract_text() or "")))
     except IngestError:
         raise
     except (
@@ -125,12 +212,41 @@ def load_pdf(path: Path, data: bytes) -> Document:
     ) as exc:
         # pypdf raises a zoo of exception types on broken files; each is one bad file
         raise IngestError(str(path), f"unreadable PDF ({_reason(exc)})") from exc
-    total = len(pages) + empty
+    total = len(pages)
+    if ocr:
+        pages = _with_ocr(str(path), data, pages, progress)
+    pages = [p for p in pages if p.text.strip()]
+    empty = total - len(pages)
     if not pages:
-        raise IngestError(str(path), f"{NO_TEXT} ({total} pages without a text layer)")
+        hint = "none recognised by OCR either" if ocr else "RAG_OCR=on would read them"
+        raise IngestError(str(path), f"{NO_TEXT} ({total} pages without a text layer; {hint})")
     if empty:
         log.info("%s: %d of %d pages have %s", path, empty, total, NO_TEXT)
     return Document(str(path), "pdf", tuple(pages), empty_pages=empty, total_pages=total)
+
+
+def _with_ocr(
+    source: str, data: bytes, pages: list[Page], progress: OcrProgress | None
+) -> list[Page]:
+    """Pages without a usable text layer, read by OCR, decided page by page: the
+    recognised text replaces the layer only when it holds more words."""
+    from ingest.ocr import ocr_pdf_pages, usable
+
+    todo = [p.number for p in pages if not usable(p.text)]
+    if not todo:
+        return pages
+    log.info("%s: OCR of %d of %d pages", source, len(todo), len(pages))
+    try:
+        read = {p.number: p for p in ocr_pdf_pages(source, data, todo, progress)}
+    except Exception as exc:  # pdfium's errors are one bad file too; keep the text layer
+        log.warning("%s: OCR failed (%s)", source, _reason(exc))
+        return pages
+    return [
+        read[p.number]
+        if p.number in read and len(read[p.number].text.split()) > len(p.text.split())
+        else p
+        for p in pages
+    ]
 
 
 def _unlock(reader: object) -> bool:

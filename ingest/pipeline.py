@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunker
-from ingest.loaders import check_regular_file, kind_of, load
+from ingest.loaders import MARKDOWN_KINDS, Document, check_regular_file, kind_of, load
+from ingest.locators import locate
+from ingest.ocr import OcrProgress
 from ingest.prefetch import prefetch
 from ingest.writer import Prepared, store_files
 from rag import bm25
@@ -98,7 +100,8 @@ class Candidate:
     sha256: str
     size: int
     path: Path | None = None  # a file to load, or
-    text: str | None = None  # a record's text, stored as one chunk
+    text: str | None = None  # a record's text, stored as one chunk, or
+    document: Document | None = None  # a document already loaded (a web page)
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[str]]:
@@ -156,9 +159,10 @@ class Ingestor:
     unchanged files costs hashing and nothing else.
     """
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, *, ocr_progress: OcrProgress | None = None) -> None:
         self.index = index
         self.settings = index.settings.ingest
+        self.ocr_progress = ocr_progress
         self._chunker: Chunker | None = None
         self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
 
@@ -184,15 +188,17 @@ class Ingestor:
         progress: Progress | None = None,
         on_plan: Callable[[int], None] | None = None,
         on_wait: Callable[[str], None] | None = None,
+        forget: Sequence[Path] = (),
     ) -> Report:
-        """Ingest ``paths`` holding the store's writer lock (a dry run needs none)."""
+        """Ingest ``paths`` holding the store's writer lock (a dry run needs none); remove
+        what was ingested from ``forget`` (files or folders gone from disk: watch mode)."""
         options = {"prune": prune, "rebuild": rebuild, "dry_run": dry_run}
         if not dry_run and not self.index.writing:
             raise ValueError("ingestion writes: open the index with writing=True")
         if dry_run:
-            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+            return self._run(paths, progress=progress, on_plan=on_plan, forget=forget, **options)
         with self._writer(on_wait):
-            return self._run(paths, progress=progress, on_plan=on_plan, **options)
+            return self._run(paths, progress=progress, on_plan=on_plan, forget=forget, **options)
 
     def run_records(self, records: Sequence[Record], *, progress: Progress | None = None) -> Report:
         """Make the index hold exactly ``records``, one chunk each (the model truncates a
@@ -241,6 +247,42 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def run_urls(
+        self, urls: Sequence[str], *, depth: int = 0, progress: Progress | None = None
+    ) -> Report:
+        """Fetch web pages (``depth`` same-site links deep) and store their main content
+        with the URL as the source; a page whose content has not changed writes nothing."""
+        from ingest.web import crawl, page_document
+
+        if not self.index.writing:
+            raise ValueError("ingestion writes: open the index with writing=True")
+        started = time.perf_counter()
+        report = Report()
+        todo: dict[str, tuple[Candidate, bool]] = {}
+        with self._writer(None):
+            for url in urls:
+                for page in crawl(url, self.settings, depth=depth):
+                    try:
+                        if isinstance(page, IngestError):
+                            raise page
+                        document = page_document(page)
+                    except IngestError as exc:
+                        report.errors.append(FileError(exc.path, exc.reason))
+                        continue
+                    data = document.pages[0].text.encode("utf-8")
+                    sha = hashlib.sha256(data).hexdigest()
+                    stored = self.index.manifest.get(page.url)
+                    if page.url in todo or page.url in report.unchanged:
+                        continue
+                    if stored is not None and stored.sha256 == sha:
+                        report.unchanged.append(page.url)
+                        continue
+                    candidate = Candidate(page.url, sha, len(data), document=document)
+                    todo[page.url] = (candidate, stored is not None)
+            self._write(list(todo.values()), [], report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _writer(
         self, on_wait: Callable[[str], None] | None
     ) -> contextlib.AbstractContextManager[None]:
@@ -256,6 +298,7 @@ class Ingestor:
         dry_run: bool,
         progress: Progress | None,
         on_plan: Callable[[int], None] | None,
+        forget: Sequence[Path] = (),
     ) -> Report:
         started = time.perf_counter()
         report = Report(dry_run=dry_run)
@@ -285,7 +328,9 @@ class Ingestor:
             else:
                 todo.append((Candidate(source, sha, size, path=path), record is not None))
 
-        gone = self._gone(paths, {_source(p) for p in files}) if prune else []
+        present = {_source(p) for p in files}
+        gone = self._gone(paths, present) if prune else []
+        gone += [g for g in self._gone(forget, present) if g not in gone] if forget else []
         if on_plan:
             on_plan(len(todo))
         if dry_run:
@@ -361,18 +406,23 @@ class Ingestor:
         candidate, existed = todo
         if candidate.text is not None:
             return self._prepare_record(candidate, existed)
-        assert candidate.path is not None
-        document = load(candidate.path)
+        document = candidate.document
+        if document is None:
+            assert candidate.path is not None
+            ocr = self.settings.ocr == "on"
+            document = load(candidate.path, ocr=ocr, progress=self.ocr_progress)
         note = None
-        if document.empty_pages:
+        if document.empty_pages and document.kind == "pdf":
+            hint = "even by OCR" if self.settings.ocr == "on" else "(RAG_OCR=on would read them)"
             note = (
                 f"{candidate.source}: {document.empty_pages} of {document.total_pages} pages "
-                "have no extractable text — scanned image?"
+                f"have no extractable text {hint}"
             )
         _, chunker = self._ready()
         chunks = chunker.split(
-            document.pages, source=candidate.source, markdown=document.kind == "markdown"
+            document.pages, source=candidate.source, markdown=document.kind in MARKDOWN_KINDS
         )
+        chunks = locate(chunks, document)
         if not chunks:
             raise IngestError(candidate.source, "no text to index after splitting")
         return Prepared(

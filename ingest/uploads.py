@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from ingest.loaders import KINDS
+from ingest.sniff import mismatch, sniff
 from rag.errors import IngestError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -39,15 +40,17 @@ def check_content(name: str, data: bytes, *, max_bytes: int) -> str:
         )
     if not data:
         raise IngestError(name, "empty file; nothing to index")
-    head = data[:8192]
-    is_pdf = b"%PDF-" in data[:1024]
-    if kind == "pdf" and not is_pdf:
+    actual = sniff(data)
+    if kind == "pdf" and actual != "pdf":
         raise IngestError(name, "not a PDF (no %PDF- header); is the extension wrong?")
-    if kind != "pdf":
-        if is_pdf:
+    if kind in ("markdown", "text", "csv", "html"):
+        if actual == "pdf":
             raise IngestError(name, "this is a PDF named as text; rename it to .pdf")
-        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if actual not in ("text", "html"):
             raise IngestError(name, "binary data, not text; upload PDF, Markdown or text")
+    reason = mismatch(kind, data)
+    if reason:
+        raise IngestError(name, reason)
     return kind
 
 

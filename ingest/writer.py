@@ -29,7 +29,7 @@ class Prepared:
     note: str | None = None
 
 
-def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int]:
+def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int | bool]:
     return {
         "source": chunk.source,
         "page": chunk.page,
@@ -37,6 +37,8 @@ def chunk_metadata(chunk: Chunk, *, sha256: str) -> dict[str, str | int]:
         "header_path": chunk.header_path,
         "chunk_index": chunk.chunk_index,
         "file_sha256": sha256,
+        "locator": chunk.locator,
+        "ocr": chunk.ocr,
     }
 
 

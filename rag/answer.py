@@ -299,7 +299,14 @@ def needs_context(question: str) -> bool:
 
 
 def _citation(n: int, hit: Hit) -> Citation:
-    return Citation(n=n, source=hit.source, page=hit.page, chunk_id=hit.chunk_id)
+    return Citation(
+        n=n,
+        source=hit.source,
+        page=hit.page,
+        chunk_id=hit.chunk_id,
+        locator=hit.locator,
+        ocr=hit.ocr,
+    )
 
 
 def _ms(since: float) -> float:

@@ -293,6 +293,32 @@ class IngestSettings:
         minimum=-1.0,
         maximum=1.0,
     )
+    ocr: str = setting(
+        "on",
+        "RAG_OCR",
+        "`on`: read images and PDF pages without a usable text layer by OCR (offline, "
+        "slow: seconds a page); `off`: skip them",
+        choices=("on", "off"),
+    )
+    url_max_mb: int = setting(
+        10, "RAG_URL_MAX_MB", "largest web page `python -m ingest URL` fetches, in MB", minimum=1
+    )
+    url_max_pages: int = setting(
+        50,
+        "RAG_URL_MAX_PAGES",
+        "pages one `python -m ingest URL --depth N` fetches, at most",
+        minimum=1,
+    )
+    url_timeout: float = setting(
+        20.0, "RAG_URL_TIMEOUT", "seconds to wait for a web page", minimum=0.1
+    )
+    url_private: str = setting(
+        "refuse",
+        "RAG_URL_PRIVATE",
+        "`allow`: fetch URLs on private, loopback and link-local addresses (an intranet); "
+        "`refuse`: only public addresses",
+        choices=("refuse", "allow"),
+    )
 
     def validate(self) -> None:
         if self.chunk_overlap >= self.chunk_size:

@@ -47,7 +47,7 @@ class Message(TypedDict):
 
 def source_label(hit: Hit) -> str:
     name = PurePath(hit.source).name or hit.source
-    return f"{name}, page {hit.page}" if hit.page else name
+    return f"{name}, {hit.place()}" if hit.place() else name
 
 
 def passage_block(n: int, hit: Hit) -> str:

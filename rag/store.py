@@ -357,4 +357,6 @@ def hit_from(
         start_index=int(meta.get("start_index", 0)),
         header_path=str(meta.get("header_path", "")),
         similarity=similarity,
+        locator=str(meta.get("locator", "")),
+        ocr=bool(meta.get("ocr", False)),
     )

@@ -16,6 +16,18 @@ class Chunk:
     start_index: int  # character offset of ``text`` inside its page (or file)
     header_path: str = ""  # "Title > Section" for Markdown, "" elsewhere
     chunk_index: int = 0  # position of the chunk inside its file
+    locator: str = ""  # "slide 3", "Sheet1 rows 2-40", "Intro > Revenue"; "" for PDF pages
+    ocr: bool = False  # the text was recognised from an image
+
+
+def describe_place(page: int, locator: str, ocr: bool = False, *, short: bool = False) -> str:
+    """Where a passage is, for people: its locator ("slide 3", "Sheet1 rows 2-40",
+    "Intro > Revenue"), else "page N" ("p.N" when ``short``), with "OCR" when its text was
+    recognised from an image; "" for a file without pages."""
+    where = locator or ((f"p.{page}" if short else f"page {page}") if page else "")
+    if ocr:
+        where = f"{where}, OCR" if where else "OCR"
+    return where
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,11 @@ class Hit:
     start_index: int = 0
     header_path: str = ""
     similarity: float | None = None  # cosine to the query, comparable across modes
+    locator: str = ""
+    ocr: bool = False
+
+    def place(self, *, short: bool = False) -> str:
+        return describe_place(self.page, self.locator, self.ocr, short=short)
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,11 @@ class Citation:
     source: str
     page: int
     chunk_id: str
+    locator: str = ""
+    ocr: bool = False
+
+    def place(self, *, short: bool = False) -> str:
+        return describe_place(self.page, self.locator, self.ocr, short=short)
 
 
 @dataclass(frozen=True)

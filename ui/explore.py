@@ -48,7 +48,7 @@ def search_view(settings: Settings, index: Index) -> None:
         return
     st.caption(f"{len(hits)} passages · {retrieval.retrieval_mode}")
     for rank, hit in enumerate(hits, start=1):
-        page = f" · page {hit.page}" if hit.page else ""
+        page = f" · {hit.place()}" if hit.place() else ""
         similarity = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(
             f"**{rank}.** `{file_name(hit.source)}`{page} · score {hit.score:.3f}{similarity}"

@@ -59,8 +59,8 @@ def print_sources(answer: Answer) -> None:
         return
     print("\nSources:")
     for c in answer.citations:
-        page = f" p.{c.page}" if c.page else ""
-        print(f"  [{c.n}] {Path(c.source).name}{page}")
+        place = f" {c.place(short=True)}" if c.place() else ""
+        print(f"  [{c.n}] {Path(c.source).name}{place}")
 
 
 def answer_json(answer: Answer) -> dict[str, object]:
@@ -68,7 +68,14 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "answer": answer.text,
         "mode": answer.mode,
         "citations": [
-            {"n": c.n, "source": c.source, "page": c.page, "chunk_id": c.chunk_id}
+            {
+                "n": c.n,
+                "source": c.source,
+                "page": c.page,
+                "locator": c.locator,
+                "ocr": c.ocr,
+                "chunk_id": c.chunk_id,
+            }
             for c in answer.citations
         ],
         "timings": answer.timings,

@@ -35,8 +35,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print("No results. Is anything ingested? Try: python -m ingest data/")
         return 0
     for rank, hit in enumerate(hits, start=1):
-        page = f" p.{hit.page}" if hit.page else ""
-        print(f"{rank:>2}. {hit.score:.3f}  {Path(hit.source).name}{page}")
+        place = f" {hit.place(short=True)}" if hit.place() else ""
+        print(f"{rank:>2}. {hit.score:.3f}  {Path(hit.source).name}{place}")
         print(f"    {snippet(hit.text)}")
     return 0
 
@@ -50,6 +50,8 @@ def hit_json(hit: Hit) -> dict[str, object]:
     return {
         "source": hit.source,
         "page": hit.page,
+        "locator": hit.locator,
+        "ocr": hit.ocr,
         "score": round(hit.score, 6),
         "text": hit.text,
         "chunk_id": hit.chunk_id,

@@ -117,7 +117,7 @@ def test_bad_files_do_not_stop_the_run(
     (docs / "random.pdf").write_bytes(bytes(range(256)) * 40)
     (docs / "empty.txt").write_bytes(b"")
     (docs / "latin1.txt").write_bytes("Über die Größe der Bäume im Frühling.".encode("latin-1"))
-    (docs / "notes.docx").write_bytes(b"PK")
+    (docs / "notes.odt").write_bytes(b"PK")
     shutil.copy(Path(__file__).resolve().parents[2] / "data" / "about-this-app.md", docs)
     report = ingest([docs])
     failed = {Path(e.path).name: e.reason for e in report.errors}
@@ -126,7 +126,7 @@ def test_bad_files_do_not_stop_the_run(
         "empty.txt": "empty file; nothing to index",
     }
     assert sorted(Path(p).name for p in report.added) == ["about-this-app.md", "latin1.txt"]
-    assert [Path(p).name for p in report.skipped] == ["notes.docx"]
+    assert [Path(p).name for p in report.skipped] == ["notes.odt"]
     store = connect(settings.store)
     latin = store.ids_for_source(str((docs / "latin1.txt").absolute()))
     assert store._existing().get(ids=list(latin))["documents"] == [

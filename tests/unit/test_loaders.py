@@ -34,7 +34,18 @@ def test_text_and_markdown(tmp_path: Path) -> None:
         ("blank.md", b"  \n\n ", "file contains only whitespace; nothing to index"),
         ("random.pdf", os.urandom(3000).replace(b"%PDF-", b""), "not a PDF (no %PDF- header)"),
         ("truncated.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "unreadable PDF"),
-        ("x.docx", b"PK..", "unsupported file type '.docx'"),
+        ("x.odt", b"PK..", "unsupported file type '.odt'"),
+        (
+            "x.docx",
+            b"PK..",
+            "claims to be a Word document by its extension but its content is text",
+        ),
+        (
+            "x.xlsx",
+            b"%PDF-1.4",
+            "claims to be an Excel workbook by its extension but its content is a PDF",
+        ),
+        ("x.png", b"GIF89a", "claims to be an image by its extension but its content is text"),
     ],
 )
 def test_bad_files_raise_one_line_reason(
