@@ -249,10 +249,10 @@ def test_a_question_sent_during_an_answer_waits_its_turn(app_url: str, browser: 
     second = "How do I read a data frame from a file?"
     box.fill(first)
     box.press("Enter")
-    page.locator("[data-testid='stChatMessage']").filter(has_text=first).wait_for()
+    page.locator("[data-testid='stChatMessage']").filter(has_text=first).wait_for(timeout=120_000)
     box.fill(second)
     box.press("Enter")
-    texts = wait_for_answers(page, 4)
+    texts = wait_for_answers(page, 4, timeout_s=300)
     assert len(texts) == 4, texts
     assert first in texts[0] and second in texts[2]
     assert "Sources (" in texts[1] and "Sources (" in texts[3]
