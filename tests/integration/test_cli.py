@@ -95,7 +95,8 @@ def test_search_and_stats_json(
     assert rag_main(["search", "How are missing values represented?", "-k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3
-    assert set(hits[0]) == {"source", "page", "score", "text", "chunk_id"}
+    assert set(hits[0]) == {"source", "page", "locator", "ocr", "score", "text", "chunk_id"}
+    assert (hits[0]["locator"], hits[0]["ocr"]) == ("", False)  # a PDF page with a text layer
     assert hits[0]["source"].endswith("R-intro.pdf") and hits[0]["page"] in (17, 18)
 
     assert rag_main(["stats", "--json"]) == 0

@@ -44,6 +44,8 @@ def test_ask_json_extractive(
         "n": 1,
         "source": result["citations"][0]["source"],
         "page": 17,
+        "locator": "",  # a PDF page is located by its page
+        "ocr": False,
         "chunk_id": result["citations"][0]["chunk_id"],
     }
     assert result["citations"][0]["source"].endswith("R-intro.pdf")
