@@ -140,6 +140,21 @@ def chroma_cli() -> str:
     return str(beside) if beside.exists() else (shutil.which("chroma") or "chroma")
 
 
+def wait_for_http(url: str, process: subprocess.Popen[bytes], *, timeout: float, what: str) -> None:
+    """Poll ``url`` until it answers 200; fail at once if ``process`` exits, or at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer on {url}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on a free localhost port; yields its URL, stops it at the end."""
@@ -162,17 +177,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not answer on {url}; see {log.name}")
-            time.sleep(0.2)
+        heartbeat = f"{url}/api/v2/heartbeat"
+        wait_for_http(heartbeat, server, timeout=60, what=f"chroma run ({log.name})")
         yield url
     finally:
         server.terminate()

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from tests.conftest import (
     manifest_of,
     retriever_for,
     run_ingest,
+    wait_for_http,
 )
 
 pytestmark = pytest.mark.integration
@@ -70,17 +70,10 @@ class Served:
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.3)
+    try:
+        wait_for_http(f"{url}/health", process, timeout=180, what="the API server")
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}:\n{log.read_text()}") from None
 
 
 @pytest.fixture(scope="module")
