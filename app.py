@@ -17,6 +17,7 @@ from rag.errors import IngestError, RagError
 from rag.index import Index, connect, load_model, open_index
 from rag.llm import make_llm
 from rag.retriever import MODES, Retriever
+from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Answer
 from ui.explore import ALL_LABELS, file_name, search_view, topics_view
@@ -36,8 +37,10 @@ LLM_HINT = (
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def cached_model(embedding: EmbeddingSettings) -> Embedder:
-    # keyed by the frozen embedding settings: every collection and session shares one model
-    return load_model(embedding)
+    # keyed by the frozen embedding settings: every collection and session shares one model,
+    # so calls take turns (a rerun starts while the interrupted run may still be inside it)
+    model = load_model(embedding)
+    return Serialized(model) if embedding.embed_provider == "local" else model
 
 
 @st.cache_resource

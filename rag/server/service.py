@@ -23,13 +23,14 @@ from ingest.pipeline import Ingestor, Report
 from ingest.uploads import check_content, safe_filename, save_upload
 from rag.answer import Answerer, AnswerStream
 from rag.config import Settings
-from rag.embeddings import Embedder, Identity, Prefixes, Vectors
+from rag.embeddings import Embedder, Vectors
 from rag.errors import ConfigError, NotFoundError, UploadTooLargeError
 from rag.index import Index, collection_names, connect, load_model, open_index
 from rag.llm import LLM, make_llm
 from rag.local_server import stop_local_servers
 from rag.manifest import FileRecord
 from rag.retriever import Retriever
+from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Hit, Turn
 
@@ -37,45 +38,6 @@ log = logging.getLogger(__name__)
 
 ModelFactory = Callable[[], Embedder]
 EmbedKind = Literal["document", "query"]
-
-
-class Serialized:
-    """An embedder shared by request threads, called by one at a time: a fast tokenizer and
-    an OpenVINO infer request must not be used by two threads at once."""
-
-    def __init__(self, model: Embedder) -> None:
-        self.model = model
-        self.name: str = model.name
-        self.prefixes: Prefixes = model.prefixes
-        self._lock = threading.Lock()
-
-    @property
-    def identity(self) -> Identity:
-        return self.model.identity
-
-    @property
-    def dimension(self) -> int:
-        return self.model.dimension
-
-    @property
-    def max_tokens(self) -> int:
-        return self.model.max_tokens
-
-    def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return self.model.count_tokens(text)
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        with self._lock:
-            return self.model.token_offsets(text)
-
-    def embed_documents(self, texts: list[str]) -> Vectors:
-        with self._lock:
-            return self.model.embed_documents(texts)
-
-    def embed_query(self, text: str) -> Vectors:
-        with self._lock:
-            return self.model.embed_query(text)
 
 
 def document_id(source: str) -> str:

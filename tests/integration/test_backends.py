@@ -1,5 +1,6 @@
 """The faster CPU runtimes give the torch vectors: cosine >= 0.999 on every real chunk."""
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from ingest.loaders import load
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import ConfigError
 from rag.runtimes import MIN_COSINE, installed
+from rag.serialized import Serialized
 from tests.conftest import R_INTRO, SHARED
 
 pytestmark = pytest.mark.integration
@@ -86,3 +88,36 @@ def test_half_precision_is_kept_only_when_vectors_stay_close(chunk_texts: list[s
     assert str(next(model._model.parameters()).dtype) == "torch.float16"
     cosines = np.sum(model.embed_documents(chunk_texts[:20]) * reference, axis=1)
     assert float(cosines.min()) >= MIN_COSINE
+
+
+def test_a_shared_model_takes_turns_across_threads(cache: Path) -> None:
+    """The app's sessions (and a Streamlit rerun racing the run it interrupts) share one
+    model: behind ``Serialized`` every thread gets the vectors it would get alone, where the
+    bare OpenVINO model fails with "Infer Request is busy"."""
+    backend = "openvino" if installed("openvino") else "onnx"
+    model = SentenceTransformerEmbedder(device="cpu", backend=backend, cache_dir=cache)
+    shared = Serialized(model)
+    questions = [f"How do I fit model number {n} to a data frame?" for n in range(4)]
+    expected = {q: model.embed_query(q) for q in questions}
+    start = threading.Barrier(len(questions))
+    failures: list[BaseException] = []
+    results: dict[str, list[np.ndarray]] = {q: [] for q in questions}
+
+    def ask(question: str) -> None:
+        start.wait()
+        try:
+            for _ in range(15):
+                results[question].append(shared.embed_query(question))
+                shared.embed_documents([question, question + " again"])
+        except BaseException as exc:  # collected, asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    for question, vectors in results.items():
+        assert len(vectors) == 15
+        assert all(np.allclose(v, expected[question], atol=1e-6) for v in vectors)
