@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ LLM_HINT = (
     "server: Ollama, vLLM, llama.cpp), or OPENAI_API_KEY for OpenAI, and restart the app."
 )
 
+
+log = logging.getLogger(__name__)
 
 # -- cached resources: one model per process, shared by every browser session ---------------
 
@@ -283,6 +286,16 @@ def answer_last(
             placeholder.empty()
             st.error(str(exc))
             history.append({"role": "assistant", "text": "", "error": str(exc)})
+            return
+        except Exception:  # a bug: logged in full for us, one line for the user, chat goes on
+            log.exception("answering %r failed", question)
+            message = (
+                "Answering this question failed unexpectedly (the details are in the app's "
+                "log). Ask it again; if it keeps failing, please report it with that log."
+            )
+            placeholder.empty()
+            st.error(message)
+            history.append({"role": "assistant", "text": "", "error": message})
             return
         placeholder.markdown(neutralize_markdown(answer.text))
         show_answer(answer)
