@@ -81,9 +81,14 @@ def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(device="cpu")
 
 
+# the ONNX/OpenVINO exports are kept where the CLI and the app keep them (the user's cache,
+# RAG_CACHE_DIR), not inside each test's fresh store: exporting costs ~20 s a store
+MODEL_CACHE = Settings.from_env().embedding.cache_dir
+
+
 def make_settings(store_dir: Path, **changes: object) -> Settings:
     """Every default on ``store_dir``, on the CPU, with ``changes`` by field name."""
-    return Settings.default(store_dir, device="cpu", **changes)
+    return Settings.default(store_dir, device="cpu", **{"cache_dir": MODEL_CACHE, **changes})
 
 
 def run_ingest(
