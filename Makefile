@@ -8,7 +8,7 @@ export TOKENIZERS_PARALLELISM := false
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-dev chromium run test lint clean eval-report
+.PHONY: setup setup-dev chromium run test lint clean eval-report tune
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: setup-dev
 # retrieval quality on SciFact (the full benchmark, minutes on a CPU): bench/eval_report.{md,png}
 eval-report: setup-dev
 	$(PY) bench/eval_report.py --beir ../shared/data/beir/scifact
+
+# retrieval constants chosen on SciFact train, reported on test: bench/results/tune.json
+tune: setup-dev
+	$(PY) bench/tune.py
+	$(PY) bench/tables.py
 
 clean:
 	rm -rf $(VENV) .rag .pytest_cache .mypy_cache .ruff_cache

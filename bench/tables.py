@@ -61,9 +61,35 @@ def api_load(result: dict[str, Any]) -> str:
     )
 
 
+def tune(result: dict[str, Any]) -> str:
+    summary, bm25, fusion, hnsw = (result[k] for k in ("summary", "bm25", "fusion", "hnsw"))
+    rows = ["| mode | train nDCG@10 (chooses) | test nDCG@10 (reports) |", "|---|---:|---:|"]
+    for mode in summary["train"]:
+        rows.append(f"| `{mode}` | {summary['train'][mode]:.4f} | {summary['test'][mode]:.4f} |")
+
+    def values(params: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in params.items())
+
+    return (
+        f"SciFact, {result['corpus']:,} documents; {result['queries']['train']} train queries "
+        f"choose, {result['queries']['test']} test queries report (commit `{result['commit']}`, "
+        f"{result['date']}):\n\n" + "\n".join(rows) + "\n\n"
+        f"- BM25: shipped {values(bm25['shipped'])}; chosen on train "
+        f"{values(bm25['chosen'])} ({len(bm25['grid'])} settings tried).\n"
+        f"- Fusion (BM25 weight 1): shipped {values(fusion['shipped'])}; chosen on train "
+        f"{values(fusion['chosen'])} ({len(fusion['grid'])} settings tried).\n"
+        f"- HNSW beam: the approximate dense top 10 differs from the exact one for "
+        f"{hnsw['queries_whose_top10_differs_from_exact']} of {hnsw['queries']} train queries "
+        f"(train nDCG@10 {hnsw['train_ndcg@10']['hnsw']:.4f} against "
+        f"{hnsw['train_ndcg@10']['exact']:.4f} exact).\n"
+        f"- Rule: {result['rule']}.\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "abstain": abstain,
     "api_load": api_load,
+    "tune": tune,
 }
 
 

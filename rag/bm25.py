@@ -16,7 +16,8 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,21 +67,31 @@ def tokenize(text: str) -> list[str]:
 class Bm25Index:
     ids: list[str]
     model: Any  # bm25s.BM25
+    # the same analyzer for documents and queries; other parameters only for bench/tune.py
+    tokenizer: Callable[[str], list[str]] = field(default=tokenize, repr=False)
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+    def build(
+        cls,
+        ids: list[str],
+        texts: list[str],
+        *,
+        k1: float = K1,
+        b: float = B,
+        tokenizer: Callable[[str], list[str]] = tokenize,
+    ) -> Bm25Index:
         if not texts:  # bm25s cannot index nothing; an empty store has an empty index
-            return cls(ids=[], model=None)
-        model = _bm25s().BM25(k1=K1, b=B, method="lucene")
-        model.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(ids=list(ids), model=model)
+            return cls(ids=[], model=None, tokenizer=tokenizer)
+        model = _bm25s().BM25(k1=k1, b=b, method="lucene")
+        model.index([tokenizer(t) for t in texts], show_progress=False)
+        return cls(ids=list(ids), model=model, tokenizer=tokenizer)
 
     def search(self, query: str, *, k: int) -> list[tuple[str, float]]:
         """``(chunk id, score)`` best first; only chunks sharing a term with the query."""
         n = min(k, len(self.ids))
         if self.model is None:
             return []
-        tokens = [t for t in tokenize(query) if t in self.model.vocab_dict]
+        tokens = [t for t in self.tokenizer(query) if t in self.model.vocab_dict]
         if n <= 0 or not tokens:
             return []
         docs, scores = self.model.retrieve([tokens], k=n, show_progress=False)
