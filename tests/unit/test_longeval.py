@@ -143,12 +143,11 @@ def squad(tmp_path: Path, data: object) -> Path:
 
 def test_load_squad_locates_answers_and_splits_by_paper(tmp_path: Path) -> None:
     qas = [
-        {"id": 1, "question": "Who barks?", "answers": [{"text": "Dogs bark. ", "answer_start": 16}]},
+        {"id": 1, "question": "Who?", "answers": [{"text": "Dogs bark. ", "answer_start": 16}]},
         {"id": 2, "question": "Birds?", "answers": [{"text": "Birds sing.", "answer_start": 0}]},
-    ]  # fmt: skip
-    path = squad(tmp_path, {"data": [{"paragraphs": [
-        {"context": PAPER, "document_id": 0, "qas": qas}
-    ]}]})  # fmt: skip
+    ]
+    paper = {"context": PAPER, "document_id": 0, "qas": qas}
+    path = squad(tmp_path, {"data": [{"paragraphs": [paper]}]})
     spans = load_squad(path)
     assert spans.name == "qa"
     assert spans.papers == {"0": PAPER}
