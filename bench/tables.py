@@ -86,10 +86,60 @@ def tune(result: dict[str, Any]) -> str:
     )
 
 
+def longdocs(result: dict[str, Any]) -> str:
+    ours = result["settings"]["ours"]
+    parts = [
+        f"Commit `{result['commit']}`, {result['date']}; ours: {ours['model']} "
+        f"({ours['backend']}), {ours['chunk_size_tokens']}-token chunks, overlap "
+        f"{ours['chunk_overlap_tokens']}, default mode `{ours['default_mode']}`; tutorial: "
+        "1000/200-character splitter, torch, Chroma cosine.\n"
+    ]
+    qa = result["covidqa"]
+    parts.append(
+        f"\n**COVID-QA**: {qa['papers']} papers in one index; questions "
+        f"{qa['questions']['tune']} tuning ({qa['papers_per_half']['tune']} papers) / "
+        f"{qa['questions']['report']} reporting ({qa['papers_per_half']['report']} papers); "
+        "a hit is a top-k passage of the right paper overlapping the answer.\n\n"
+        + _long_table(qa, "hit", default=ours["default_mode"])
+    )
+    pages = result["pages"]
+    if "skipped" in pages:
+        parts.append(f"\n**Page-known PDFs**: not measured yet ({pages['skipped']}).\n")
+    else:
+        parts.append(
+            f"\n**Page-known PDFs**: {pages['documents']} PDFs, each in its own index; "
+            f"questions {pages['questions']['tune']} tuning / {pages['questions']['report']} "
+            "reporting; a hit is a top-k passage on an answering page.\n\n"
+            + _long_table(pages, "page", default=ours["default_mode"])
+        )
+    return "".join(parts)
+
+
+def _long_table(part: dict[str, Any], name: str, *, default: str) -> str:
+    heads = [f"{name}@1", f"{name}@5", f"{name}@10", "mrr@10"]
+    rows = [
+        "| pipeline | half | questions | "
+        + " | ".join(h.replace("mrr", "MRR") for h in heads)
+        + " |",
+        "|---|---|---:|" + "---:|" * len(heads),
+    ]
+    pipelines = [("tutorial", part["tutorial"])] + [
+        (f"ours, `{mode}`" + (" (default)" if mode == default else ""), figures)
+        for mode, figures in part["ours"]["modes"].items()
+    ]
+    for label, figures in pipelines:
+        for half, shown in (("tune", "tuning"), ("report", "reporting")):
+            row = figures[half]
+            cells = " | ".join(f"{row[h]:.3f}" for h in heads)
+            rows.append(f"| {label} | {shown} | {row['questions']} | {cells} |")
+    return "\n".join(rows) + "\n"
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "abstain": abstain,
     "api_load": api_load,
     "tune": tune,
+    "longdocs": longdocs,
 }
 
 

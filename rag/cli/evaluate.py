@@ -1,5 +1,7 @@
 """``python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
-[--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder."""
+[--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder; ``--qa FILE`` and
+``--pages FILE --docs DIR`` [--half tune|report|all] [--rebuild]: on long documents
+(``rag.cli.longeval``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.corpus import dimension_tradeoff, index_corpus
+from rag.cli import longeval
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
 from rag.evaluation import eval_settings, load_beir, restrict_to_label, run_queries, score
@@ -18,10 +21,28 @@ from rag.retriever import Retriever
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("eval", help="retrieval quality on a BEIR folder")
-    parser.add_argument("--beir", type=Path, required=True, help="corpus.jsonl, queries, qrels")
+    parser = sub.add_parser("eval", help="retrieval quality on a BEIR folder or long documents")
+    parser.add_argument("--beir", type=Path, default=None, help="corpus.jsonl, queries, qrels")
     parser.add_argument(
-        "--mode", default=None, help="dense | bm25 | hybrid [+mmr] [+rerank] (RAG_RETRIEVAL_MODE)"
+        "--qa", type=Path, default=None, help="SQuAD-format file of whole papers (COVID-QA)"
+    )
+    parser.add_argument(
+        "--pages", type=Path, default=None, help="questions with the PDF pages that answer them"
+    )
+    parser.add_argument("--docs", type=Path, default=None, help="the PDFs of --pages")
+    parser.add_argument(
+        "--half",
+        default="all",
+        help="--qa/--pages: questions of the tune half (choose on these), report or all",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="--qa/--pages: ingest the documents afresh"
+    )
+    parser.add_argument(
+        "--mode",
+        default=None,
+        help="dense | bm25 | hybrid [+mmr] [+rerank] (RAG_RETRIEVAL_MODE); "
+        "--qa/--pages take a comma list",
     )
     parser.add_argument(
         "--split",
@@ -54,6 +75,16 @@ def parse_dims(raw: str) -> list[int]:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    given = [name for name in ("beir", "qa", "pages") if getattr(args, name) is not None]
+    if len(given) != 1:
+        raise ConfigError(
+            "rag eval needs exactly one of --beir DIR, --qa FILE or --pages FILE "
+            f"(got {', '.join('--' + g for g in given) or 'none'})."
+        )
+    if args.qa is not None:
+        return longeval.cmd_qa(args, settings)
+    if args.pages is not None:
+        return longeval.cmd_pages(args, settings)
     if args.dims is not None:
         return cmd_dims(args, settings)
     mode = (args.mode or settings.retrieval.retrieval_mode).strip().lower()
