@@ -1,6 +1,6 @@
 """The tutorial pipeline, as people write it: the baseline of bench/ingest.py.
 
-    python bench/tutorial_ingest.py --store DIR FILE...
+    python bench/tutorial_ingest.py --store DIR FILE_OR_FOLDER...
 
 pypdf pages for a PDF (a .txt file is read whole), LangChain's
 ``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)``, one
@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     collection = client.get_or_create_collection("docs", metadata={"hnsw:space": "cosine"})
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks = 0
-    for path in args.files:
+    files = [f for p in args.files for f in (sorted(p.iterdir()) if p.is_dir() else [p])]
+    for path in files:
         texts: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for number, text in pages_of(path):
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             metadatas=metadatas,  # type: ignore[arg-type]
         )
         chunks += len(texts)
-    print(json.dumps({"files": len(args.files), "chunks": chunks}))
+    print(json.dumps({"files": len(files), "chunks": chunks}))
     return 0
 
 
