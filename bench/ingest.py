@@ -48,7 +48,7 @@ from bench.provenance import write_result  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 SCIFACT = SHARED / "beir" / "scifact" / "corpus.jsonl"
 PIPELINES = ("tutorial", "torch", "default")
-DEFAULT_LIMIT = 200  # keeps the whole run near ten minutes on 2 shared cores
+DEFAULT_LIMIT = 100  # keeps the whole run near ten minutes on 2 busy shared cores
 
 
 @dataclass
