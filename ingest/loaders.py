@@ -65,9 +65,17 @@ def kind_of(path: Path) -> str | None:
     return KINDS.get(path.suffix.lower())
 
 
-def load(path: Path, *, ocr: bool = True, progress: OcrProgress | None = None) -> Document:
+def load(
+    path: Path,
+    *,
+    ocr: bool = True,
+    progress: OcrProgress | None = None,
+    pdf_text: str = "pdfium",
+) -> Document:
     """Load one file; raise IngestError with a one-line reason when it cannot be read.
-    With ``ocr``, images and PDF pages without a usable text layer are read by OCR."""
+    With ``ocr``, images and PDF pages without a usable text layer are read by OCR;
+    ``pdf_text`` names what reads a PDF's text layer (``RAG_PDF_TEXT``)."""
+    from ingest.pdf import load_pdf
     from ingest.sniff import mismatch
 
     kind = kind_of(path)
@@ -77,7 +85,7 @@ def load(path: Path, *, ocr: bool = True, progress: OcrProgress | None = None) -
     if not data:
         raise IngestError(str(path), "empty file; nothing to index")
     if kind == "pdf":
-        return load_pdf(path, data, ocr=ocr, progress=progress)
+        return load_pdf(path, data, ocr=ocr, progress=progress, extractor=pdf_text)
     reason = mismatch(kind, data)
     if reason:
         raise IngestError(str(path), reason)
@@ -139,7 +147,7 @@ def _load_rich(
         SyntaxError,
     ) as exc:
         # each library raises its own zoo on a broken file; each is one bad file
-        raise IngestError(source, f"unreadable {kind} file ({_reason(exc)})") from exc
+        raise IngestError(source, f"unreadable {kind} file ({reason_of(exc)})") from exc
     return _checked(document, path)
 
 
@@ -179,93 +187,12 @@ def _os_reason(exc: OSError, path: Path) -> str:
     return f"cannot read file ({exc.strerror or exc})"
 
 
-def load_pdf(
-    path: Path, data: bytes, *, ocr: bool = False, progress: OcrProgress | None = None
-) -> Document:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    if b"%PDF-" not in data[:1024]:
-        raise IngestError(str(path), "not a PDF (no %PDF- header); is the extension wrong?")
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not _unlock(reader):
-            raise IngestError(str(path), "encrypted; password required")
-        pages: list[Page] = []
-        for number, page in enumerate(reader.pages, start=1):
-            pages.append(Page(number, _clean(page.extract_text() or "")))
-    except IngestError:
-        raise
-    except (
-        PdfReadError,
-        ValueError,
-        KeyError,
-        TypeError,
-        IndexError,
-        AttributeError,
-        RecursionError,
-        AssertionError,
-        ZeroDivisionError,
-        OSError,
-    ) as exc:
-        # pypdf raises a zoo of exception types on broken files; each is one bad file
-        raise IngestError(str(path), f"unreadable PDF ({_reason(exc)})") from exc
-    total = len(pages)
-    if ocr:
-        pages = _with_ocr(str(path), data, pages, progress)
-    pages = [p for p in pages if p.text.strip()]
-    empty = total - len(pages)
-    if not pages:
-        hint = "none recognised by OCR either" if ocr else "RAG_OCR=on would read them"
-        raise IngestError(str(path), f"{NO_TEXT} ({total} pages without a text layer; {hint})")
-    if empty:
-        log.info("%s: %d of %d pages have %s", path, empty, total, NO_TEXT)
-    return Document(str(path), "pdf", tuple(pages), empty_pages=empty, total_pages=total)
-
-
-def _with_ocr(
-    source: str, data: bytes, pages: list[Page], progress: OcrProgress | None
-) -> list[Page]:
-    """Pages without a usable text layer, read by OCR, decided page by page: the
-    recognised text replaces the layer only when it holds more words."""
-    from ingest.ocr import ocr_pdf_pages, usable
-
-    todo = [p.number for p in pages if not usable(p.text)]
-    if not todo:
-        return pages
-    log.info("%s: OCR of %d of %d pages", source, len(todo), len(pages))
-    try:
-        read = {p.number: p for p in ocr_pdf_pages(source, data, todo, progress)}
-    except Exception as exc:  # pdfium's errors are one bad file too; keep the text layer
-        log.warning("%s: OCR failed (%s)", source, _reason(exc))
-        return pages
-    return [
-        read[p.number]
-        if p.number in read and len(read[p.number].text.split()) > len(p.text.split())
-        else p
-        for p in pages
-    ]
-
-
-def _unlock(reader: object) -> bool:
-    from pypdf import PasswordType
-    from pypdf.errors import DependencyError
-
-    try:
-        result = reader.decrypt("")  # type: ignore[attr-defined]
-        return bool(result != PasswordType.NOT_DECRYPTED)
-    except DependencyError:
-        return False
-
-
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else the detected encoding; never fails."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _clean(data.decode("utf-16", errors="replace"))
+        return clean(data.decode("utf-16", errors="replace"))
     try:
-        return _clean(data.decode("utf-8-sig"))
+        return clean(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
     try:
@@ -273,19 +200,19 @@ def decode_text(data: bytes) -> str:
 
         best = from_bytes(data[: 1 << 20]).best()
         if best is not None and best.encoding:
-            return _clean(data.decode(best.encoding, errors="replace"))
+            return clean(data.decode(best.encoding, errors="replace"))
     except (LookupError, ImportError):  # pragma: no cover - unknown codec name
         pass
-    return _clean(data.decode("cp1252", errors="replace"))
+    return clean(data.decode("cp1252", errors="replace"))
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     # NUL bytes and lone surrogates break tokenizers and JSON; they carry no meaning here
     text = text.replace("\x00", "")
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def _reason(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = exc.__class__.__name__
     return f"{name}: {message[:160]}" if message else name

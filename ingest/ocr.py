@@ -89,22 +89,27 @@ def ocr_pdf_pages(
     """Render and recognise the pages ``numbers`` (1-based) of a PDF."""
     import pypdfium2 as pdfium
 
+    from ingest.pdf import PDFIUM_LOCK
+
     pages: list[Page] = []
-    pdf = pdfium.PdfDocument(data)
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(data)
     try:
         for done, number in enumerate(numbers, start=1):
-            page = pdf[number - 1]
-            width, height = page.get_size()
-            scale = min(RENDER_SCALE, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
-            image = page.render(scale=scale).to_pil()
-            page.close()
+            with PDFIUM_LOCK:  # held to render, not to recognise
+                page = pdf[number - 1]
+                width, height = page.get_size()
+                scale = min(RENDER_SCALE, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
+                image = page.render(scale=scale).to_pil()
+                page.close()
             text = recognise(image)
             if text.strip():
                 pages.append(Page(number, text, ocr=True))
             if progress:
                 progress(source, done, len(numbers))
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     return pages
 
 

@@ -410,7 +410,12 @@ class Ingestor:
         if document is None:
             assert candidate.path is not None
             ocr = self.settings.ocr == "on"
-            document = load(candidate.path, ocr=ocr, progress=self.ocr_progress)
+            document = load(
+                candidate.path,
+                ocr=ocr,
+                progress=self.ocr_progress,
+                pdf_text=self.settings.pdf_text,
+            )
         note = None
         if document.empty_pages and document.kind == "pdf":
             hint = "even by OCR" if self.settings.ocr == "on" else "(RAG_OCR=on would read them)"

@@ -300,6 +300,14 @@ class IngestSettings:
         "slow: seconds a page); `off`: skip them",
         choices=("on", "off"),
     )
+    pdf_text: str = setting(
+        "pdfium",
+        "RAG_PDF_TEXT",
+        "what reads a PDF's text layer: `pdfium` (fast; joins words hyphenated at a line "
+        "break, spells out ligatures) or `pypdf`; applies to files ingested from then on "
+        "(`--rebuild` reads every file again)",
+        choices=("pdfium", "pypdf"),
+    )
     url_max_mb: int = setting(
         10, "RAG_URL_MAX_MB", "largest web page `python -m ingest URL` fetches, in MB", minimum=1
     )

@@ -19,7 +19,16 @@ import numpy.typing as npt
 
 from rag.config import BUNDLED_MODEL, EmbeddingSettings
 from rag.errors import ConfigError, ModelError
-from rag.runtimes import MIN_COSINE, PROBES, Runtime, choose_runtime, encode_with, min_cosine
+from rag.runtimes import (
+    MIN_COSINE,
+    PROBES,
+    Runtime,
+    cache_folder,
+    choose_runtime,
+    encode_with,
+    min_cosine,
+    torch_reference,
+)
 
 log = logging.getLogger(__name__)
 
@@ -292,13 +301,29 @@ class SentenceTransformerEmbedder:
         falls back to torch quietly, an explicit choice fails with the fix."""
         if backend == "torch" or (backend == "auto" and self.device != "cpu"):
             return "torch"
+        sha256 = _weights_sha256(location, self._model)
+
+        def compute() -> Vectors:
+            return self._encode_torch(list(PROBES))
+
+        def reference() -> Vectors:
+            if sha256 is None or cache_dir is None:
+                return compute()
+            import sentence_transformers
+            import torch
+
+            versions = f"torch {torch.__version__}, st {sentence_transformers.__version__}"
+            return torch_reference(
+                cache_folder(cache_dir, sha256), versions=versions, compute=compute
+            )
+
         self._runtime = choose_runtime(
             backend,
             model=self._model,
             model_name=self.name,
-            sha256=_weights_sha256(location, self._model),
+            sha256=sha256,
             cache_dir=cache_dir,
-            reference=self._encode_torch(list(PROBES)),
+            reference=reference,
         )
         return "torch" if self._runtime is None else self._runtime.name
 

@@ -11,6 +11,7 @@ before it uses a runtime.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import logging
@@ -18,7 +19,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -181,6 +182,8 @@ class OpenVinoRuntime:
         import openvino as ov
 
         core = ov.Core()
+        # the compiled model is cached beside the export: later processes skip compiling
+        core.set_property({"CACHE_DIR": str(path.parent / "compiled")})
         # f32 on purpose: on CPUs with bf16 units OpenVINO would otherwise pick bf16
         config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
         self.input_names = input_names
@@ -219,6 +222,26 @@ def encode_with(
     return out
 
 
+def torch_reference(folder: Path, *, versions: str, compute: Callable[[], Vectors]) -> Vectors:
+    """Torch's vectors of PROBES for the weights whose export is in ``folder``: computed
+    once per torch/sentence-transformers ``versions`` and kept there, so that a process
+    checks its runtime against torch without running torch on every start."""
+    key = hashlib.sha256(json.dumps([versions, PROBES]).encode()).hexdigest()[:16]
+    path = folder / f"torch-probes-{key}.npy"
+    with contextlib.suppress(OSError, ValueError):
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape[0] == len(PROBES):
+            return np.asarray(cached, dtype=np.float32)
+    vectors = compute()
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".probes-", suffix=".npy", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, vectors, allow_pickle=False)
+        Path(tmp).replace(path)
+    return vectors
+
+
 def min_cosine(a: Vectors, b: Vectors) -> float:
     return float(np.min(np.sum(a * b, axis=1)))
 
@@ -230,10 +253,10 @@ def choose_runtime(
     model_name: str,
     sha256: str | None,
     cache_dir: Path | None,
-    reference: Vectors,
+    reference: Callable[[], Vectors],
 ) -> Runtime | None:
     """The fastest installed runtime whose PROBES vectors are within MIN_COSINE of
-    ``reference`` (torch's); None means torch. "auto" falls back quietly, an explicit
+    ``reference()`` (torch's); None means torch. "auto" falls back quietly, an explicit
     choice fails with the fix."""
     if backend == "torch":
         return None
@@ -261,7 +284,8 @@ def choose_runtime(
                 example=dict(model.preprocess(list(PROBES[:2]))),
                 folder=cache_folder(cache_dir, sha256),
             )
-            closeness = min_cosine(encode_with(runtime, model, PROBES, batch_size=4), reference)
+            vectors = encode_with(runtime, model, PROBES, batch_size=4)
+            closeness = min_cosine(vectors, reference())
         except Exception as exc:  # an export or runtime failure means "not this one"
             if explicit:
                 raise ModelError(

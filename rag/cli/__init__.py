@@ -8,49 +8,48 @@ A ``RagError`` anywhere becomes one ``error:`` line and exit code 2, never a tra
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from types import ModuleType
 
-from rag.cli import (
-    ask,
-    classify,
-    configuration,
-    duplicates,
-    evaluate,
-    ingest,
-    mcp,
-    search,
-    serve,
-    stats,
-    topics,
-)
 from rag.config import Settings
 from rag.errors import RagError
 
 EXIT_USAGE = 2
-COMMANDS: tuple[ModuleType, ...] = (
-    ingest,
-    search,
-    ask,
-    stats,
-    evaluate,
-    topics,
-    duplicates,
-    classify,
-    configuration,
-    serve,
-    mcp,
+# module names under rag.cli; each is imported only when the parser needs it, so that
+# `python -m rag search` does not pay for the imports of `ask` or `eval`
+COMMANDS: tuple[str, ...] = (
+    "ingest",
+    "search",
+    "ask",
+    "stats",
+    "evaluate",
+    "topics",
+    "duplicates",
+    "classify",
+    "configuration",
+    "serve",
+    "mcp",
 )
+ALIASES = {"eval": "evaluate", "settings": "configuration"}  # command name -> module
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"rag.cli.{name}")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a command, only that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="python -m rag", description="Chat with your documents: ingest, search, ask."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    first = next((a for a in argv or [] if not a.startswith("-")), "")
+    # a command's own name: "eval", not its module's "evaluate"
+    wanted = ALIASES.get(first) or (first if first not in ALIASES.values() else None)
+    for name in (wanted,) if wanted in COMMANDS else COMMANDS:
+        command_module(str(name)).register(sub)
     return parser
 
 
@@ -70,4 +69,5 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     setup_logging()
-    return run(build_parser().parse_args(argv))
+    args = sys.argv[1:] if argv is None else argv
+    return run(build_parser(args).parse_args(args))

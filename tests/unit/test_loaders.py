@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import decode_text, load
+from ingest.pdf import pdfium_text
 from rag.errors import IngestError
 
 SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
@@ -93,3 +94,8 @@ def test_the_encrypted_shared_pdf_fails_with_its_reason() -> None:
     with pytest.raises(IngestError) as info:
         load(SHARED_PDFS / "libreoffice-writer-password.pdf")
     assert info.value.reason == "encrypted; password required"
+
+
+def test_pdfium_text_has_plain_line_ends_and_no_hyphen_marks() -> None:
+    raw = "consectetuer adip\ufffeiscing elit.\r\nNext line\rlast\x02line\n"
+    assert pdfium_text(raw) == "consectetuer adipiscing elit.\nNext line\nlastline\n"

@@ -1,0 +1,161 @@
+"""PDF files to pages of text, with one-line reasons for the files that cannot be read.
+
+The text layer is read by PDFium (``pypdfium2``) by default, or by pypdf with
+``RAG_PDF_TEXT=pypdf``. PDFium is about ten times faster on the shared manuals, joins the
+words that a line break hyphenated and spells ligatures out (pypdf keeps ``ﬁ``, and loses
+it in some fonts). Pages without a usable text layer are read by OCR (``ingest.ocr``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.loaders import NO_TEXT, Document, Page, clean, reason_of
+from rag.errors import IngestError
+
+if TYPE_CHECKING:
+    from ingest.ocr import OcrProgress
+
+log = logging.getLogger(__name__)
+
+EXTRACTORS = ("pdfium", "pypdf")  # the values of RAG_PDF_TEXT, the default first
+# PDFium is not thread-safe, even across documents: every call into it in this process
+# (text here, rendering for OCR) holds this lock
+PDFIUM_LOCK = threading.RLock()
+# PDFium's FPDF_GetLastError codes for a document that does not open
+_PASSWORD, _SECURITY = 4, 5
+# PDFium marks a hyphen it removed at a line break (the two halves already joined) with
+# U+FFFE, and ends lines with CR LF
+_PDFIUM_MARKS = str.maketrans({"\ufffe": None, "\x02": None})
+
+
+def load_pdf(
+    path: Path,
+    data: bytes,
+    *,
+    ocr: bool = False,
+    progress: OcrProgress | None = None,
+    extractor: str = "pdfium",
+) -> Document:
+    """The pages of a PDF (1-based numbers), their text layer read by ``extractor``."""
+    source = str(path)
+    if b"%PDF-" not in data[:1024]:
+        raise IngestError(source, "not a PDF (no %PDF- header); is the extension wrong?")
+    texts = pypdf_texts(source, data) if extractor == "pypdf" else pdfium_texts(source, data)
+    pages = [Page(number, clean(text)) for number, text in enumerate(texts, start=1)]
+    total = len(pages)
+    if ocr:
+        pages = _with_ocr(source, data, pages, progress)
+    pages = [p for p in pages if p.text.strip()]
+    empty = total - len(pages)
+    if not pages:
+        hint = "none recognised by OCR either" if ocr else "RAG_OCR=on would read them"
+        raise IngestError(source, f"{NO_TEXT} ({total} pages without a text layer; {hint})")
+    if empty:
+        log.info("%s: %d of %d pages have %s", source, empty, total, NO_TEXT)
+    return Document(source, "pdf", tuple(pages), empty_pages=empty, total_pages=total)
+
+
+def pdfium_text(raw: str) -> str:
+    """PDFium's page text as the other loaders give it: ``\\n`` line ends, no U+FFFE marks
+    of removed hyphens."""
+    return raw.translate(_PDFIUM_MARKS).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def pdfium_texts(source: str, data: bytes) -> list[str]:
+    """The text layer of every page, read by PDFium. An encrypted file opens when its user
+    password is empty, as in a viewer."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if exc.err_code == _PASSWORD:
+                raise IngestError(source, "encrypted; password required") from exc
+            if exc.err_code == _SECURITY:
+                raise IngestError(
+                    source, "encrypted with a security scheme PDFium does not support"
+                ) from exc
+            raise IngestError(source, f"unreadable PDF ({reason_of(exc)})") from exc
+        try:
+            texts = []
+            for index in range(len(pdf)):
+                page = pdf[index]
+                try:
+                    textpage = page.get_textpage()
+                    texts.append(pdfium_text(textpage.get_text_range()))
+                    textpage.close()
+                finally:
+                    page.close()
+            return texts
+        except (pdfium.PdfiumError, ValueError, IndexError, AssertionError) as exc:
+            raise IngestError(source, f"unreadable PDF ({reason_of(exc)})") from exc
+        finally:
+            pdf.close()
+
+
+def pypdf_texts(source: str, data: bytes) -> list[str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _unlock(reader):
+            raise IngestError(source, "encrypted; password required")
+        return [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except (
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        AssertionError,
+        ZeroDivisionError,
+        OSError,
+    ) as exc:
+        # pypdf raises a zoo of exception types on broken files; each is one bad file
+        raise IngestError(source, f"unreadable PDF ({reason_of(exc)})") from exc
+
+
+def _unlock(reader: object) -> bool:
+    from pypdf import PasswordType
+    from pypdf.errors import DependencyError
+
+    try:
+        result = reader.decrypt("")  # type: ignore[attr-defined]
+        return bool(result != PasswordType.NOT_DECRYPTED)
+    except DependencyError:
+        return False
+
+
+def _with_ocr(
+    source: str, data: bytes, pages: list[Page], progress: OcrProgress | None
+) -> list[Page]:
+    """Pages without a usable text layer, read by OCR, decided page by page: the
+    recognised text replaces the layer only when it holds more words."""
+    from ingest.ocr import ocr_pdf_pages, usable
+
+    todo = [p.number for p in pages if not usable(p.text)]
+    if not todo:
+        return pages
+    log.info("%s: OCR of %d of %d pages", source, len(todo), len(pages))
+    try:
+        read = {p.number: p for p in ocr_pdf_pages(source, data, todo, progress)}
+    except Exception as exc:  # pdfium's errors are one bad file too; keep the text layer
+        log.warning("%s: OCR failed (%s)", source, reason_of(exc))
+        return pages
+    return [
+        read[p.number]
+        if p.number in read and len(read[p.number].text.split()) > len(p.text.split())
+        else p
+        for p in pages
+    ]
