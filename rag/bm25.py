@@ -1,6 +1,7 @@
 """The BM25 index: derived from the store's chunk texts, persisted next to it, loaded once.
 
-Scoring is bm25s (Lucene's BM25, k1=1.2, b=0.75); tokenisation is ours: lowercase word
+Scoring is bm25s (Lucene's BM25, k1=1.2, b=0.5: chosen on SciFact train by
+bench/tune.py); tokenisation is ours: lowercase word
 tokens, English stopwords removed, Snowball (Porter 2) stems from PyStemmer. The index is
 rebuilt from the store at the end of an ingestion run that changed anything (``sync``),
 so it is always a function of what the store holds, whatever happened before. Each build
@@ -29,7 +30,7 @@ from rag.store import Store
 log = logging.getLogger(__name__)
 
 K1 = 1.2
-B = 0.75
+B = 0.5
 FORMAT = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -132,6 +133,9 @@ class Bm25Index:
             model = bm25s.BM25.load(str(directory / version), load_corpus=False)
         except (OSError, ValueError) as exc:
             log.info("no usable BM25 index at %s (%s)", directory, exc)
+            return None
+        if (model.k1, model.b) != (K1, B):  # built before the parameters changed: rebuilt
+            log.info("BM25 index at %s: k1=%s b=%s, now %s %s", directory, model.k1, model.b, K1, B)
             return None
         return cls(ids=list(meta["ids"]), model=model)
 

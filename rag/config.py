@@ -354,14 +354,15 @@ class RetrievalSettings:
         "passages each ranker hands on to fusion, MMR and reranking (at least `k`)",
         minimum=1,
     )
+    # rrf_k and the weights: chosen on SciFact train by bench/tune.py (see docs/retrieval.md)
     rrf_k: int = setting(
-        60,
+        5,
         "RAG_RRF_K",
         "the constant `k` of reciprocal rank fusion: `score = Σ weight / (k + rank)`",
         minimum=1,
     )
     dense_weight: float = setting(
-        1.0,
+        0.75,
         "RAG_DENSE_WEIGHT",
         "weight of the dense ranking in hybrid fusion",
         minimum=0.0,
