@@ -66,6 +66,7 @@ COVIDQA = ROOT.parent / "shared" / "data" / "qa" / "covidqa" / "covidqa-200423.j
 PAGES = ROOT / "bench" / "data" / "pages_questions.json"
 DOCS = ROOT / ".rag" / "bench-pdfs"
 STORE = ROOT / ".rag" / "bench-longdocs"
+REUSE = False  # --reuse: keep the stores of an earlier run (retrieval changed, chunks did not)
 CACHE = ROOT / ".rag" / "bench-cache"
 TUTORIAL = {"chunk_size": 1000, "chunk_overlap": 200, "add_start_index": True}
 
@@ -165,7 +166,7 @@ def covidqa(
 
     progress("ours: ingest the papers")
     started = time.perf_counter()
-    index, report = index_papers(spans, settings=settings, model=model, rebuild=True)
+    index, report = index_papers(spans, settings=settings, model=model, rebuild=not REUSE)
     ours: dict[str, Any] = {
         "chunks": index.store.count(),
         "ingest_s": round(time.perf_counter() - started, 1),
@@ -210,7 +211,7 @@ def pages(
         reader = PdfReader(docs / name)
         texts = [(name, i, p.extract_text() or "") for i, p in enumerate(reader.pages, 1)]
         collections[name] = tutorial.build(f"pages-{n}", texts)
-        index, _ = index_document(docs / name, settings=settings, model=model, rebuild=True)
+        index, _ = index_document(docs / name, settings=settings, model=model, rebuild=not REUSE)
         indexes.append(index)
         retrievers[name] = Retriever(index=index, settings=settings.retrieval)
         chunks[name] = {"tutorial": collections[name].count(), "ours": index.store.count()}
@@ -240,6 +241,21 @@ def pages(
     return out
 
 
+def previous(only: str | None) -> dict[str, Any]:
+    """With ``--only``, the other yardstick's part of the last results file, stamped with
+    the commit that measured it."""
+    if only is None:
+        return {}
+    path = ROOT / "bench" / "results" / "longdocs.json"
+    if not path.is_file():
+        raise SystemExit(f"--only {only} keeps the other figures from {shown(path)}: none yet")
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for part in ("covidqa", "pages"):
+        if isinstance(old.get(part), dict):
+            old[part].setdefault("commit", old["commit"])
+    return dict(old)
+
+
 def shown(path: Path) -> str:
     path = path.resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
@@ -256,11 +272,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=DOCS)
     parser.add_argument("--modes", default="dense,bm25,hybrid")
     parser.add_argument("--limit", type=int, default=None, help="first N papers; prints only")
+    parser.add_argument(
+        "--only",
+        choices=("covidqa", "pages"),
+        default=None,
+        help="measure one yardstick and keep the other's figures (and their commit) from the "
+        "results file",
+    )
+    parser.add_argument("--store", type=Path, default=STORE, help="where our indexes are built")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep our indexes from an earlier run in --store (unchanged files are not "
+        "ingested again): for a change of retrieval settings, not of chunking or extraction",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    global REUSE
+    REUSE = args.reuse
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
-    settings = Settings.from_env().replace(store_dir=STORE, chroma_url=None)
+    settings = Settings.from_env().replace(store_dir=args.store, chroma_url=None)
     spans = load_squad(args.qa)
     if args.limit is not None:
         keep = list(spans.papers)[: args.limit]
@@ -293,14 +325,21 @@ def main(argv: list[str] | None = None) -> int:
                     "rrf_k": settings.retrieval.rrf_k,
                     "weights": [settings.retrieval.dense_weight, settings.retrieval.bm25_weight],
                     "modes": modes,
+                    "reused_indexes": args.reuse,
                 },
             },
-            "covidqa": covidqa(
-                spans, settings=settings, model=model, tutorial=tutorial, modes=modes
-            ),
         }
-        payload["covidqa"]["file"] = args.qa.name
-        if args.pages.is_file():
+        kept = previous(args.only)
+        if args.only == "pages":
+            payload["covidqa"] = kept["covidqa"]
+        else:
+            payload["covidqa"] = covidqa(
+                spans, settings=settings, model=model, tutorial=tutorial, modes=modes
+            )
+            payload["covidqa"]["file"] = args.qa.name
+        if args.only == "covidqa":
+            payload["pages"] = kept["pages"]
+        elif args.pages.is_file():
             payload["pages"] = pages(
                 args.pages,
                 args.docs,

@@ -96,7 +96,7 @@ def longdocs(result: dict[str, Any]) -> str:
     ]
     qa = result["covidqa"]
     parts.append(
-        f"\n**COVID-QA**: {qa['papers']} papers in one index; questions "
+        f"\n**COVID-QA**{_measured_at(qa)}: {qa['papers']} papers in one index; questions "
         f"{qa['questions']['tune']} tuning ({qa['papers_per_half']['tune']} papers) / "
         f"{qa['questions']['report']} reporting ({qa['papers_per_half']['report']} papers); "
         "a hit is a top-k passage of the right paper overlapping the answer.\n\n"
@@ -107,12 +107,18 @@ def longdocs(result: dict[str, Any]) -> str:
         parts.append(f"\n**Page-known PDFs**: not measured yet ({pages['skipped']}).\n")
     else:
         parts.append(
-            f"\n**Page-known PDFs**: {pages['documents']} PDFs, each in its own index; "
+            f"\n**Page-known PDFs**{_measured_at(pages)}: {pages['documents']} PDFs, each in "
+            "its own index; "
             f"questions {pages['questions']['tune']} tuning / {pages['questions']['report']} "
             "reporting; a hit is a top-k passage on an answering page.\n\n"
             + _long_table(pages, "page", default=ours["default_mode"])
         )
     return "".join(parts)
+
+
+def _measured_at(part: dict[str, Any]) -> str:
+    """A yardstick kept from an earlier run (``bench/longdocs.py --only``) names its commit."""
+    return f" (measured at commit `{part['commit']}`)" if "commit" in part else ""
 
 
 def _long_table(part: dict[str, Any], name: str, *, default: str) -> str:
