@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -24,6 +25,11 @@ from rag.embeddings import Embedder, SentenceTransformerEmbedder
 from rag.index import open_index
 from rag.manifest import Manifest
 from rag.retriever import Retriever
+
+# no per-example deadline: on 2 shared cores an example's time says nothing about the code,
+# and a test must not fail on a timing (speed lives in bench/)
+hypothesis_settings.register_profile("rag", deadline=None)
+hypothesis_settings.load_profile("rag")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -1,11 +1,15 @@
 """Retrieval settings (issue 5): defaults, every variable, and messages that say the fix."""
 
+import json
 from pathlib import Path
 
 import pytest
 
+from rag import bm25
 from rag.config import Settings
 from rag.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_retrieval_defaults(tmp_path: Path) -> None:
@@ -16,13 +20,27 @@ def test_retrieval_defaults(tmp_path: Path) -> None:
         s.retrieval.rrf_k,
         s.retrieval.dense_weight,
         s.retrieval.bm25_weight,
-    ) == (50, 60, 1.0, 1.0)
+    ) == (50, 5, 0.75, 1.0)
+
     assert (s.retrieval.mmr_lambda, s.retrieval.rerank_model, s.retrieval.rerank_top_n) == (
         0.7,
         None,
         20,
     )
     assert s.store.bm25_dir == tmp_path / "bm25" / "docs"
+
+
+def test_tuned_defaults_are_what_bench_tune_chose() -> None:
+    """The shipped constants are the ones bench/tune.py chose on SciFact train."""
+    tuned = json.loads((ROOT / "bench" / "results" / "tune.json").read_text(encoding="utf-8"))
+    retrieval = Settings.from_env({}).retrieval
+    fusion = tuned["fusion"]["chosen"]
+    assert (retrieval.rrf_k, retrieval.dense_weight / retrieval.bm25_weight) == (
+        fusion["rrf_k"],
+        fusion["dense_weight"],
+    )
+    chosen = tuned["bm25"]["chosen"]
+    assert (bm25.K1, bm25.B, chosen["analyzer"]) == (chosen["k1"], chosen["b"], "stem+stopwords")
 
 
 def test_every_retrieval_variable_is_read(tmp_path: Path) -> None:
