@@ -67,7 +67,8 @@ def build(size: int, store_dir: Path, data: Path, *, embedded: int) -> dict[str,
     corpus = Corpus(data=data, settings=settings, model=model, embedded=embedded)
     pieces, vectors = corpus.take(size)
     known = Precomputed(model, {p.text: v for p, v in zip(pieces, vectors, strict=True)})
-    records = [Record(id=f"{p.source}#{p.window}@{p.start}", text=p.text) for p in pieces]
+    # one record per text (the chunker's start offsets are not always unique in a document)
+    records = [Record(id=f"{p.source}#{n}", text=p.text) for n, p in enumerate(pieces)]
     started = time.perf_counter()
     with open_index(settings, writing=True, model=known) as index:
         report = Ingestor(index).run_records(records)
