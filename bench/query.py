@@ -56,7 +56,7 @@ RUN_MODES = [m for m in MODES if not parse_mode(m).rerank]  # no reranker model 
 
 def measure(size: int, modes: list[str], store_dir: Path, data: Path, n: int) -> dict[str, Any]:
     """Child: open the index as `rag search` does and time ``n`` queries in every mode, the
-    modes in turn for each query (so a change in the machine's load hits them alike)."""
+    modes in turn (so a change in the machine's load hits them alike)."""
     from rag.retriever import Retriever
 
     settings = settings_for(store_dir)
@@ -73,8 +73,12 @@ def measure(size: int, modes: list[str], store_dir: Path, data: Path, n: int) ->
     load_start = os.getloadavg()[0]
     latencies: dict[str, list[float]] = {mode: [] for mode in modes}
     empty = dict.fromkeys(modes, 0)
-    for text in texts:
-        for mode in modes:
+    # every mode gets every query once, the modes in turn, and never the text the call
+    # before it had: a just-seen input would flatter the second mode (a user's is new)
+    stride = max(len(texts) // len(modes), 1)
+    for i in range(len(texts)):
+        for j, mode in enumerate(modes):
+            text = texts[(i + j * stride) % len(texts)]
             t0 = time.perf_counter()
             hits = retriever.retrieve(text, mode=mode)
             latencies[mode].append((time.perf_counter() - t0) * 1000)
@@ -128,13 +132,15 @@ def child(args: list[str], timeout_s: float) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def run_size(size: int, modes: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_size(
+    size: int, modes: list[str], args: argparse.Namespace, *, timeout_s: float
+) -> list[dict[str, Any]]:
     CACHE.mkdir(parents=True, exist_ok=True)
     store = Path(tempfile.mkdtemp(prefix=f"index-{size}-", dir=CACHE))
     common = ["--store", str(store), "--data", str(args.data), "--embedded", str(args.embedded)]
     try:
         started = time.monotonic()
-        built = child(["--build", str(size), *common], args.timeout_s)
+        built = child(["--build", str(size), *common], timeout_s)
         built.setdefault("size", size)
         rows: list[dict[str, Any]] = [{"kind": "build", **built}]
         log(f"{size}: built {json.dumps(built)}")
@@ -146,7 +152,7 @@ def run_size(size: int, modes: list[str], args: argparse.Namespace) -> list[dict
             for mode in (m for m in modes if m not in run):
                 reason = "not measured: the synthetic set has no texts"
                 rows.append({"kind": "query", "size": size, "mode": mode, "error": reason})
-        left = args.timeout_s - (time.monotonic() - started)
+        left = timeout_s - (time.monotonic() - started)
         what = ["--measure", str(size), "--modes", ",".join(run), "--queries", str(args.queries)]
         measured = child([*what, *common], max(left, 60))
         log(f"{size}: {json.dumps(measured)}")
@@ -204,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--modes", default=",".join(RUN_MODES), help="comma-separated")
     parser.add_argument("--queries", type=int, default=1109, help="at most 1,109")
-    parser.add_argument("--timeout-s", type=float, default=1800, help="per size, build included")
+    parser.add_argument(
+        "--timeout-s",
+        default="1800",
+        help="per size, build included; or one per size: 1200,1200,900",
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument(
         "--embedded", type=int, default=EMBEDDED, help="chunks embedded for real (cached)"
@@ -229,7 +239,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no SciFact corpus under {args.data}: pass --data PATH/TO/shared/data")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     prepare(sizes, args)
-    rows = [row for size in sizes for row in run_size(size, modes, args)]
+    limits = [float(t) for t in args.timeout_s.split(",")]
+    if len(limits) not in (1, len(sizes)):
+        parser.error("--timeout-s takes one value, or one per size")
+    limits = limits * len(sizes) if len(limits) == 1 else limits
+    rows = [
+        row
+        for size, limit in zip(sizes, limits, strict=True)
+        for row in run_size(size, modes, args, timeout_s=limit)
+    ]
     result = summary(rows, args)
     if not args.no_write:
         from provenance import write_result

@@ -93,7 +93,8 @@ def query(result: dict[str, Any]) -> str:
                 how += (
                     f", and {b['windows']:,} windows of the {b['documents_covered']:,} documents "
                     "those chunks cover whole (at each sentence start, the longest run of whole "
-                    f"sentences within {budgets} tokens; all texts distinct), their vectors "
+                    f"sentences within {budgets} tokens; none repeats a chunk or another "
+                    "window), their vectors "
                     "interpolated from the embedded chunks they overlap, not embedded (cosine "
                     f"to the real embedding over {check['windows_checked']} windows: mean "
                     f"{check['cosine_mean']}, 5th percentile {check['cosine_p5']})"
