@@ -73,12 +73,14 @@ def measure(size: int, modes: list[str], store_dir: Path, data: Path, n: int) ->
     load_start = os.getloadavg()[0]
     latencies: dict[str, list[float]] = {mode: [] for mode in modes}
     empty = dict.fromkeys(modes, 0)
-    # every mode gets every query once, the modes in turn, and never the text the call
-    # before it had: a just-seen input would flatter the second mode (a user's is new)
+    # every mode gets every query once, never the text the call before it had (a just-seen
+    # input would flatter it), and each round starts with the next mode: the first call of a
+    # round was seen to run slower, so every mode takes every place equally often
     stride = max(len(texts) // len(modes), 1)
     for i in range(len(texts)):
-        for j, mode in enumerate(modes):
-            text = texts[(i + j * stride) % len(texts)]
+        for place in range(len(modes)):
+            j = (place + i) % len(modes)
+            mode, text = modes[j], texts[(i + j * stride) % len(texts)]
             t0 = time.perf_counter()
             hits = retriever.retrieve(text, mode=mode)
             latencies[mode].append((time.perf_counter() - t0) * 1000)

@@ -107,15 +107,22 @@ def query(result: dict[str, Any]) -> str:
     loads = [x for r in result["processes"].values() for x in r["load_average_1m"]]
     load = f", 1-minute load average {min(loads)} to {max(loads)} while timing" if loads else ""
     return (
-        f"`rag search` latency per query ({queries['count']:,} {queries['source']}, after "
-        f"{queries['warmup']} warm-up queries; for each query the modes in turn), each chunk "
+        f"`rag search` latency per query, over {_scifact_queries(queries['count'])} (their "
+        f"texts only), after {queries['warmup']} warm-up queries, the modes in turn; each chunk "
         "count in a fresh process "
         f"(commit `{result['commit']}`, {result['date']}, {machine['cores']} cores "
         f'"{machine["cpu"]}"{load}):\n\n' + "\n".join(rows) + "\n\n"
         f"Peak RSS of that process (the model, the index, BM25; every mode run): {peaks}.\n\n"
         + "\n".join(sets)
-        + "\n"
+        + f"\n\nCommand: `{result['command']}`.\n"
     )
+
+
+def _scifact_queries(n: int) -> str:
+    """Which of SciFact's queries (300 test, then 809 train) the first ``n`` are."""
+    if n <= 300:
+        return f"SciFact's {n} test queries" if n == 300 else f"the first {n} SciFact test queries"
+    return f"SciFact's 300 test and {n - 300} train queries"
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
