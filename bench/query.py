@@ -221,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embedded", type=int, default=EMBEDDED, help="chunks embedded for real (cached)"
     )
+    parser.add_argument(
+        "--merge", action="store_true", help="keep results/query.json's other sizes"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write results/")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
@@ -250,7 +253,17 @@ def main(argv: list[str] | None = None) -> int:
         for size, limit in zip(sizes, limits, strict=True)
         for row in run_size(size, modes, args, timeout_s=limit)
     ]
+    if args.merge:
+        rows = kept(sizes) + rows
     result = summary(rows, args)
+    if args.merge:
+        earlier = json.loads((ROOT / "bench" / "results" / "query.json").read_text("utf-8"))
+        sizes_kept = sorted({r["size"] for r in rows} - set(sizes))
+        result["merged"] = {
+            "sizes": sizes_kept,
+            "commit": earlier["commit"],
+            "date": earlier["date"],
+        }
     if not args.no_write:
         from provenance import write_result
 
@@ -260,6 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(result)
     return 0
+
+
+def kept(sizes: list[int]) -> list[dict[str, Any]]:
+    """``--merge``: the rows of bench/results/query.json for the sizes not run this time."""
+    earlier = json.loads((ROOT / "bench" / "results" / "query.json").read_text("utf-8"))
+    rows = [{"kind": "build", **b} for b in earlier["builds"].values()]
+    rows += [{"kind": "process", **p} for p in earlier["processes"].values()]
+    rows += [{"kind": "query", **r} for r in earlier["rows"]]
+    return [r for r in rows if r["size"] not in sizes]
 
 
 def prepare(sizes: list[int], args: argparse.Namespace) -> None:

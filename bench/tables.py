@@ -64,7 +64,7 @@ def api_load(result: dict[str, Any]) -> str:
 def query(result: dict[str, Any]) -> str:
     machine, queries = result["machine"], result["queries"]
     rows = ["| chunks | mode | p50 ms | p95 ms | p99 ms |", "|---:|---|---:|---:|---:|"]
-    for r in result["rows"]:
+    for r in sorted(result["rows"], key=lambda r: int(r["size"])):
         if "error" in r:
             rows.append(f"| {r['size']:,} | `{r['mode']}` | {r['error']} | | |")
             continue
@@ -72,9 +72,12 @@ def query(result: dict[str, Any]) -> str:
             f"| {r['size']:,} | `{r['mode']}` | {r['p50_ms']:,.1f} | {r['p95_ms']:,.1f} | "
             f"{r['p99_ms']:,.1f} |"
         )
-    peaks = "; ".join(f"{int(n):,} chunks: {mb:,} MB" for n, mb in result["peak_rss_mb"].items())
+    peaks = "; ".join(
+        f"{int(n):,} chunks: {mb:,} MB"
+        for n, mb in sorted(result["peak_rss_mb"].items(), key=lambda item: int(item[0]))
+    )
     sets = []
-    for size, b in result["builds"].items():
+    for size, b in sorted(result["builds"].items(), key=lambda item: int(item[0])):
         if "error" in b:
             sets.append(f"- {int(size):,}: **not measured**: {b['error']}.")
         elif b["vectors"] == "synthetic":
@@ -114,7 +117,20 @@ def query(result: dict[str, Any]) -> str:
         f'"{machine["cpu"]}"{load}):\n\n' + "\n".join(rows) + "\n\n"
         f"Peak RSS of that process (the model, the index, BM25; every mode run): {peaks}.\n\n"
         + "\n".join(sets)
-        + f"\n\nCommand: `{result['command']}`.\n"
+        + f"\n\nCommand: `{result['command']}`."
+        + _merged(result)
+        + "\n"
+    )
+
+
+def _merged(result: dict[str, Any]) -> str:
+    merged = result.get("merged")
+    if not merged:
+        return ""
+    sizes = ", ".join(f"{n:,}" for n in merged["sizes"])
+    return (
+        f" The {sizes}-chunk figures are from an earlier run of the same script at commit "
+        f"`{merged['commit']}`, {merged['date']} (kept with `--merge`)."
     )
 
 
