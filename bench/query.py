@@ -258,12 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     result = summary(rows, args)
     if args.merge:
         earlier = json.loads((ROOT / "bench" / "results" / "query.json").read_text("utf-8"))
-        sizes_kept = sorted({r["size"] for r in rows} - set(sizes))
-        result["merged"] = {
-            "sizes": sizes_kept,
-            "commit": earlier["commit"],
-            "date": earlier["date"],
-        }
+        keep = sorted({r["size"] for r in rows} - set(sizes))
+        result["merged"] = provenance_of(earlier, keep=keep)
     if not args.no_write:
         from provenance import write_result
 
@@ -282,6 +278,18 @@ def kept(sizes: list[int]) -> list[dict[str, Any]]:
     rows += [{"kind": "process", **p} for p in earlier["processes"].values()]
     rows += [{"kind": "query", **r} for r in earlier["rows"]]
     return [r for r in rows if r["size"] not in sizes]
+
+
+def provenance_of(earlier: dict[str, Any], *, keep: list[int]) -> list[dict[str, Any]]:
+    """The commit and date of each kept size: its own run's, carried through earlier merges."""
+    before = earlier.get("merged") or []
+    before = [before] if isinstance(before, dict) else before
+    older = {n: part for part in before for n in part["sizes"]}
+    runs: dict[tuple[str, str], list[int]] = {}
+    for n in keep:
+        part = older.get(n, earlier)
+        runs.setdefault((part["commit"], part["date"]), []).append(n)
+    return [{"sizes": s, "commit": c, "date": d} for (c, d), s in runs.items()]
 
 
 def prepare(sizes: list[int], args: argparse.Namespace) -> None:

@@ -124,13 +124,13 @@ def query(result: dict[str, Any]) -> str:
 
 
 def _merged(result: dict[str, Any]) -> str:
-    merged = result.get("merged")
-    if not merged:
-        return ""
-    sizes = ", ".join(f"{n:,}" for n in merged["sizes"])
-    return (
-        f" The {sizes}-chunk figures are from an earlier run of the same script at commit "
-        f"`{merged['commit']}`, {merged['date']} (kept with `--merge`)."
+    merged = result.get("merged") or []
+    parts = [merged] if isinstance(merged, dict) else merged
+    return "".join(
+        f" The {', '.join(f'{n:,}' for n in part['sizes'])}-chunk figures are from an earlier "
+        f"run of the same script at commit `{part['commit']}`, {part['date']} (kept with "
+        "`--merge`)."
+        for part in parts
     )
 
 
