@@ -22,8 +22,13 @@ CHECKED = 200  # windows embedded for real to check the interpolation
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak resident set (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident set: VmHWM of its memory map. Not ``ru_maxrss``:
+    Linux carries the parent's peak into a child across fork and exec, so a child's
+    ``getrusage(RUSAGE_SELF)`` (and ``wait4``) reports at least its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
 def settings_for(store_dir: Path) -> Settings:
