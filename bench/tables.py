@@ -235,6 +235,86 @@ def startup(result: dict[str, Any]) -> str:
     )
 
 
+def query(result: dict[str, Any]) -> str:
+    machine, queries = result["machine"], result["queries"]
+    rows = ["| chunks | mode | p50 ms | p95 ms | p99 ms |", "|---:|---|---:|---:|---:|"]
+    for r in sorted(result["rows"], key=lambda r: int(r["size"])):
+        if "error" in r:
+            rows.append(f"| {r['size']:,} | `{r['mode']}` | {r['error']} | | |")
+            continue
+        rows.append(
+            f"| {r['size']:,} | `{r['mode']}` | {r['p50_ms']:,.1f} | {r['p95_ms']:,.1f} | "
+            f"{r['p99_ms']:,.1f} |"
+        )
+    peaks = "; ".join(
+        f"{int(n):,} chunks: {mb:,} MB"
+        for n, mb in sorted(result["peak_rss_mb"].items(), key=lambda item: int(item[0]))
+    )
+    sets = []
+    for size, b in sorted(result["builds"].items(), key=lambda item: int(item[0])):
+        if "error" in b:
+            sets.append(f"- {int(size):,}: **not measured**: {b['error']}.")
+        elif b["vectors"] == "synthetic":
+            sets.append(
+                f"- {int(size):,}: **synthetic**: random unit vectors, no texts, written with "
+                f"`Store.upsert` in {b['build_s']:,} s (dense modes only)."
+            )
+        else:
+            check = b.get("interpolation_check") or {}
+            how = (
+                f"{b['chunks']:,} chunks as `python -m ingest` cuts them ({b['chunk_size']}-token "
+                f"chunks, overlap {b['chunk_overlap']}), embedded"
+            )
+            if b["windows"]:
+                budgets = "/".join(str(t) for t in b["window_budgets"])
+                how += (
+                    f", and {b['windows']:,} windows of the {b['documents_covered']:,} documents "
+                    "those chunks cover whole (at each sentence start, the longest run of whole "
+                    f"sentences within {budgets} tokens; none repeats a chunk or another "
+                    "window), their vectors "
+                    "interpolated from the embedded chunks they overlap, not embedded (cosine "
+                    f"to the real embedding over {check['windows_checked']} windows: mean "
+                    f"{check['cosine_mean']}, 5th percentile {check['cosine_p5']})"
+                )
+            sets.append(
+                f"- {int(size):,}: real texts of SciFact and COVID-QA, mean "
+                f"{b['mean_chars']:,} characters: {how}; written through "
+                f"`Ingestor.run_records` in {b['build_s']:,} s."
+            )
+    loads = [x for r in result["processes"].values() for x in r["load_average_1m"]]
+    load = f", 1-minute load average {min(loads)} to {max(loads)} while timing" if loads else ""
+    return (
+        f"`rag search` latency per query, over {_scifact_queries(queries['count'])} (their "
+        f"texts only), after {queries['warmup']} warm-up queries, the modes in turn; each chunk "
+        "count in a fresh process "
+        f"(commit `{result['commit']}`, {result['date']}, {machine['cores']} cores "
+        f'"{machine["cpu"]}"{load}):\n\n' + "\n".join(rows) + "\n\n"
+        f"Peak RSS of that process (the model, the index, BM25; every mode run): {peaks}.\n\n"
+        + "\n".join(sets)
+        + f"\n\nCommand: `{result['command']}`."
+        + _merged(result)
+        + "\n"
+    )
+
+
+def _merged(result: dict[str, Any]) -> str:
+    merged = result.get("merged") or []
+    parts = [merged] if isinstance(merged, dict) else merged
+    return "".join(
+        f" The {', '.join(f'{n:,}' for n in part['sizes'])}-chunk figures are from an earlier "
+        f"run of the same script at commit `{part['commit']}`, {part['date']} (kept with "
+        "`--merge`)."
+        for part in parts
+    )
+
+
+def _scifact_queries(n: int) -> str:
+    """Which of SciFact's queries (300 test, then 809 train) the first ``n`` are."""
+    if n <= 300:
+        return f"SciFact's {n} test queries" if n == 300 else f"the first {n} SciFact test queries"
+    return f"SciFact's 300 test and {n - 300} train queries"
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ingest": ingest,
     "pdf_text": pdf_text,
@@ -243,6 +323,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "api_load": api_load,
     "tune": tune,
     "longdocs": longdocs,
+    "query": query,
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
 
@@ -32,3 +34,42 @@ def test_the_docs_tables_match_their_results_files() -> None:
         check=False,
     )
     assert done.returncode == 0, f"run `python bench/tables.py`: {done.stdout}"
+
+
+def _tables() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_tables", RESULTS.parent / "tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_query_results_cover_what_the_issue_asks() -> None:
+    result = json.loads((RESULTS / "query.json").read_text(encoding="utf-8"))
+    assert result["queries"]["count"] >= 300
+    for mode in ("dense", "bm25", "hybrid"):
+        for size in ("10000", "100000"):
+            assert result["p95_ms"][mode][size] > 0, (mode, size)
+    for row in result["rows"]:
+        if "error" not in row:
+            assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+    for size in ("10000", "100000"):
+        assert result["peak_rss_mb"][size] > 0
+
+
+def test_the_query_table_shows_every_figure_of_its_results_file() -> None:
+    tables = _tables()
+    result = json.loads((RESULTS / "query.json").read_text(encoding="utf-8"))
+    block = tables.render("query")
+    for row in result["rows"]:
+        if "error" in row:
+            continue
+        figures = [f"{row[k]:,.1f}" for k in ("p50_ms", "p95_ms", "p99_ms")]
+        assert f"| {row['size']:,} | `{row['mode']}` | {' | '.join(figures)} |" in block
+    for size, peak in result["peak_rss_mb"].items():
+        assert f"{int(size):,} chunks: {peak:,} MB" in block
+    # a table edited by hand (one figure changed) is not what the JSON renders
+    first = next(r for r in result["rows"] if "error" not in r)
+    typed = block.replace(f"{first['p95_ms']:,.1f} |", f"{first['p95_ms'] + 1:,.1f} |", 1)
+    assert typed != block
+    assert tables.regenerate(typed) == block
