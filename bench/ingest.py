@@ -33,10 +33,8 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.provenance import write_result  # noqa: E402
+from bench.timing import timed  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SCIFACT = SHARED / "beir" / "scifact" / "corpus.jsonl"
@@ -76,33 +75,20 @@ class Run:
         }
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run ``command``; its wall seconds, CPU seconds (user + system) and stdout."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise SystemExit(f"{' '.join(command)} failed ({code}): {err.read()[-2000:]}")
-        return wall, usage.ru_utime + usage.ru_stime, out.read()
-
-
 def run_pipeline(pipeline: str, files: list[Path], store: Path) -> Run:
     """One process of ``pipeline`` over ``files`` into ``store``."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_STORE_DIR": str(store)}
     env.pop("RAG_EMBED_BACKEND", None)
     if pipeline == "tutorial":
         command = [sys.executable, "bench/tutorial_ingest.py", "--store", str(store)]
-        wall, cpu, out = timed([*command, *map(str, files)], env)
+        wall, cpu, out = timed([*command, *map(str, files)], env=env)
         chunks = int(json.loads(out)["chunks"])
     else:
         if pipeline == "torch":
             env["RAG_EMBED_BACKEND"] = "torch"
-        wall, cpu, out = timed([sys.executable, "-m", "ingest", *map(str, files), "--json"], env)
+        wall, cpu, out = timed(
+            [sys.executable, "-m", "ingest", *map(str, files), "--json"], env=env
+        )
         report = json.loads(out)
         chunks = int(report["chunks_written"])
     count = sum(1 for _ in _walk(files))

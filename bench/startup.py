@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.provenance import write_result  # noqa: E402
+from bench.timing import timed  # noqa: E402
 
 BASELINE = "b2ebfc6"  # main before PDFium, the lazy CLI imports and the start-up caches
 STAGES = """
@@ -44,19 +45,6 @@ stage("import chromadb, open the store", lambda: connect(settings.store).count()
 stage("load the model (default backend)", lambda: load_model(settings.embedding))
 print(json.dumps(out))
 """
-
-
-def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(command)} failed in {cwd}: {err.read()[-2000:]}")
-        return wall, usage.ru_utime + usage.ru_stime, out.read()
 
 
 def commands(note: Path) -> dict[str, list[str]]:
