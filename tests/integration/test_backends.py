@@ -12,7 +12,7 @@ from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import ConfigError
 from rag.runtimes import MIN_COSINE, installed
 from rag.serialized import Serialized
-from tests.conftest import R_INTRO, SHARED
+from tests.conftest import MODEL_CACHE, R_INTRO, SHARED
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,11 @@ def chunk_texts(embedder: SentenceTransformerEmbedder) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
+def cache() -> Path:
+    # the exports the CLI, the app and the other tests share: exporting again here would only
+    # repeat what test_export_is_cached_by_weights_hash checks
+    assert MODEL_CACHE is not None
+    return MODEL_CACHE
 
 
 @pytest.mark.parametrize("backend", ["onnx", "openvino"])
