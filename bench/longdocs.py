@@ -253,6 +253,7 @@ def previous(only: str | None) -> dict[str, Any]:
     for part in ("covidqa", "pages"):
         if isinstance(old.get(part), dict):
             old[part].setdefault("commit", old["commit"])
+            old[part].setdefault("settings", old.get("settings", {}))
     return dict(old)
 
 

@@ -118,7 +118,11 @@ def longdocs(result: dict[str, Any]) -> str:
 
 def _measured_at(part: dict[str, Any]) -> str:
     """A yardstick kept from an earlier run (``bench/longdocs.py --only``) names its commit."""
-    return f" (measured at commit `{part['commit']}`)" if "commit" in part else ""
+    if "commit" not in part:
+        return ""
+    kept = part.get("settings", {}).get("ours", {})
+    fusion = f", RRF k {kept['rrf_k']}, weights {kept['weights']}" if "rrf_k" in kept else ""
+    return f" (measured at commit `{part['commit']}` with that commit's defaults{fusion})"
 
 
 def _long_table(part: dict[str, Any], name: str, *, default: str) -> str:
