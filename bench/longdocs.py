@@ -66,7 +66,6 @@ COVIDQA = ROOT.parent / "shared" / "data" / "qa" / "covidqa" / "covidqa-200423.j
 PAGES = ROOT / "bench" / "data" / "pages_questions.json"
 DOCS = ROOT / ".rag" / "bench-pdfs"
 STORE = ROOT / ".rag" / "bench-longdocs"
-REUSE = False  # --reuse: keep the stores of an earlier run (retrieval changed, chunks did not)
 CACHE = ROOT / ".rag" / "bench-cache"
 TUTORIAL = {"chunk_size": 1000, "chunk_overlap": 200, "add_start_index": True}
 
@@ -145,7 +144,13 @@ class Tutorial:
 
 
 def covidqa(
-    spans: SpanSet, *, settings: Settings, model: Embedder, tutorial: Tutorial, modes: list[str]
+    spans: SpanSet,
+    *,
+    settings: Settings,
+    model: Embedder,
+    tutorial: Tutorial,
+    modes: list[str],
+    rebuild: bool = True,
 ) -> dict[str, Any]:
     questions = spans.questions
     out: dict[str, Any] = {
@@ -166,7 +171,7 @@ def covidqa(
 
     progress("ours: ingest the papers")
     started = time.perf_counter()
-    index, report = index_papers(spans, settings=settings, model=model, rebuild=not REUSE)
+    index, report = index_papers(spans, settings=settings, model=model, rebuild=rebuild)
     ours: dict[str, Any] = {
         "chunks": index.store.count(),
         "ingest_s": round(time.perf_counter() - started, 1),
@@ -197,6 +202,7 @@ def pages(
     model: Embedder,
     tutorial: Tutorial,
     modes: list[str],
+    rebuild: bool = True,
 ) -> dict[str, Any]:
     from pypdf import PdfReader
 
@@ -211,7 +217,7 @@ def pages(
         reader = PdfReader(docs / name)
         texts = [(name, i, p.extract_text() or "") for i, p in enumerate(reader.pages, 1)]
         collections[name] = tutorial.build(f"pages-{n}", texts)
-        index, _ = index_document(docs / name, settings=settings, model=model, rebuild=not REUSE)
+        index, _ = index_document(docs / name, settings=settings, model=model, rebuild=rebuild)
         indexes.append(index)
         retrievers[name] = Retriever(index=index, settings=settings.retrieval)
         chunks[name] = {"tutorial": collections[name].count(), "ours": index.store.count()}
@@ -289,8 +295,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    global REUSE
-    REUSE = args.reuse
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     settings = Settings.from_env().replace(store_dir=args.store, chroma_url=None)
@@ -335,7 +339,12 @@ def main(argv: list[str] | None = None) -> int:
             payload["covidqa"] = kept["covidqa"]
         else:
             payload["covidqa"] = covidqa(
-                spans, settings=settings, model=model, tutorial=tutorial, modes=modes
+                spans,
+                settings=settings,
+                model=model,
+                tutorial=tutorial,
+                modes=modes,
+                rebuild=not args.reuse,
             )
             payload["covidqa"]["file"] = args.qa.name
         if args.only == "covidqa":
@@ -348,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                 model=model,
                 tutorial=tutorial,
                 modes=modes,
+                rebuild=not args.reuse,
             )
         else:
             payload["pages"] = {"skipped": f"{shown(args.pages)} not found"}
