@@ -122,7 +122,7 @@ class CachedQueries:
 
 def exact_dense(dataset: Dataset, store: object, embedder: object) -> dict[str, float]:
     """Brute-force cosine over every stored vector: the reference for the HNSW path."""
-    ids = [i for batch, _ in store.documents() for i in batch]  # type: ignore[attr-defined]
+    ids = [i for batch, _, _ in store.documents() for i in batch]  # type: ignore[attr-defined]
     hits, vectors = store.get(ids)  # type: ignore[attr-defined]
     run = {}
     for qid, text in dataset.queries.items():

@@ -11,6 +11,7 @@ from typing import Protocol
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.loaders import Page
+from ingest.outline import section_at
 from rag.errors import ConfigError
 from rag.types import Chunk
 
@@ -109,7 +110,8 @@ class Chunker:
                                 source=source,
                                 page=page.number,
                                 start_index=offset,
-                                header_path=section.header_path,
+                                header_path=section.header_path
+                                or section_at(page.sections, offset),
                                 chunk_index=len(chunks),
                             )
                         )

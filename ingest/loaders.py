@@ -50,6 +50,8 @@ class Page:
     text: str
     locator: str = ""  # where it is, for a citation: "slide 3", "Sheet1", "chapter 2"
     ocr: bool = False  # the text was recognised from an image
+    # where sections start in the text: (offset, heading path) from a PDF's outline
+    sections: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

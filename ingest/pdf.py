@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +51,14 @@ def load_pdf(
     total = len(pages)
     if ocr:
         pages = _with_ocr(source, data, pages, progress)
-    pages = [p for p in pages if p.text.strip()]
+    from ingest.outline import pdf_sections
+
+    sections = pdf_sections(source, data, [p.text for p in pages])
+    pages = [
+        replace(p, sections=sections[p.number - 1] if 0 < p.number <= total else ())
+        for p in pages
+        if p.text.strip()
+    ]
     empty = total - len(pages)
     if not pages:
         hint = "none recognised by OCR either" if ocr else "RAG_OCR=on would read them"

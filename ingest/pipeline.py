@@ -386,7 +386,12 @@ class Ingestor:
             report.removed.append(source)
             report.chunks_deleted += len(stale)
         # the one hook that keeps the BM25 index (derived from the store) in step with it
-        bm25.sync(store, self.index.settings.store.bm25_dir, changed=_changed(report))
+        bm25.sync(
+            store,
+            self.index.settings.store.bm25_dir,
+            changed=_changed(report),
+            context=self.index.context,
+        )
 
     def _gone(self, roots: Sequence[Path], present: set[str]) -> list[str]:
         """Ingested files under ``roots`` that are no longer there."""
@@ -465,6 +470,7 @@ class Ingestor:
             dedup_threshold=self.settings.dedup_threshold
             if self.settings.dedup == "skip"
             else None,
+            context=self.index.context,
         )
         self.index.check()  # the first write under a new PCA names it in the contract
         report.chunks_deleted += written.deleted

@@ -11,6 +11,7 @@ import numpy as np
 from rag.duplicates import similar_pairs
 from rag.embeddings import Embedder
 from rag.manifest import FileRecord, Manifest
+from rag.passages import indexed_text
 from rag.store import Store
 from rag.types import Chunk
 
@@ -77,6 +78,7 @@ def store_files(
     store: Store,
     manifest: Manifest,
     dedup_threshold: float | None = None,
+    context: str = "",
 ) -> Written:
     """Store ``batch``: with ``dedup_threshold``, leave out near-copies of other files."""
     if not batch:
@@ -85,7 +87,9 @@ def store_files(
     chunks = [c for p in batch for c in p.chunks.values()]
     shas = [p.sha256 for p in batch for _ in p.chunks]
     # the embedder sorts by length across all files' chunks: little padding per batch
-    vectors = embedder.embed_documents([c.text for c in chunks])
+    vectors = embedder.embed_documents(
+        [indexed_text(c.text, c.header_path, context=context) for c in chunks]
+    )
     skip: set[int] = set()
     if dedup_threshold is not None:
         skip = duplicate_indexes(batch, vectors, store=store, threshold=dedup_threshold)

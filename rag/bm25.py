@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from rag.errors import StoreError
 from rag.lock import writer_active
+from rag.passages import indexed_text
 from rag.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def tokenize(text: str) -> list[str]:
 class Bm25Index:
     ids: list[str]
     model: Any  # bm25s.BM25
+    context: str = ""  # the collection's rag.passages context its texts were indexed with
     # the same analyzer for documents and queries; other parameters only for bench/tune.py
     tokenizer: Callable[[str], list[str]] = field(default=tokenize, repr=False)
 
@@ -110,7 +112,8 @@ class Bm25Index:
             self.model.save(str(directory / version), show_progress=False)
         (directory / version).mkdir(exist_ok=True)
         (directory / version / "ids.json").write_text(
-            json.dumps({"format": FORMAT, "ids": self.ids}), encoding="utf-8"
+            json.dumps({"format": FORMAT, "ids": self.ids, "context": self.context}),
+            encoding="utf-8",
         )
         pointer = directory / f"CURRENT.{os.getpid()}.tmp"
         pointer.write_text(version, encoding="utf-8")
@@ -120,16 +123,17 @@ class Bm25Index:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path) -> Bm25Index | None:
-        """The published index, or None when there is none (or it cannot be read)."""
+    def load(cls, directory: Path, *, context: str = "") -> Bm25Index | None:
+        """The published index, or None when there is none, it cannot be read, or it was
+        built with other parameters or another ``context``."""
         bm25s = _bm25s()
         try:
             version = (directory / "CURRENT").read_text(encoding="utf-8").strip()
             meta = json.loads((directory / version / "ids.json").read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") != FORMAT or meta.get("context", "") != context:
                 return None
             if not meta["ids"]:
-                return cls(ids=[], model=None)
+                return cls(ids=[], model=None, context=context)
             model = bm25s.BM25.load(str(directory / version), load_corpus=False)
         except (OSError, ValueError) as exc:
             log.info("no usable BM25 index at %s (%s)", directory, exc)
@@ -137,30 +141,36 @@ class Bm25Index:
         if (model.k1, model.b) != (K1, B):  # built before the parameters changed: rebuilt
             log.info("BM25 index at %s: k1=%s b=%s, now %s %s", directory, model.k1, model.b, K1, B)
             return None
-        return cls(ids=list(meta["ids"]), model=model)
+        return cls(ids=list(meta["ids"]), model=model, context=context)
 
 
-def build_from_store(store: Store) -> Bm25Index:
+def build_from_store(store: Store, *, context: str = "") -> Bm25Index:
+    """The index of every stored passage, each with its heading path when ``context``
+    says the collection's passages are indexed so (``rag.passages``)."""
     ids: list[str] = []
     texts: list[str] = []
-    for batch_ids, batch_texts in store.documents():
+    for batch_ids, batch_texts, paths in store.documents():
         ids.extend(batch_ids)
-        texts.extend(batch_texts)
-    return Bm25Index.build(ids, texts)
+        texts.extend(
+            indexed_text(t, p, context=context) for t, p in zip(batch_texts, paths, strict=True)
+        )
+    built = Bm25Index.build(ids, texts)
+    built.context = context
+    return built
 
 
-def sync(store: Store, directory: Path, *, changed: bool) -> None:
+def sync(store: Store, directory: Path, *, changed: bool, context: str) -> None:
     """Rebuild the persisted index when the store changed, or when it is missing or stale.
 
     Called once at the end of an ingestion run: the one place that keeps BM25 in step
     with the store (adds, updates and prunes alike).
     """
-    current = Bm25Index.load(directory) if not changed else None
+    current = Bm25Index.load(directory, context=context) if not changed else None
     if current is not None and len(current.ids) == store.count():
         return
     started = time.perf_counter()
     try:
-        index = build_from_store(store)
+        index = build_from_store(store, context=context)
         index.save(directory)
     except OSError as exc:
         raise StoreError(
@@ -184,17 +194,18 @@ class Bm25Cache:
 
     _loaded: ClassVar[dict[Path, tuple[tuple[int, int], Bm25Index]]] = {}
 
-    def __init__(self, directory: Path, store: Store, *, store_dir: Path) -> None:
+    def __init__(self, directory: Path, store: Store, *, store_dir: Path, context: str) -> None:
         self.directory = directory
         self.store = store
         self.store_dir = store_dir
+        self.context = context
 
     def get(self) -> Bm25Index:
         stamp = _stamp(self.directory / "CURRENT")
         known = self._loaded.get(self.directory)
         if known is not None and stamp == known[0]:
             return known[1]
-        index = Bm25Index.load(self.directory) if stamp else None
+        index = Bm25Index.load(self.directory, context=self.context) if stamp else None
         if index is not None and stamp is not None and writer_active(self.store_dir):
             # an ingestion is under way and will publish a fresh index when it ends;
             # rebuilding here would race it and cost every search a full rebuild
@@ -203,9 +214,9 @@ class Bm25Cache:
         if index is None or len(index.ids) != self.store.count():
             # an index from before this feature, or a store changed by other means
             log.info("BM25 index at %s missing or stale: rebuilding it", self.directory)
-            sync(self.store, self.directory, changed=True)
+            sync(self.store, self.directory, changed=True, context=self.context)
             stamp = _stamp(self.directory / "CURRENT")
-            index = Bm25Index.load(self.directory)
+            index = Bm25Index.load(self.directory, context=self.context)
             if index is None or stamp is None:
                 raise StoreError(
                     f"The BM25 index at {self.directory} cannot be read after rebuilding it. "

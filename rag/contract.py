@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from rag.config import IngestSettings
 from rag.embeddings import Identity
 from rag.errors import IndexMismatchError
+from rag.passages import CONTEXT
 
 # 1: the first release; 2: a BM25 index lives beside the collection (built from the
 # stored texts on first use, so a version-1 store needs no rewrite of its vectors).
@@ -35,6 +36,9 @@ class Contract:
     provider: str = "local"  # RAG_EMBED_PROVIDER: local or openai
     reduction: str = ""  # "pca": local vectors projected to `dimension` (RAG_EMBED_DIM)
     projection: str = ""  # sha256 prefix of the fitted PCA, once fitted
+    # rag.passages.CONTEXT when chunks are embedded after their heading path; "" in a
+    # collection from before that, which keeps being written without (never mixed)
+    context: str = ""
 
     @classmethod
     def of(cls, identity: Identity, ingest: IngestSettings) -> Contract:
@@ -49,6 +53,7 @@ class Contract:
             provider=identity.provider,
             reduction=identity.reduction,
             projection=identity.projection,
+            context=CONTEXT,
         )
 
     def to_json(self) -> str:
@@ -62,7 +67,8 @@ class Contract:
 
 
 def check_contract(stored: Contract, wanted: Contract, *, collection: str, writing: bool) -> None:
-    """Refuse to mix vectors of different models, prefixes or (when writing) chunkings."""
+    """Refuse to mix vectors of different models, prefixes or (when writing) chunkings.
+    The context is not checked: a collection is always written with its own."""
     if stored.schema_version > SCHEMA_VERSION:
         raise IndexMismatchError(
             f"Collection '{collection}' was written by a newer version of this app "

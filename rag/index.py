@@ -149,6 +149,13 @@ class Index:
     def contract(self) -> Contract | None:
         return read_contract(self.store)
 
+    @property
+    def context(self) -> str:
+        """How this collection's passages are embedded and indexed (``rag.passages``): as
+        its contract records, and as a new collection would be when it has none yet."""
+        stored = self.contract()
+        return stored.context if stored is not None else self._expected().context
+
     def clear(self) -> None:
         """Drop everything the collection holds (``--rebuild``): its vectors, its manifest
         rows and its PCA, which the next write fits again."""

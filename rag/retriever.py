@@ -20,6 +20,7 @@ from rag.embeddings import Embedder, load_reranker
 from rag.fusion import min_max, mmr, reciprocal_rank_fusion
 from rag.index import Index
 from rag.modes import MODES, Mode, parse_mode
+from rag.passages import indexed_text
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ class Retriever:
         self.top_k = settings.top_k
         self.mode = parse_mode(settings.retrieval_mode)
         where = index.settings.store
-        self._bm25 = Bm25Cache(where.bm25_dir, index.store, store_dir=where.store_dir)
+        self._bm25 = Bm25Cache(
+            where.bm25_dir, index.store, store_dir=where.store_dir, context=index.context
+        )
         self._allowed: set[str] | None = None  # chunk ids of a label filter, per retrieve()
 
     @property
@@ -121,7 +124,10 @@ class Retriever:
         keeps them from being read (the same model and prefix give the same vectors)."""
         hits, vectors = self.store.get(ids)
         if len(hits) and vectors.shape[0] != len(hits):
-            vectors = self.embedder.embed_documents([h.text for h in hits])
+            context = self.index.context
+            vectors = self.embedder.embed_documents(
+                [indexed_text(h.text, h.header_path, context=context) for h in hits]
+            )
         return hits, vectors
 
     def _diversify(self, hits: list[Hit], keep: int) -> list[Hit]:

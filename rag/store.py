@@ -197,12 +197,17 @@ class Store:
             hits.append(hit_from(chunk_id, text, meta, score=cosine, similarity=cosine))
         return hits
 
-    def documents(self, *, batch: int = 5000) -> Iterator[tuple[list[str], list[str]]]:
-        """Every (ids, texts) of the collection, a page at a time (for the BM25 index)."""
+    def documents(self, *, batch: int = 5000) -> Iterator[tuple[list[str], list[str], list[str]]]:
+        """Every (ids, texts, header paths) of the collection, a page at a time (for the
+        BM25 index)."""
         col = self._existing()
         for offset in range(0, self.count() if col is not None else 0, batch):
-            page = col.get(include=["documents"], limit=batch, offset=offset)
-            yield list(page["ids"]), [t or "" for t in page["documents"]]
+            page = col.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            yield (
+                list(page["ids"]),
+                [t or "" for t in page["documents"]],
+                [str((m or {}).get("header_path", "")) for m in page["metadatas"]],
+            )
 
     def vectors(self, *, batch: int = 2000) -> Iterator[tuple[list[Hit], np.ndarray]]:
         """Every chunk with its stored vector, a page at a time (topics, duplicates)."""

@@ -9,6 +9,7 @@ from rag.bm25 import Bm25Cache, Bm25Index, sync
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect, open_index
+from rag.passages import CONTEXT
 from rag.retriever import Retriever
 from tests.conftest import make_settings, run_ingest
 
@@ -78,7 +79,9 @@ def test_the_index_is_loaded_once_and_again_only_after_a_change(
     settings = make_settings(tmp_path / "store")
     run_ingest(settings, embedder, [docs])
     store = connect(settings.store)
-    cache = Bm25Cache(settings.store.bm25_dir, store, store_dir=settings.store.store_dir)
+    cache = Bm25Cache(
+        settings.store.bm25_dir, store, store_dir=settings.store.store_dir, context=CONTEXT
+    )
     first = cache.get()
     assert cache.get() is first  # no reload, no rebuild while nothing changed
     unchanged = run_ingest(settings, embedder, [docs])
@@ -101,12 +104,16 @@ def test_a_missing_or_stale_index_is_rebuilt_from_the_store(
     run_ingest(settings, embedder, [docs])
     shutil.rmtree(settings.store.bm25_dir)  # e.g. a store from before BM25 existed
     store = connect(settings.store)
-    index = Bm25Cache(settings.store.bm25_dir, store, store_dir=settings.store.store_dir).get()
-    assert sorted(index.ids) == sorted(i for ids, _ in store.documents() for i in ids)
-    assert Bm25Index.load(settings.store.bm25_dir) is not None
+    index = Bm25Cache(
+        settings.store.bm25_dir, store, store_dir=settings.store.store_dir, context=CONTEXT
+    ).get()
+    assert sorted(index.ids) == sorted(i for ids, _, _ in store.documents() for i in ids)
+    assert Bm25Index.load(settings.store.bm25_dir, context=CONTEXT) is not None
+    # an index built with another context is not this collection's: it is rebuilt
+    assert Bm25Index.load(settings.store.bm25_dir, context="") is None
     # sync with nothing changed keeps the published version
     before = (settings.store.bm25_dir / "CURRENT").read_text()
-    sync(store, settings.store.bm25_dir, changed=False)
+    sync(store, settings.store.bm25_dir, changed=False, context=CONTEXT)
     assert (settings.store.bm25_dir / "CURRENT").read_text() == before
 
 
