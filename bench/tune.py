@@ -34,7 +34,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +223,8 @@ def main() -> int:
         "dense_weight": shipped_retrieval.dense_weight / shipped_retrieval.bm25_weight,
     }
     fusion_grid: list[tuple[dict[str, object], float]] = []
-    for rrf_k, weight in itertools.product(RRF_KS, DENSE_WEIGHTS):
+    ratios = sorted({*DENSE_WEIGHTS, float(shipped_fusion["dense_weight"])})  # type: ignore[arg-type]
+    for rrf_k, weight in itertools.product(RRF_KS, ratios):
         fused = fuse(
             dense_runs["train"][0], lexical_runs["chosen"]["train"], k=rrf_k, dense_weight=weight
         )
@@ -247,7 +248,8 @@ def main() -> int:
     }
 
     # -- the replay must equal the real retriever for the shipped defaults ------------------
-    retriever = Retriever(index=index, settings=shipped_retrieval)
+    # RRF is what this script replays (bench/levers.py compares it with score fusion)
+    retriever = Retriever(index=index, settings=replace(shipped_retrieval, fusion="rrf"))
     real, _ = run_queries(test, retriever=retriever, mode="hybrid")
     replayed = hybrid("test", "shipped", shipped_fusion)
     results["replay_check"] = {"retriever_test_ndcg@10": ndcg(test, real), "replay": replayed}

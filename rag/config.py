@@ -354,7 +354,16 @@ class RetrievalSettings:
         "passages each ranker hands on to fusion, MMR and reranking (at least `k`)",
         minimum=1,
     )
-    # rrf_k and the weights: chosen on SciFact train by bench/tune.py (see docs/retrieval.md)
+    # rrf_k and the weights: chosen on SciFact train by bench/tune.py, and kept against
+    # min-max fusion on the tuning halves of all three yardsticks by bench/levers.py
+    fusion: str = setting(
+        "rrf",
+        "RAG_FUSION",
+        "how `hybrid` fuses the two rankings: `rrf` (reciprocal rank fusion) or `minmax` "
+        "(each ranking's scores scaled to [0, 1], then summed with the weights)",
+        lower=True,
+        choices=("minmax", "rrf"),
+    )
     rrf_k: int = setting(
         5,
         "RAG_RRF_K",

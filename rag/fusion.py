@@ -1,4 +1,4 @@
-"""Pure ranking logic: reciprocal rank fusion and maximal marginal relevance."""
+"""Pure ranking logic: score and reciprocal rank fusion, maximal marginal relevance."""
 
 from __future__ import annotations
 
@@ -22,6 +22,26 @@ def reciprocal_rank_fusion(
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, doc in enumerate(ranking, start=1):
             scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
+    order = {doc: i for i, doc in enumerate(scores)}
+    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def min_max_fusion(
+    rankings: Sequence[Sequence[tuple[str, float]]], *, weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    """Fuse scored rankings: each one's scores scaled to [0, 1] over its own candidates (0
+    where an id is absent), then summed with ``weights``. Unlike RRF it keeps how far
+    apart the scores are, not only their order.
+
+    Ties keep the order in which ids were first seen, as ``reciprocal_rank_fusion``.
+    """
+    if len(rankings) != len(weights):
+        raise ValueError(f"{len(rankings)} rankings but {len(weights)} weights")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        scaled = min_max([score for _, score in ranking])
+        for (doc, _), value in zip(ranking, scaled, strict=True):
+            scores[doc] = scores.get(doc, 0.0) + weight * float(value)
     order = {doc: i for i, doc in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 

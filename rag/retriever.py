@@ -1,4 +1,4 @@
-"""Query -> hits: dense, BM25 or hybrid (reciprocal rank fusion), then optional MMR and rerank.
+"""Query -> hits: dense, BM25 or hybrid (score or rank fusion), then optional MMR and rerank.
 
 The mode is ``dense``, ``bm25`` or ``hybrid`` with optional ``+mmr`` and ``+rerank``
 (``MODES`` lists them all, for the UI). Each ranker hands ``max(k, candidates)`` passages
@@ -17,7 +17,7 @@ import numpy as np
 from rag.bm25 import Bm25Cache
 from rag.config import RetrievalSettings, check_mode
 from rag.embeddings import Embedder, load_reranker
-from rag.fusion import min_max, mmr, reciprocal_rank_fusion
+from rag.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.index import Index
 from rag.modes import MODES, Mode, parse_mode
 from rag.passages import indexed_text
@@ -109,11 +109,17 @@ class Retriever:
 
     def _fuse(self, query: str, dense: list[Hit], depth: int) -> list[Hit]:
         lexical = self._lexical(query, depth)
-        fused = reciprocal_rank_fusion(
-            [[h.chunk_id for h in dense], [doc for doc, _ in lexical]],
-            weights=[self.settings.dense_weight, self.settings.bm25_weight],
-            k=self.settings.rrf_k,
-        )[:depth]
+        weights = [self.settings.dense_weight, self.settings.bm25_weight]
+        if self.settings.fusion == "rrf":
+            fused = reciprocal_rank_fusion(
+                [[h.chunk_id for h in dense], [doc for doc, _ in lexical]],
+                weights=weights,
+                k=self.settings.rrf_k,
+            )[:depth]
+        else:
+            fused = min_max_fusion(
+                [[(h.chunk_id, h.score) for h in dense], lexical], weights=weights
+            )[:depth]
         known = {h.chunk_id: h for h in dense}
         fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known], vectors=False)
         known.update({h.chunk_id: h for h in fetched})

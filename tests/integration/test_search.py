@@ -4,6 +4,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.fusion import min_max_fusion, reciprocal_rank_fusion
 from rag.index import open_index
 from rag.retriever import Retriever
 
@@ -50,3 +51,32 @@ def test_hits_carry_offsets_into_the_page(
     )
     for hit in retriever.retrieve("attach a data frame to the search path", k=5):
         assert pages[hit.page][hit.start_index : hit.start_index + len(hit.text)] == hit.text
+
+
+@pytest.mark.parametrize("fusion", ["minmax", "rrf"])
+def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
+    rintro_settings: Settings, embedder: SentenceTransformerEmbedder, fusion: str
+) -> None:
+    settings = rintro_settings.replace(fusion=fusion)
+    retriever = Retriever(
+        index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
+    )
+    r = settings.retrieval
+    for question in PAGE_KNOWN:
+        depth = r.candidates
+        dense = retriever.retrieve(question, k=depth, mode="dense")
+        lexical = retriever.retrieve(question, k=depth, mode="bm25")
+        if fusion == "rrf":
+            expected = reciprocal_rank_fusion(
+                [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]],
+                weights=[r.dense_weight, r.bm25_weight],
+                k=r.rrf_k,
+            )
+        else:
+            expected = min_max_fusion(
+                [[(h.chunk_id, h.score) for h in dense], [(h.chunk_id, h.score) for h in lexical]],
+                weights=[r.dense_weight, r.bm25_weight],
+            )
+        hybrid = retriever.retrieve(question, k=10, mode="hybrid")
+        assert [h.chunk_id for h in hybrid] == [c for c, _ in expected[:10]], question
+        assert [h.score for h in hybrid] == pytest.approx([s for _, s in expected[:10]])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.fusion import min_max, mmr, reciprocal_rank_fusion
+from rag.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.modes import MODES, Mode, parse_mode
 
 
@@ -59,3 +59,29 @@ def test_modes_parse_and_print_back() -> None:
         parse_mode("sparse")
     with pytest.raises(ConfigError, match="optionally followed by"):
         parse_mode("dense+boost")
+
+
+def test_min_max_fusion_sums_scaled_scores_with_weights() -> None:
+    dense = [("a", 0.9), ("b", 0.5), ("c", 0.1)]  # scaled 1, 0.5, 0
+    lexical = [("c", 12.0), ("d", 4.0), ("b", 2.0)]  # scaled 1, 0.2, 0
+    fused = dict(min_max_fusion([dense, lexical], weights=[0.4, 0.6]))
+    assert fused == pytest.approx({"a": 0.4, "b": 0.2, "c": 0.6, "d": 0.12})
+    assert [d for d, _ in min_max_fusion([dense, lexical], weights=[0.4, 0.6])] == [
+        "c",
+        "a",
+        "b",
+        "d",
+    ]
+
+
+def test_min_max_fusion_keeps_score_gaps_that_rrf_drops() -> None:
+    # dense is sure of "a"; BM25 barely prefers "b": scores keep that, ranks do not
+    dense = [("a", 0.9), ("b", 0.2), ("c", 0.1)]
+    lexical = [("b", 10.0), ("a", 9.9), ("c", 1.0)]
+    assert min_max_fusion([dense, lexical], weights=[0.5, 0.5])[0][0] == "a"
+    assert (
+        reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "c"]], weights=[0.5, 0.5])[0][0] == "a"
+    )  # a tie in RRF, kept in first-seen order
+    assert min_max_fusion([[("x", 3.0)], []], weights=[1.0, 1.0]) == [("x", 1.0)]
+    with pytest.raises(ValueError):
+        min_max_fusion([dense], weights=[1.0, 1.0])
