@@ -145,6 +145,74 @@ def _long_table(part: dict[str, Any], name: str, *, default: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def levers(result: dict[str, Any]) -> str:
+    table, summary = result["table"], result["summary"]
+    names = list(result["yardsticks"])
+    fusion = summary["fusion"]["lever"]
+    chosen = fusion.split(" | ")[1]
+
+    def cell(key: str, name: str) -> dict[str, float] | None:
+        # a lever that does not apply to a yardstick (no pages, no outline) is its base
+        for candidate in (key, key.split(" | page")[0]):
+            for k in (candidate, "plain | " + candidate.split(" | ", 1)[1]):
+                if name in table.get(k, {}):
+                    return dict(table[k][name])
+        return None
+
+    families = ("rrf", "minmax", "zscore", "confident")
+    best_of = {
+        family: max(
+            (k for k in table if k.startswith(f"headings | {family} ") and " | page" not in k),
+            key=lambda k: summary_mean(k, cell, names),
+        )
+        for family in families
+    }
+    rows = [
+        f"plain | {summary['before']['lever'].split(' | ')[1]}",
+        "headings | dense",
+        "headings | bm25",
+        fusion,
+        *best_of.values(),
+        *(f"{v} | {chosen}" for v in ("plain", "title+headings", "title+headings, BM25 only")),
+        *(f"prf{p} | {chosen}" for p in (0.5, 1.0)),
+        f"{fusion} | page b=0.0",
+        f"{fusion} | page b=0.5",
+    ]
+    rows = list(dict.fromkeys(r for r in rows if all(cell(r, n) for n in names)))
+    head = "| chunks | ranking | " + " | ".join(
+        f"{n} {result['yardsticks'][n]['metric']} tune | report" for n in names
+    )
+    lines = [head + " | mean tune | mean report |", "|---|---|" + "---:|---:|" * (len(names) + 1)]
+    for key in rows:
+        variant, ranking = key.split(" | ", 1)
+        cells = [cell(key, n) for n in names]
+        values = [f"{c['tune']:.3f} | {c['report']:.3f}" for c in cells if c]
+        mean_t = sum(c["tune"] for c in cells if c) / len(names)
+        mean_r = sum(c["report"] for c in cells if c) / len(names)
+        bold = "**" if key == fusion else ""
+        lines.append(
+            f"| {variant} | {bold}`{ranking.replace(' | ', ', ')}`{bold} | "
+            + " | ".join(values)
+            + f" | {mean_t:.3f} | {mean_r:.3f} |"
+        )
+    page_lever = summary["page"]["lever"]
+    page = f"`{page_lever.split(' | ')[-1]}`" if page_lever != fusion else "off"
+    counts = ", ".join(
+        f"{n} {q['tune']}/{q['report']}"
+        for n, q in ((n, result["yardsticks"][n]["questions"]) for n in names)
+    )
+    return (
+        f"Commit `{result['commit']}`, {result['date']}; questions tuning/reporting: {counts}; "
+        f"{len(table)} levers replayed. Chosen on the tuning halves (gain > {result['margin']} "
+        f"in the mean): fusion `{chosen}`, page aggregation {page}.\n\n" + "\n".join(lines) + "\n"
+    )
+
+
+def summary_mean(key: str, cell: Callable[[str, str], Any], names: list[str]) -> float:
+    cells = [cell(key, n) for n in names]
+    return sum(c["tune"] for c in cells if c) / len(names) if all(cells) else -1.0
+
+
 PIPELINE_LABELS = {
     "tutorial": "tutorial: pypdf, 1000/200-character splitter, `encode` per file, torch",
     "torch": "this project, `RAG_EMBED_BACKEND=torch`",
@@ -328,6 +396,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "tune": tune,
     "longdocs": longdocs,
     "query": query,
+    "levers": levers,
 }
 
 
