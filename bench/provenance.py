@@ -14,7 +14,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-PACKAGES = ("torch", "sentence-transformers", "chromadb", "openvino", "onnxruntime", "numpy")
+PACKAGES = (
+    "torch",
+    "sentence-transformers",
+    "tokenizers",
+    "chromadb",
+    "openvino",
+    "onnxruntime",
+    "numpy",
+)
 
 
 def write_result(name: str, payload: dict[str, object]) -> Path:

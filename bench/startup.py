@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.provenance import write_result  # noqa: E402
 from bench.timing import timed  # noqa: E402
 
-BASELINE = "b2ebfc6"  # main before PDFium, the lazy CLI imports and the start-up caches
+BASELINE = "d00b305"  # main before the torch-free embedder (b2ebfc6: before the CLI cuts)
 STAGES = """
 import json, time
 out = {}

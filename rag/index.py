@@ -21,7 +21,7 @@ from types import TracebackType
 
 from rag.config import EmbeddingSettings, Settings, StoreSettings
 from rag.contract import SCHEMA_VERSION, Contract, check_contract
-from rag.embeddings import Embedder, Identity, SentenceTransformerEmbedder, expected_identity
+from rag.embeddings import Embedder, Identity, expected_identity, load_local
 from rag.errors import IndexMismatchError
 from rag.manifest import Manifest
 from rag.store import Store
@@ -47,7 +47,7 @@ def load_model(embedding: EmbeddingSettings) -> Embedder:
             timeout=embedding.embed_timeout,
             retries=embedding.embed_retries,
         )
-    return SentenceTransformerEmbedder(
+    return load_local(
         embedding.embed_model,
         device=embedding.device,
         query_prefix=embedding.query_prefix,

@@ -16,11 +16,12 @@ import numpy as np
 
 from rag.bm25 import Bm25Cache
 from rag.config import RetrievalSettings, check_mode
-from rag.embeddings import Embedder, load_reranker
+from rag.embeddings import Embedder
 from rag.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.index import Index
 from rag.modes import MODES, Mode, parse_mode
 from rag.passages import indexed_text
+from rag.reranker import load_reranker
 from rag.types import Hit
 
 log = logging.getLogger(__name__)

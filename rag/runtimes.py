@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -178,7 +179,8 @@ class OnnxRuntime:
 class OpenVinoRuntime:
     name = "openvino"
 
-    def __init__(self, path: Path, input_names: tuple[str, ...]) -> None:
+    def __init__(self, path: Path, input_names: tuple[str, ...] | None = None) -> None:
+        """``input_names`` None: the graph's own inputs (it must take nothing else)."""
         import openvino as ov
 
         core = ov.Core()
@@ -186,8 +188,13 @@ class OpenVinoRuntime:
         core.set_property({"CACHE_DIR": str(path.parent / "compiled")})
         # f32 on purpose: on CPUs with bf16 units OpenVINO would otherwise pick bf16
         config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
-        self.input_names = input_names
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+        if input_names is None:
+            graph = {i.get_any_name() for i in self._compiled.inputs}
+            if not graph <= set(MODEL_INPUTS):
+                raise ModelError(f"{path} takes inputs {sorted(graph)}, not {MODEL_INPUTS}")
+            input_names = tuple(n for n in MODEL_INPUTS if n in graph)
+        self.input_names = input_names
         self._request = self._compiled.create_infer_request()
         self._output = self._compiled.output(0)
 
@@ -222,16 +229,41 @@ def encode_with(
     return out
 
 
+def package_versions(*packages: str) -> str | None:
+    """``"torch 2.13.0+cpu, st 6.2.0"``-style versions of installed ``packages`` (read from
+    their metadata, so nothing is imported); None when one is not installed."""
+    short = {"sentence-transformers": "st"}
+    try:
+        return ", ".join(f"{short.get(p, p)} {importlib.metadata.version(p)}" for p in packages)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+TORCH_VERSIONS = ("torch", "sentence-transformers")  # what torch's probe vectors depend on
+
+
+def cached_reference(folder: Path, *, versions: str) -> Vectors | None:
+    """Torch's vectors of PROBES kept in ``folder`` for ``versions``, if they are there."""
+    with contextlib.suppress(OSError, ValueError):
+        cached = np.load(_reference_path(folder, versions), allow_pickle=False)
+        if cached.ndim == 2 and cached.shape[0] == len(PROBES):
+            return np.asarray(cached, dtype=np.float32)
+    return None
+
+
+def _reference_path(folder: Path, versions: str) -> Path:
+    key = hashlib.sha256(json.dumps([versions, PROBES]).encode()).hexdigest()[:16]
+    return folder / f"torch-probes-{key}.npy"
+
+
 def torch_reference(folder: Path, *, versions: str, compute: Callable[[], Vectors]) -> Vectors:
     """Torch's vectors of PROBES for the weights whose export is in ``folder``: computed
     once per torch/sentence-transformers ``versions`` and kept there, so that a process
     checks its runtime against torch without running torch on every start."""
-    key = hashlib.sha256(json.dumps([versions, PROBES]).encode()).hexdigest()[:16]
-    path = folder / f"torch-probes-{key}.npy"
-    with contextlib.suppress(OSError, ValueError):
-        cached = np.load(path, allow_pickle=False)
-        if cached.shape[0] == len(PROBES):
-            return np.asarray(cached, dtype=np.float32)
+    cached = cached_reference(folder, versions=versions)
+    if cached is not None:
+        return cached
+    path = _reference_path(folder, versions)
     vectors = compute()
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
