@@ -58,6 +58,11 @@ class Identity:
     reduction: str = ""  # "pca" when projected to `dimension` (RAG_EMBED_DIM)
     projection: str = ""  # the fitted PCA's hash, once fitted
 
+    @classmethod
+    def of(cls, provider: str, model: str, dimension: int, prefixes: Prefixes) -> Identity:
+        """An embedder's own identity, before any reduction."""
+        return cls(provider, model, dimension, prefixes.query, prefixes.document)
+
 
 def expected_identity(embedding: EmbeddingSettings) -> Identity:
     """What the settings promise before any model is loaded (dimension 0 when only the
@@ -258,13 +263,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def identity(self) -> Identity:
-        return Identity(
-            provider="local",
-            model=self.name,
-            dimension=self.dimension,
-            query_prefix=self.prefixes.query,
-            document_prefix=self.prefixes.document,
-        )
+        return Identity.of("local", self.name, self.dimension, self.prefixes)
 
     @property
     def dimension(self) -> int:

@@ -113,13 +113,7 @@ class FastEmbedder:
 
     @property
     def identity(self) -> Identity:
-        return Identity(
-            provider="local",
-            model=self.name,
-            dimension=self.dimension,
-            query_prefix=self.prefixes.query,
-            document_prefix=self.prefixes.document,
-        )
+        return Identity.of("local", self.name, self.dimension, self.prefixes)
 
     @property
     def dimension(self) -> int:

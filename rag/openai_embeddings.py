@@ -114,13 +114,7 @@ class OpenAIEmbedder:
 
     @property
     def identity(self) -> Identity:
-        return Identity(
-            provider="openai",
-            model=self.name,
-            dimension=self.dimension,
-            query_prefix=self.prefixes.query,
-            document_prefix=self.prefixes.document,
-        )
+        return Identity.of("openai", self.name, self.dimension, self.prefixes)
 
     @property
     def dimension(self) -> int:
