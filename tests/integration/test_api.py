@@ -31,7 +31,8 @@ from rag.cli.ask import answer_json
 from rag.cli.search import hit_json
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect
+from rag.index import connect, read_contract
+from rag.passages import indexed_text
 from rag.server.app import create_app
 from rag.server.service import Service
 from rag.types import Turn
@@ -256,9 +257,13 @@ def test_label_filter_and_abstaining(served: Served) -> None:
 
 
 def test_embeddings_equal_the_vectors_rag_ingest_stored(served: Served) -> None:
-    hits, stored = connect(served.settings.store).all_vectors()
+    store = connect(served.settings.store)
+    hits, stored = store.all_vectors()
     hits, stored = hits[:6], stored[:6]
-    texts = [h.text for h in hits]
+    contract = read_contract(store)
+    assert contract is not None and any(h.header_path for h in hits)
+    # what ingestion embedded for each passage: its text after its heading path
+    texts = [indexed_text(h.text, h.header_path, context=contract.context) for h in hits]
     client = served.client()
     for encoding in (None, "float", "base64"):  # None: the SDK asks for base64 and decodes
         reply = client.embeddings.create(
