@@ -206,6 +206,7 @@ def load_local(
         cache_dir=cache_dir,
     )
     if fast is not None:
+        log.info("loading embedding model %s (OpenVINO, without torch)", location)
         return fast
     return SentenceTransformerEmbedder(
         model,
