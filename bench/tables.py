@@ -208,6 +208,25 @@ def levers(result: dict[str, Any]) -> str:
     )
 
 
+def chunks(result: dict[str, Any]) -> str:
+    rows = [
+        "| chunk size (overlap), tokens | COVID-QA hit@5 tune | report | PDFs page@5 tune | report "
+        "| mean tune | mean report |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, row in result["sizes"].items():
+        mark = " (shipped)" if int(size) == result["shipped"] else ""
+        rows.append(
+            f"| {size} ({row['overlap']}){mark} | {row['covidqa']['tune']:.3f} | "
+            f"{row['covidqa']['report']:.3f} | {row['pages']['tune']:.3f} | "
+            f"{row['pages']['report']:.3f} | {row['mean_tune']:.3f} | {row['mean_report']:.3f} |"
+        )
+    return (
+        f"Commit `{result['commit']}`, {result['date']}, mode `{result['mode']}`; chosen on the "
+        f"tuning halves: {result['chosen']} ({result['rule']}).\n\n" + "\n".join(rows) + "\n"
+    )
+
+
 def summary_mean(key: str, cell: Callable[[str, str], Any], names: list[str]) -> float:
     cells = [cell(key, n) for n in names]
     return sum(c["tune"] for c in cells if c) / len(names) if all(cells) else -1.0
@@ -417,6 +436,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "longdocs": longdocs,
     "query": query,
     "levers": levers,
+    "chunks": chunks,
 }
 
 
