@@ -50,6 +50,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.provenance import write_result  # noqa: E402
+from bench.tables import lever_cell  # noqa: E402
 from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embeddings import Embedder  # noqa: E402
@@ -446,17 +447,9 @@ def summarize(table: dict[str, dict[str, dict[str, float]]], names: list[str]) -
        reported beside it.
     """
 
-    def cell(key: str, name: str) -> dict[str, float] | None:
-        """A lever that does not apply to a yardstick (no pages, no outline) is its base."""
-        for candidate in (key, key.split(" | page")[0]):
-            for k in (candidate, "plain | " + candidate.split(" | ", 1)[1]):
-                if name in table.get(k, {}):
-                    return table[k][name]
-        return None
-
     means: dict[str, dict[str, float]] = {}
     for key in table:
-        cells = [cell(key, name) for name in names]
+        cells = [lever_cell(table, key, name) for name in names]
         if any(c is None for c in cells):
             continue
         means[key] = {

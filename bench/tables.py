@@ -145,6 +145,18 @@ def _long_table(part: dict[str, Any], name: str, *, default: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def lever_cell(
+    table: dict[str, dict[str, dict[str, float]]], key: str, name: str
+) -> dict[str, float] | None:
+    """``bench/levers.py``'s figures of lever ``key`` on yardstick ``name``: a lever that does
+    not apply there (no pages, no outline) counts as its base, as the script scored it."""
+    for candidate in (key, key.split(" | page")[0]):
+        for k in (candidate, "plain | " + candidate.split(" | ", 1)[1]):
+            if name in table.get(k, {}):
+                return dict(table[k][name])
+    return None
+
+
 def levers(result: dict[str, Any]) -> str:
     table, summary = result["table"], result["summary"]
     names = list(result["yardsticks"])
@@ -152,12 +164,7 @@ def levers(result: dict[str, Any]) -> str:
     chosen = fusion.split(" | ")[1]
 
     def cell(key: str, name: str) -> dict[str, float] | None:
-        # a lever that does not apply to a yardstick (no pages, no outline) is its base
-        for candidate in (key, key.split(" | page")[0]):
-            for k in (candidate, "plain | " + candidate.split(" | ", 1)[1]):
-                if name in table.get(k, {}):
-                    return dict(table[k][name])
-        return None
+        return lever_cell(table, key, name)
 
     families = ("rrf", "minmax", "zscore", "confident")
     best_of = {
