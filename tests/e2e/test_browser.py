@@ -4,14 +4,8 @@
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -19,10 +13,10 @@ from typing import ClassVar
 import pytest
 
 from tests.conftest import R_INTRO, ROOT, make_settings, run_cli, run_ingest
+from tests.e2e.browser import ask, chat_messages, running_app, wait_for_answers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LABELS = """
 [labels.programming]
 description = "the R language: statistics, data frames, functions, plots"
@@ -30,12 +24,6 @@ description = "the R language: statistics, data frames, functions, plots"
 [labels.spices]
 description = "spice harvests: cloves, Zanzibar, trade reports"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):
@@ -62,8 +50,6 @@ def leak_server() -> Iterator[int]:
 def app_url(
     tmp_path_factory: pytest.TempPathFactory, embedder: object, leak_server: int
 ) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs it")
     root = tmp_path_factory.mktemp("e2e")
     docs = root / "docs"
     docs.mkdir()
@@ -82,106 +68,8 @@ def app_url(
     labels.write_text(LABELS, encoding="utf-8")
     done = run_cli(["-m", "rag", "classify", str(labels)], settings.store.store_dir)
     assert done.returncode == 0, done.stderr
-    port = free_port()
-    env = {
-        **os.environ,
-        "RAG_STORE_DIR": str(settings.store.store_dir),
-        "RAG_DEVICE": "cpu",
-        "HF_HUB_OFFLINE": "1",
-    }
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_BASE_URL", "RAG_LLM"):
-        env.pop(name, None)
-    log = (root / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def chat_messages(page: object) -> list[str]:
-    messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
-    return [messages.nth(i).inner_text() for i in range(messages.count())]
-
-
-def answered(text: str) -> bool:
-    """An assistant message that is complete: its sources (or closest passages) are shown."""
-    return "▌" not in text and ("Sources (" in text or "Closest passages (" in text)
-
-
-def wait_for_answers(page: object, count: int, *, timeout_s: float = 180) -> list[str]:
-    """The chat's messages once it holds ``count`` of them and the last is answered."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        texts = chat_messages(page)
-        if len(texts) >= count and answered(texts[-1]):
-            return texts
-        assert time.monotonic() < deadline, texts
-        page.wait_for_timeout(300)  # type: ignore[attr-defined]
-
-
-def ask(page: object, question: str) -> None:
-    box = page.get_by_placeholder("Ask a question about your documents")  # type: ignore[attr-defined]
-    box.wait_for(timeout=120_000)
-    before = len(chat_messages(page))
-    box.fill(question)
-    box.press("Enter")
-    wait_for_answers(page, before + 2)
+    with running_app(settings.store.store_dir, cwd=root) as url:
+        yield url
 
 
 def test_question_answer_and_sources(app_url: str, browser: object, tmp_path: Path) -> None:

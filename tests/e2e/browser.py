@@ -1,0 +1,117 @@
+"""Browser-test plumbing shared by the e2e modules: the app started as a user starts it
+(`streamlit run app.py` on a store), and the chat driven through its widgets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_app(store_dir: Path, *, cwd: Path, **env: str) -> Iterator[str]:
+    """The app on ``store_dir`` (no LLM configured unless ``env`` sets one); yields its URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs it")
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "RAG_STORE_DIR": str(store_dir),
+        "RAG_DEVICE": "cpu",
+        "HF_HUB_OFFLINE": "1",
+    }
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_BASE_URL", "RAG_LLM"):
+        full_env.pop(name, None)
+    full_env.update(env)
+    log_path = cwd / f"streamlit-{port}.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=cwd,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start: {log_path.read_text()}")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def chat_messages(page: object) -> list[str]:
+    messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
+    return [messages.nth(i).inner_text() for i in range(messages.count())]
+
+
+def answered(text: str) -> bool:
+    """An assistant message that is complete: its sources (or closest passages) are shown."""
+    return "▌" not in text and ("Sources (" in text or "Closest passages (" in text)
+
+
+def wait_for_answers(page: object, count: int, *, timeout_s: float = 180) -> list[str]:
+    """The chat's messages once it holds ``count`` of them and the last is answered."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        texts = chat_messages(page)
+        if len(texts) >= count and answered(texts[-1]):
+            return texts
+        assert time.monotonic() < deadline, texts
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+def ask(page: object, question: str) -> None:
+    box = page.get_by_placeholder("Ask a question about your documents")  # type: ignore[attr-defined]
+    box.wait_for(timeout=120_000)
+    before = len(chat_messages(page))
+    box.fill(question)
+    box.press("Enter")
+    wait_for_answers(page, before + 2)
