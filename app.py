@@ -10,7 +10,7 @@ import streamlit as st
 
 from ingest.loaders import KINDS
 from ingest.pipeline import Ingestor, Report
-from ingest.uploads import save_upload
+from ingest.uploads import save_upload, upload_folder
 from rag.answer import Answerer, Turn
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
 from rag.embeddings import Embedder
@@ -21,6 +21,7 @@ from rag.retriever import MODES, Retriever
 from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Answer
+from ui.collections import chosen_collection, describe
 from ui.explore import ALL_LABELS, file_name, search_view, topics_view
 from ui.markdown import neutralize_markdown
 
@@ -67,6 +68,11 @@ def llm_status(_llm: Any, key: str) -> str | None:
     return None
 
 
+def create_collection(settings: Settings) -> None:
+    """An empty collection for ``settings``, its index contract recorded."""
+    index_for(settings, writing=True).close()
+
+
 def index_for(settings: Settings, *, writing: bool = False) -> Index:
     """The collection through the one seam, on the shared connection and model."""
     return open_index(
@@ -83,16 +89,10 @@ def index_for(settings: Settings, *, writing: bool = False) -> Index:
 def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
     store, retrieval = index.store, settings.retrieval
     with st.sidebar:
-        st.header("Collection")
         documents = index.manifest.count()
         index.close()
-        contract = index.contract()
-        model = contract.embedding_model if contract else settings.embedding.embed_model
         st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
-        size = f" · {contract.dimension} dims" if contract and contract.dimension else ""
-        size += " (PCA)" if contract and contract.reduction else ""
-        where = " via OpenAI-compatible API" if contract and contract.provider == "openai" else ""
-        st.caption(f"Embedding model: {model}{size}{where}")
+        st.caption(describe(index.contract(), fallback_model=settings.embedding.embed_model))
 
         st.header("Settings")
         top_k = st.slider("Passages per question (top-k)", 1, 20, retrieval.top_k)
@@ -120,6 +120,7 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
 
 
 def upload_form(settings: Settings) -> None:
+    st.caption(f"Into collection **{settings.store.collection}**")
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             f"PDF, Word, PowerPoint, Excel, CSV, HTML, EPUB, Markdown, text or images "
@@ -136,11 +137,12 @@ def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
     limit = settings.app.max_upload_mb * 1_000_000
     saved: list[Path] = []
     with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
+        with index_for(settings) as index:
+            indexed = {record.source for record in index.manifest.records()}
         for name, data in files:
+            folder = upload_folder(settings.store, name, indexed=indexed)
             try:
-                saved.append(
-                    save_upload(name, data, folder=settings.store.upload_dir, max_bytes=limit)
-                )
+                saved.append(save_upload(name, data, folder=folder, max_bytes=limit))
             except IngestError as exc:
                 st.error(f"{name}: {exc.reason}")
         report = Report()
@@ -307,10 +309,21 @@ def main() -> None:
     st.title("Chat with your documents")
     try:
         settings = Settings.from_env()
-        index = index_for(settings)
         llm = cached_llm(settings.answers)
     except RagError as exc:
         st.error(str(exc))
+        return
+    settings = chosen_collection(
+        settings, store_of=lambda s: cached_store(s.store), create=create_collection
+    )
+    try:
+        index = index_for(settings)
+    except RagError as exc:  # a contract mismatch: its message says how to fix it
+        st.error(str(exc))
+        st.sidebar.warning(
+            f"Collection '{settings.store.collection}' cannot be opened with the current "
+            "settings; the page says why and how to fix it. Choose another collection above."
+        )
         return
     settings = sidebar(settings, index, llm)
     if index.store.count() == 0:
