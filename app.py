@@ -116,6 +116,7 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
 
         st.header("Add documents")
         upload_form(settings)
+        url_form(settings)
     return settings.replace(top_k=top_k, retrieval_mode=mode)
 
 
@@ -131,6 +132,40 @@ def upload_form(settings: Settings) -> None:
         submitted = st.form_submit_button("Ingest", icon=":material/upload:")
     if submitted and files:
         ingest_uploads(settings, [(f.name, f.getvalue()) for f in files])
+
+
+def url_form(settings: Settings) -> None:
+    with st.form("url", clear_on_submit=True):
+        url = st.text_input("Web page", placeholder="https://…").strip()
+        depth = st.number_input(
+            "Same-site links to follow, levels deep", min_value=0, max_value=3, value=0
+        )
+        submitted = st.form_submit_button("Fetch and ingest", icon=":material/language:")
+    if submitted and url:
+        ingest_url(settings, url, depth=int(depth))
+
+
+def ingest_url(settings: Settings, url: str, *, depth: int) -> None:
+    """The page (and its same-site links, ``depth`` deep) through the CLI's pipeline: private
+    and loopback addresses refused unless RAG_URL_PRIVATE=allow, since anyone who reaches
+    the app can ask it to fetch."""
+    with st.status(f"Fetching {url}…", expanded=True) as status:
+        try:
+            with index_for(settings, writing=True) as index:
+                report = Ingestor(index).run_urls([url], depth=depth)
+        except RagError as exc:
+            st.error(str(exc))
+            status.update(label="Nothing fetched", state="error", expanded=True)
+            return
+        for error in report.errors:
+            st.error(f"{error.path}: {error.reason}")
+        ok = len(report.added) + len(report.updated) + len(report.unchanged)
+        status.update(
+            label=f"{ok} page(s) ingested ({len(report.unchanged)} unchanged), "
+            f"{report.chunks_written} chunks written",
+            state="error" if report.errors or not ok else "complete",
+            expanded=bool(report.errors) or not ok,
+        )
 
 
 def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
