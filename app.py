@@ -9,7 +9,8 @@ from typing import Any
 import streamlit as st
 
 from ingest.loaders import KINDS
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from ingest.uploads import save_upload, upload_folder
 from rag.answer import Answerer, Turn
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings

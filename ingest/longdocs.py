@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import IngestError

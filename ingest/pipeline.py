@@ -12,14 +12,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker
-from ingest.loaders import MARKDOWN_KINDS, Document, check_regular_file, kind_of, load
+from ingest.files import discover, file_sha256, source_of
+from ingest.loaders import MARKDOWN_KINDS, Document, check_regular_file, load
 from ingest.locators import locate
 from ingest.ocr import OcrProgress
 from ingest.prefetch import prefetch
+from ingest.report import FileError, Report
 from ingest.writer import Prepared, store_files
 from rag import bm25
 from rag.embeddings import Embedder
@@ -31,59 +33,12 @@ from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".rag"}
-
 Progress = Callable[[str], None]
 
 # files are embedded together once this many of their chunks are waiting: one
 # length-sorted embedding call and one batched write for many small files
 FLUSH_CHUNKS = 1024
 PREFETCH_FILES = 64  # loaded and chunked files waiting for the embedder, at most
-
-
-@dataclass(frozen=True)
-class FileError:
-    path: str
-    reason: str
-
-
-@dataclass
-class Report:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # unsupported file types
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    deduplicated: int = 0  # chunks left out as near-copies of another file's (RAG_DEDUP)
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    dry_run: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "removed": len(self.removed),
-            "failed": len(self.errors),
-            "skipped": len(self.skipped),
-            "chunks_written": self.chunks_written,
-            "chunks_deleted": self.chunks_deleted,
-            "deduplicated": self.deduplicated,
-            "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
-            "seconds": round(self.seconds, 3),
-            "dry_run": self.dry_run,
-        }
-        if self.dry_run:
-            data["paths"] = {
-                "added": self.added,
-                "updated": self.updated,
-                "removed": self.removed,
-            }
-        return data
 
 
 @dataclass(frozen=True)
@@ -104,47 +59,8 @@ class Candidate:
     document: Document | None = None  # a document already loaded (a web page)
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[FileError], list[str]]:
-    """Supported files under ``paths`` (sorted, no symlinked directories followed)."""
-    found: list[Path] = []
-    errors: list[FileError] = []
-    skipped: list[str] = []
-    for root in paths:
-        if root.is_dir():
-            for folder, dirs, files in os.walk(root, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                for name in sorted(files):
-                    path = Path(folder) / name
-                    if name.startswith("."):
-                        continue
-                    (found if kind_of(path) else skipped).append(path)  # type: ignore[arg-type]
-        elif root.exists() or root.is_symlink():
-            if kind_of(root):
-                found.append(root)
-            else:
-                skipped.append(str(root))
-        else:
-            errors.append(FileError(str(root), "no such file or directory"))
-    unique = sorted({_source(p): p for p in found}.items())
-    return [p for _, p in unique], errors, [str(s) for s in skipped]
-
-
 def _changed(report: Report) -> bool:
     return bool(report.chunks_written or report.chunks_deleted or report.removed)
-
-
-def _source(path: Path) -> str:
-    return str(path.absolute())
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
 
 
 def chunk_id(chunk: Chunk) -> str:
@@ -312,7 +228,7 @@ class Ingestor:
 
         todo: list[tuple[Candidate, bool]] = []
         for path in files:
-            source = _source(path)
+            source = source_of(path)
             try:
                 check_regular_file(path)
                 sha, size = file_sha256(path)
@@ -328,7 +244,7 @@ class Ingestor:
             else:
                 todo.append((Candidate(source, sha, size, path=path), record is not None))
 
-        present = {_source(p) for p in files}
+        present = {source_of(p) for p in files}
         gone = self._gone(paths, present) if prune else []
         gone += [g for g in self._gone(forget, present) if g not in gone] if forget else []
         if on_plan:
@@ -395,7 +311,7 @@ class Ingestor:
 
     def _gone(self, roots: Sequence[Path], present: set[str]) -> list[str]:
         """Ingested files under ``roots`` that are no longer there."""
-        prefixes = [_source(r) for r in roots]
+        prefixes = [source_of(r) for r in roots]
         gone = []
         for record in self.index.manifest.records():
             under = any(

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ingest.pipeline import SKIP_DIRS, Ingestor, Report
+from ingest.files import SKIP_DIRS
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from hypothesis import settings as hypothesis_settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from rag.config import Settings
 from rag.embeddings import Embedder, SentenceTransformerEmbedder
 from rag.index import open_index

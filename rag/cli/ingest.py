@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from ingest.web import is_url
 from rag.config import Settings
 from rag.index import open_index

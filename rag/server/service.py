@@ -19,7 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from ingest.uploads import check_content, safe_filename, save_upload, upload_folder
 from rag.answer import Answerer, AnswerStream
 from rag.config import Settings

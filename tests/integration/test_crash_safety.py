@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import file_sha256
+from ingest.files import file_sha256
 from rag.config import Settings
 from rag.index import connect
 from tests.conftest import ROOT, IngestFn, make_settings, manifest_of

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from ingest.watch import watch
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import open_index

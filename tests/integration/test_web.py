@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import Ingestor, Report
+from ingest.pipeline import Ingestor
+from ingest.report import Report
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import open_index
