@@ -130,6 +130,23 @@ def feedback_for(store: Conversations, message_id: int) -> Feedback | None:
     return rows[0] if rows else None
 
 
+def feedback_in(store: Conversations, conversation_id: str) -> dict[int, Feedback]:
+    """The feedback on a conversation's answers, by answer message id."""
+    rows = _select(
+        store, "WHERE conversation_id = ? AND collection = ?", (conversation_id, store.collection)
+    )
+    return {fb.message_id: fb for fb in rows}
+
+
+def withdraw_feedback(store: Conversations, message_id: int) -> None:
+    """Forget the feedback on an answer (the user unselected the thumb)."""
+    with store.write() as db:
+        db.execute(
+            "DELETE FROM feedback WHERE message_id = ? AND collection = ?",
+            (message_id, store.collection),
+        )
+
+
 def all_feedback(store: Conversations) -> list[Feedback]:
     """The collection's feedback, oldest first."""
     return _select(store, "WHERE collection = ? ORDER BY id", (store.collection,))

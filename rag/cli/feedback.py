@@ -41,6 +41,10 @@ def register(sub: Any) -> None:
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     collection = settings.store.collection
     path = settings.store.store_dir / FILE_NAME
+    if args.export is not None and not args.export.parent.is_dir():
+        raise ConfigError(
+            f"Cannot write {args.export}: folder {args.export.parent} does not exist."
+        )
     feedback = all_feedback(Conversations.for_store(settings.store)) if path.is_file() else []
     if not feedback:
         raise ConfigError(
@@ -57,10 +61,6 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
         "with_useful_passages": useful,
     }
     if args.export is not None:
-        if not args.export.parent.is_dir():
-            raise ConfigError(
-                f"Cannot write {args.export}: folder {args.export.parent} does not exist."
-            )
         try:
             text = json.dumps(data, ensure_ascii=False, indent=1)
             args.export.write_text(text + "\n", encoding="utf-8")

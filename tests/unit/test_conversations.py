@@ -68,8 +68,8 @@ def test_an_answer_comes_back_as_the_same_dataclasses(store: Conversations) -> N
     answer = Answer(
         answer.text,
         answer.mode,
-        answer.citations + (Citation(3, "/docs/deck.pptx", 0, "c3", locator="slide 3"),),
-        answer.hits[:2] + (hit(3, source="/docs/deck.pptx", page=0, locator="slide 3", ocr=True),),
+        (*answer.citations, Citation(3, "/docs/deck.pptx", 0, "c3", locator="slide 3")),
+        (*answer.hits[:2], hit(3, source="/docs/deck.pptx", page=0, locator="slide 3", ocr=True)),
         answer.timings,
         answer.metadata,
     )
