@@ -165,22 +165,23 @@ def remember_failure(store: Conversations | None, error: str) -> None:
 
 def _actions(store: Conversations, conversation: Conversation) -> None:
     """Rename, export and delete the open conversation."""
-    rename, export, delete = st.columns(3)
-    with rename.popover("Rename", icon=":material/edit:"), st.form("rename_conversation"):
+    rename, delete = st.columns(2)
+    with rename.popover("Rename", width="stretch"), st.form("rename_conversation"):
         title = st.text_input("Title", value=conversation.title, max_chars=200)
         if st.form_submit_button("Save title"):
             _try(store.rename, conversation.id, title)
             st.rerun()
-    export.download_button(
-        "Export",
+    st.download_button(
+        "Export as Markdown",
         data=lambda: _markdown(store, conversation.id),
         file_name=file_name(conversation),
         mime="text/markdown",
         icon=":material/download:",
-        help="The conversation as Markdown, its sources listed at the end",
+        help="The conversation with its sources listed at the end",
         on_click="ignore",
+        width="stretch",
     )
-    with delete.popover("Delete", icon=":material/delete:"):
+    with delete.popover("Delete", width="stretch"):
         st.markdown(f"Delete **{neutralize_markdown(conversation.title)}** and its messages?")
         st.caption("Feedback given on its answers is kept, as evaluation data.")
         if st.button("Delete for good", type="primary", key="delete_conversation"):
