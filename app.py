@@ -10,7 +10,7 @@ import streamlit as st
 
 from ingest.loaders import KINDS
 from ingest.pipeline import Ingestor, Report
-from ingest.uploads import save_upload
+from ingest.uploads import save_upload, upload_folder
 from rag.answer import Answerer, Turn
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
 from rag.conversations import Conversations
@@ -22,6 +22,7 @@ from rag.retriever import MODES, Retriever
 from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Answer
+from ui.collections import chosen_collection, describe
 from ui.conversations import (
     begin,
     conversations_panel,
@@ -77,6 +78,11 @@ def llm_status(_llm: Any, key: str) -> str | None:
     return None
 
 
+def create_collection(settings: Settings) -> None:
+    """An empty collection for ``settings``, its index contract recorded."""
+    index_for(settings, writing=True).close()
+
+
 def index_for(settings: Settings, *, writing: bool = False) -> Index:
     """The collection through the one seam, on the shared connection and model."""
     return open_index(
@@ -93,16 +99,10 @@ def index_for(settings: Settings, *, writing: bool = False) -> Index:
 def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
     store, retrieval = index.store, settings.retrieval
     with st.sidebar:
-        st.header("Collection")
         documents = index.manifest.count()
         index.close()
-        contract = index.contract()
-        model = contract.embedding_model if contract else settings.embedding.embed_model
         st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
-        size = f" · {contract.dimension} dims" if contract and contract.dimension else ""
-        size += " (PCA)" if contract and contract.reduction else ""
-        where = " via OpenAI-compatible API" if contract and contract.provider == "openai" else ""
-        st.caption(f"Embedding model: {model}{size}{where}")
+        st.caption(describe(index.contract(), fallback_model=settings.embedding.embed_model))
 
         st.header("Settings")
         top_k = st.slider("Passages per question (top-k)", 1, 20, retrieval.top_k)
@@ -123,10 +123,12 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
 
         st.header("Add documents")
         upload_form(settings)
+        url_form(settings)
     return settings.replace(top_k=top_k, retrieval_mode=mode)
 
 
 def upload_form(settings: Settings) -> None:
+    st.caption(f"Into collection **{settings.store.collection}**")
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             f"PDF, Word, PowerPoint, Excel, CSV, HTML, EPUB, Markdown, text or images "
@@ -139,15 +141,50 @@ def upload_form(settings: Settings) -> None:
         ingest_uploads(settings, [(f.name, f.getvalue()) for f in files])
 
 
+def url_form(settings: Settings) -> None:
+    with st.form("url", clear_on_submit=True):
+        url = st.text_input("Web page", placeholder="https://…").strip()
+        depth = st.number_input(
+            "Same-site links to follow, levels deep", min_value=0, max_value=3, value=0
+        )
+        submitted = st.form_submit_button("Fetch and ingest", icon=":material/language:")
+    if submitted and url:
+        ingest_url(settings, url, depth=int(depth))
+
+
+def ingest_url(settings: Settings, url: str, *, depth: int) -> None:
+    """The page (and its same-site links, ``depth`` deep) through the CLI's pipeline: private
+    and loopback addresses refused unless RAG_URL_PRIVATE=allow, since anyone who reaches
+    the app can ask it to fetch."""
+    with st.status(f"Fetching {url}…", expanded=True) as status:
+        try:
+            with index_for(settings, writing=True) as index:
+                report = Ingestor(index).run_urls([url], depth=depth)
+        except RagError as exc:
+            st.error(str(exc))
+            status.update(label="Nothing fetched", state="error", expanded=True)
+            return
+        for error in report.errors:
+            st.error(f"{error.path}: {error.reason}")
+        ok = len(report.added) + len(report.updated) + len(report.unchanged)
+        status.update(
+            label=f"{ok} page(s) ingested ({len(report.unchanged)} unchanged), "
+            f"{report.chunks_written} chunks written",
+            state="error" if report.errors or not ok else "complete",
+            expanded=bool(report.errors) or not ok,
+        )
+
+
 def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
     limit = settings.app.max_upload_mb * 1_000_000
     saved: list[Path] = []
     with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
+        with index_for(settings) as index:
+            indexed = {record.source for record in index.manifest.records()}
         for name, data in files:
+            folder = upload_folder(settings.store, name, indexed=indexed)
             try:
-                saved.append(
-                    save_upload(name, data, folder=settings.store.upload_dir, max_bytes=limit)
-                )
+                saved.append(save_upload(name, data, folder=folder, max_bytes=limit))
             except IngestError as exc:
                 st.error(f"{name}: {exc.reason}")
         report = Report()
@@ -328,12 +365,23 @@ def main() -> None:
     st.title("Chat with your documents")
     try:
         settings = Settings.from_env()
-        index = index_for(settings)
         llm = cached_llm(settings.answers)
     except RagError as exc:
         st.error(str(exc))
         return
-    panel = st.sidebar.container()  # the conversations, at the top, drawn after the chat
+    settings = chosen_collection(
+        settings, store_of=lambda s: cached_store(s.store), create=create_collection
+    )
+    try:
+        index = index_for(settings)
+    except RagError as exc:  # a contract mismatch: its message says how to fix it
+        st.error(str(exc))
+        st.sidebar.warning(
+            f"Collection '{settings.store.collection}' cannot be opened with the current "
+            "settings; the page says why and how to fix it. Choose another collection above."
+        )
+        return
+    panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
     settings = sidebar(settings, index, llm)
     conversations = begin(settings)
     if index.store.count() == 0:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from pathlib import Path
 
 from ingest.loaders import KINDS
 from ingest.sniff import mismatch, sniff
+from rag.config import StoreSettings
 from rag.errors import IngestError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -66,3 +68,11 @@ def save_upload(name: str, data: bytes, *, folder: Path, max_bytes: int) -> Path
     tmp.write_bytes(data)
     tmp.replace(target)  # atomic: the ingester never sees half a file
     return target
+
+
+def upload_folder(store: StoreSettings, name: str, *, indexed: Container[str]) -> Path:
+    """Where an upload of ``name`` is kept: its collection's own folder, so two collections
+    can each hold a ``report.pdf``. A file this collection indexed when every collection
+    shared one folder is updated where it is, not indexed a second time."""
+    shared = store.store_dir / "uploads" / safe_filename(name)
+    return shared.parent if str(shared.absolute()) in indexed else store.upload_dir

@@ -128,7 +128,8 @@ class StoreSettings:
 
     @property
     def upload_dir(self) -> Path:
-        return self.store_dir / "uploads"
+        """The app's and the API's uploads into this collection."""
+        return self.store_dir / "uploads" / self.collection
 
     def validate(self) -> None:
         if self.chroma_url is not None and not _valid_url(self.chroma_url):
@@ -137,7 +138,7 @@ class StoreSettings:
                 "http://host:port (e.g. http://localhost:8000), or unset it to use the "
                 "store under RAG_STORE_DIR."
             )
-        if not _valid_collection_name(self.collection):
+        if not valid_collection_name(self.collection):
             raise ConfigError(
                 f"RAG_COLLECTION {self.collection!r} is not a valid name: use 3-512 "
                 "characters from a-z, A-Z, 0-9, '.', '_' and '-', starting and ending "
@@ -791,7 +792,8 @@ def _valid_url(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
-def _valid_collection_name(name: str) -> bool:
+def valid_collection_name(name: str) -> bool:
+    """Whether Chroma accepts ``name`` as a collection name."""
     allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
     return (
         3 <= len(name) <= 512 and set(name) <= allowed and name[0].isalnum() and name[-1].isalnum()

@@ -90,3 +90,50 @@ def make_image_pdf(source: Path, pages: list[int], path: Path, *, dpi: int = 144
     pdf.close()
     images[0].save(str(path), "PDF", save_all=True, append_images=images[1:], resolution=dpi)
     return path
+
+
+EPUB_CHAPTERS = (
+    (
+        "The harbour",
+        "<h1>The harbour</h1><p>Boats came in at dawn with the night's catch of herring.</p>",
+    ),
+    (
+        "The lighthouse",
+        "<h1>The lighthouse</h1><h2>The keeper</h2><p>Old Henrik, the lighthouse keeper, "
+        "wound the clockwork of the lamp every four hours through the winter storms.</p>",
+    ),
+)
+
+
+def make_epub(path: Path) -> Path:
+    """An EPUB 3 book of two chapters, the package document in a subfolder (as most are)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as book:
+        # the mimetype entry comes first and stored, as the format requires
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" '
+            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="OEBPS/content.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        items = "".join(
+            f'<item id="c{i}" href="text/ch{i}.xhtml" media-type="application/xhtml+xml"/>'
+            for i in range(1, len(EPUB_CHAPTERS) + 1)
+        )
+        spine = "".join(f'<itemref idref="c{i}"/>' for i in range(1, len(EPUB_CHAPTERS) + 1))
+        book.writestr(
+            "OEBPS/content.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+            '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Coast</dc:title>'
+            f"</metadata><manifest>{items}</manifest><spine>{spine}</spine></package>",
+        )
+        for i, (title, body) in enumerate(EPUB_CHAPTERS, start=1):
+            book.writestr(
+                f"OEBPS/text/ch{i}.xhtml",
+                '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+                f"<title>{title}</title></head><body>{body}</body></html>",
+            )
+    return path

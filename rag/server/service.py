@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from ingest.pipeline import Ingestor, Report
-from ingest.uploads import check_content, safe_filename, save_upload
+from ingest.uploads import check_content, safe_filename, save_upload, upload_folder
 from rag.answer import Answerer, AnswerStream
 from rag.config import Settings
 from rag.embeddings import Embedder, Vectors
@@ -225,11 +225,19 @@ class Service:
                     "with `python -m rag ingest`",
                 )
             check_content(safe, data, max_bytes=limit)
-        folder = settings.store.upload_dir
-        saved = [save_upload(name, data, folder=folder, max_bytes=limit) for name, data in files]
         with open_index(
             settings, writing=True, model=self.writer, store=self.store(settings)
         ) as index:
+            indexed = {record.source for record in index.manifest.records()}
+            saved = [
+                save_upload(
+                    name,
+                    data,
+                    folder=upload_folder(settings.store, name, indexed=indexed),
+                    max_bytes=limit,
+                )
+                for name, data in files
+            ]
             report = Ingestor(index).run(saved)
         failed = {e.path for e in report.errors}
         for path in saved:  # an upload that could not be ingested is not kept

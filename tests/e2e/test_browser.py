@@ -25,6 +25,11 @@ description = "the R language: statistics, data frames, functions, plots"
 description = "spice harvests: cloves, Zanzibar, trade reports"
 """
 
+LIGHTHOUSES = (
+    "# Lighthouses\n"
+    "Fresnel lenses focus the light of a lighthouse into a beam seen 20 nautical miles out.\n"
+)
+
 
 class Recorder(http.server.BaseHTTPRequestHandler):
     hits: ClassVar[list[str]] = []
@@ -64,6 +69,10 @@ def app_url(
     settings = make_settings(root / "store")
     report = run_ingest(settings, embedder, [docs])  # type: ignore[arg-type]
     assert report.errors == []
+    note = root / "lighthouses.md"
+    note.write_text(LIGHTHOUSES, encoding="utf-8")
+    other = make_settings(root / "store", collection="lighthouses")
+    assert run_ingest(other, embedder, [note]).errors == []  # type: ignore[arg-type]
     labels = root / "labels.toml"
     labels.write_text(LABELS, encoding="utf-8")
     done = run_cli(["-m", "rag", "classify", str(labels)], settings.store.store_dir)
@@ -171,4 +180,25 @@ def test_follow_ups_without_an_llm(app_url: str, browser: object) -> None:
     expander = page.locator("[data-testid='stExpander']").last
     expander.get_by_text("R-intro.pdf").first.wait_for(timeout=30_000)
     assert "page 17" in expander.inner_text()
+    page.close()
+
+
+def test_switching_collection_answers_from_that_collection_only(
+    app_url: str, browser: object
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(app_url)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    picker = sidebar.locator("[data-testid='stSelectbox']").filter(has_text="Collection")
+    picker.wait_for(timeout=120_000)
+    picker.click()
+    page.get_by_role("option", name="lighthouses").click()
+    sidebar.get_by_text("Into collection lighthouses").wait_for(timeout=60_000)
+    assert "1 documents · 1 chunks" in sidebar.inner_text()
+    ask(page, "How far out is the beam of a lighthouse seen?")
+    page.get_by_text("Sources (").last.click()
+    expander = page.locator("[data-testid='stExpander']").last
+    expander.get_by_text("lighthouses.md").first.wait_for(timeout=30_000)
+    ask(page, "How are missing values represented in R?")
+    assert "R-intro.pdf" not in page.inner_text("body")
     page.close()

@@ -1,4 +1,4 @@
-"""Word, PowerPoint, Excel, CSV and HTML files, built here with known text, answer
+"""Word, PowerPoint, Excel, CSV, HTML and EPUB files, built here with known text, answer
 questions with the right locator in the citation: through the retriever, `rag search`
 and the app."""
 
@@ -12,7 +12,7 @@ import pytest
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from tests.conftest import make_settings, retriever_for, run_ingest
-from tests.formatgen import make_docx, make_html, make_pptx, make_xlsx
+from tests.formatgen import make_docx, make_epub, make_html, make_pptx, make_xlsx
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,7 @@ def office_store(
     make_pptx(docs / "deck.pptx")
     make_xlsx(docs / "book.xlsx")
     make_html(docs / "guide.html")
+    make_epub(docs / "coast.epub")
     (docs / "cities.csv").write_text("city;population\nOulu;210000\nTurku;200000\n")
     (docs / "liar.docx").write_bytes(b"%PDF-1.4\n% not a Word file\n")
     settings = make_settings(tmp_path_factory.mktemp("office-store") / "store")
@@ -33,7 +34,7 @@ def office_store(
     assert [(Path(e.path).name, e.reason) for e in report.errors] == [
         ("liar.docx", "claims to be a Word document by its extension but its content is a PDF")
     ]
-    assert len(report.added) == 5
+    assert len(report.added) == 6
     return settings
 
 
@@ -50,6 +51,7 @@ def office_store(
         ("Which package must be installed first?", "guide.html", "Guide > Setup"),
         ("What role does Grace Hopper have?", "book.xlsx", "Staff rows 2-3"),
         ("What is the population of Turku?", "cities.csv", "rows 2-3"),
+        ("Who wound the clockwork of the lamp?", "coast.epub", "chapter 2"),
     ],
 )
 def test_question_finds_its_locator(

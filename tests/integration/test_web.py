@@ -155,3 +155,38 @@ def test_refusals(
     report = ingest_urls(settings, embedder, [url.format(site=site)])
     assert report.added == [] and len(report.errors) == 1
     assert report.errors[0].reason.startswith(reason), report.errors[0].reason
+
+
+def test_the_app_fetches_a_web_page_and_refuses_a_private_one(
+    site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_BASE_URL", "RAG_LLM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RAG_DEVICE", "cpu")
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
+
+    def fetch(at: AppTest, url: str) -> AppTest:
+        next(t for t in at.sidebar.text_input if t.label == "Web page").set_value(url)
+        next(b for b in at.sidebar.button if b.label == "Fetch and ingest").click().run()
+        assert not at.exception
+        return at
+
+    # anyone who reaches the app could make it fetch: loopback is refused by default
+    at = fetch(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run(), site)
+    assert any("refused" in e.value and "RAG_URL_PRIVATE=allow" in e.value for e in at.error)
+    assert at.sidebar.status[0].label == "0 page(s) ingested (0 unchanged), 0 chunks written"
+
+    monkeypatch.setenv("RAG_URL_PRIVATE", "allow")
+    at = fetch(
+        AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run(), f"{site}/guide.html"
+    )
+    assert not at.error
+    assert at.sidebar.status[0].label == "1 page(s) ingested (0 unchanged), 2 chunks written"
+    at.chat_input[0].set_value("Which package must be installed first?").run()
+    sources = "\n".join(m.value for m in at.expander[0].markdown)
+    assert "guide.html" in sources
+    assert "Install the quokka package" in "\n".join(t.value for t in at.expander[0].text)

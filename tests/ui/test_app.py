@@ -4,6 +4,7 @@ import json
 import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -29,6 +30,10 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [t.value for t in at.text] + [i.value for i in at.info]
     return "\n".join(str(p) for p in parts)
+
+
+def ingest_button(at: AppTest) -> Any:
+    return next(b for b in at.sidebar.button if b.label == "Ingest")
 
 
 def test_first_run_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,13 +79,16 @@ def test_upload_is_ingested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             ("fake.pdf", b"this is not a pdf", "application/pdf"),
         ]
     )
-    at.sidebar.button[1].click().run()  # the form's Ingest button
+    ingest_button(at).click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any("fake.pdf: not a PDF" in e for e in errors)
     store = connect(Settings.default(tmp_path / "store").store)
     assert store.count() == 1
-    assert store.sources() == [str(tmp_path / "store" / "uploads" / "notes_on_lighthouses.md")]
+    # each collection keeps its uploads in its own folder
+    assert store.sources() == [
+        str(tmp_path / "store" / "uploads" / "docs" / "notes_on_lighthouses.md")
+    ]
     status = at.sidebar.status[0]
     assert status.label == "Ingested 1 of 2 file(s), 1 chunks written"
     assert status.icon == ":material/error:"  # one file failed, so the status says so
