@@ -14,6 +14,7 @@ from ingest.report import Report
 from ingest.uploads import save_upload, upload_folder
 from rag.answer import Answerer, Turn
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
+from rag.conversations import Conversations
 from rag.embeddings import Embedder
 from rag.errors import IngestError, RagError
 from rag.index import Index, connect, load_model, open_index
@@ -23,7 +24,16 @@ from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Answer
 from ui.collections import chosen_collection, describe
+from ui.conversations import (
+    begin,
+    conversations_panel,
+    remember_answer,
+    remember_failure,
+    remember_question,
+    sync_url,
+)
 from ui.explore import ALL_LABELS, file_name, search_view, topics_view
+from ui.feedback import feedback_controls
 from ui.markdown import neutralize_markdown
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
@@ -101,9 +111,6 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
         modes = [m for m in MODES if retrieval.rerank_model or "rerank" not in m]
         current = retrieval.retrieval_mode if retrieval.retrieval_mode in modes else modes[0]
         mode = st.selectbox("Retrieval mode", modes, index=modes.index(current))
-        if st.button("Clear chat", icon=":material/delete:"):
-            st.session_state.history = []
-            st.session_state.queue = []
 
         st.header("LLM")
         if llm is None:
@@ -267,7 +274,7 @@ def first_run() -> None:
     )
 
 
-def chat(settings: Settings, index: Index, llm: Any) -> None:
+def chat(settings: Settings, index: Index, llm: Any, conversations: Conversations | None) -> None:
     label = None
     labels = index.store.labels()
     if labels:  # written by `python -m rag classify`
@@ -288,10 +295,12 @@ def chat(settings: Settings, index: Index, llm: Any) -> None:
                 st.error(message["error"])
             if message.get("answer") is not None:
                 show_answer(message["answer"])
+                feedback_controls(conversations, message)
     waiting = st.empty()
     while queue or (history and history[-1]["role"] == "user"):
         if not (history and history[-1]["role"] == "user"):
             next_question = queue.pop(0)
+            remember_question(conversations, next_question)  # committed before it is answered
             history.append({"role": "user", "text": next_question})
             with st.chat_message("user"):
                 st.markdown(neutralize_markdown(next_question))
@@ -299,14 +308,20 @@ def chat(settings: Settings, index: Index, llm: Any) -> None:
             waiting.caption(f"{len(queue)} more question(s) waiting: " + " · ".join(queue))
         else:
             waiting.empty()
-        answer_last(settings, index, llm, history, label)
+        answer_last(settings, index, llm, history, label, conversations)
     waiting.empty()
+    sync_url()
 
 
 def answer_last(
-    settings: Settings, index: Index, llm: Any, history: list[dict[str, Any]], label: str | None
+    settings: Settings,
+    index: Index,
+    llm: Any,
+    history: list[dict[str, Any]],
+    label: str | None,
+    conversations: Conversations | None,
 ) -> None:
-    """Answer the last (user) message of ``history`` and append the reply."""
+    """Answer the last (user) message of ``history``, save the reply and append it."""
     question = history[-1]["text"]
     turns = [Turn(role=m["role"], text=m["text"]) for m in history[:-1]]
     with st.chat_message("assistant"):
@@ -323,6 +338,7 @@ def answer_last(
         except RagError as exc:
             placeholder.empty()
             st.error(str(exc))
+            remember_failure(conversations, str(exc))
             history.append({"role": "assistant", "text": "", "error": str(exc)})
             return
         except Exception:  # a bug: logged in full for us, one line for the user, chat goes on
@@ -333,11 +349,16 @@ def answer_last(
             )
             placeholder.empty()
             st.error(message)
+            remember_failure(conversations, message)
             history.append({"role": "assistant", "text": "", "error": message})
             return
+        # the whole answer with its sources in one transaction, before more is drawn
+        saved = remember_answer(conversations, answer)
+        reply = {"role": "assistant", "text": answer.text, "answer": answer, "message_id": saved}
+        history.append(reply)
         placeholder.markdown(neutralize_markdown(answer.text))
         show_answer(answer)
-    history.append({"role": "assistant", "text": answer.text, "answer": answer})
+        feedback_controls(conversations, reply)
 
 
 def main() -> None:
@@ -361,17 +382,21 @@ def main() -> None:
             "settings; the page says why and how to fix it. Choose another collection above."
         )
         return
+    panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
     settings = sidebar(settings, index, llm)
+    conversations = begin(settings)
     if index.store.count() == 0:
         first_run()
-        return
-    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
-    if view == "Search":
-        search_view(settings, index)
-    elif view == "Topics":
-        topics_view(settings, index)
     else:
-        chat(settings, index, llm)
+        view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
+        if view == "Search":
+            search_view(settings, index)
+        elif view == "Topics":
+            topics_view(settings, index)
+        else:
+            chat(settings, index, llm, conversations)
+    with panel:
+        conversations_panel(conversations)
 
 
 main()

@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "topics",
     "duplicates",
     "classify",
+    "feedback",
     "configuration",
     "serve",
     "mcp",

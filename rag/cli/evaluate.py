@@ -1,7 +1,8 @@
 """``python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
 [--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder; ``--qa FILE`` and
 ``--pages FILE --docs DIR`` [--half tune|report|all] [--rebuild]: on long documents
-(``rag.cli.longeval``)."""
+(``rag.cli.longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
+feedback --export``, on the current collection (``rag.cli.feedback``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.corpus import dimension_tradeoff, index_corpus
-from rag.cli import longeval
+from rag.cli import feedback, longeval
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
 from rag.evaluation import eval_settings, load_beir, restrict_to_label, run_queries, score
@@ -31,9 +32,15 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--docs", type=Path, default=None, help="the PDFs of --pages")
     parser.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        help="a question set written by rag feedback --export, scored on the collection",
+    )
+    parser.add_argument(
         "--half",
         default="all",
-        help="--qa/--pages: questions of the tune half (choose on these), report or all",
+        help="--qa/--pages/--feedback: questions of the tune half (choose on these), report or all",
     )
     parser.add_argument(
         "--rebuild", action="store_true", help="--qa/--pages: ingest the documents afresh"
@@ -42,7 +49,7 @@ def register(sub: Any) -> None:
         "--mode",
         default=None,
         help="dense | bm25 | hybrid [+mmr] [+rerank] (RAG_RETRIEVAL_MODE); "
-        "--qa/--pages take a comma list",
+        "--qa/--pages/--feedback take a comma list",
     )
     parser.add_argument(
         "--split",
@@ -75,12 +82,16 @@ def parse_dims(raw: str) -> list[int]:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    given = [name for name in ("beir", "qa", "pages") if getattr(args, name) is not None]
+    given = [
+        name for name in ("beir", "qa", "pages", "feedback") if getattr(args, name) is not None
+    ]
     if len(given) != 1:
         raise ConfigError(
-            "rag eval needs exactly one of --beir DIR, --qa FILE or --pages FILE "
-            f"(got {', '.join('--' + g for g in given) or 'none'})."
+            "rag eval needs exactly one of --beir DIR, --qa FILE, --pages FILE or "
+            f"--feedback FILE (got {', '.join('--' + g for g in given) or 'none'})."
         )
+    if args.feedback is not None:
+        return feedback.cmd_score(args, settings)
     if args.qa is not None:
         return longeval.cmd_qa(args, settings)
     if args.pages is not None:
