@@ -31,7 +31,7 @@ DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
 # Best-hit cosine below which the extractive answerer abstains: what
 # bench/calibrate_abstain.py chooses under the default mode (bench/results/abstain.json;
 # a test keeps the two equal).
-DEFAULT_ABSTAIN_THRESHOLD = 0.374
+DEFAULT_ABSTAIN_THRESHOLD = 0.415
 
 
 @dataclass(frozen=True)
