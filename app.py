@@ -97,14 +97,18 @@ def index_for(settings: Settings, *, writing: bool = False) -> Index:
 # -- sidebar --------------------------------------------------------------------------------
 
 
-def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
-    store, retrieval = index.store, settings.retrieval
+def collection_size(settings: Settings, index: Index) -> None:
+    """Under the collection picker: what the chosen collection holds and its model."""
     with st.sidebar:
         documents = index.manifest.count()
         index.close()
-        st.markdown(f"**{documents}** documents · **{store.count()}** chunks")
+        st.markdown(f"**{documents}** documents · **{index.store.count()}** chunks")
         st.caption(describe(index.contract(), fallback_model=settings.embedding.embed_model))
 
+
+def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
+    retrieval = settings.retrieval
+    with st.sidebar:
         st.header("Settings")
         top_k = st.slider("Passages per question (top-k)", 1, 20, retrieval.top_k)
         # reranking needs a local CrossEncoder; without one those modes would only fail
@@ -382,6 +386,7 @@ def main() -> None:
             "settings; the page says why and how to fix it. Choose another collection above."
         )
         return
+    collection_size(settings, index)
     panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
     settings = sidebar(settings, index, llm)
     conversations = begin(settings)
