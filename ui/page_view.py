@@ -62,7 +62,8 @@ def show_source(hit: Hit) -> None:
         show_context(hit)
         return
     try:
-        image = cached_page(hit)
+        with st.spinner("Rendering the page…"):
+            image = cached_page(hit)
     except PageViewError as exc:
         st.warning(f"This page cannot be shown: {exc}", icon=":material/broken_image:")
         show_context(hit)
