@@ -35,6 +35,7 @@ from ui.conversations import (
 from ui.explore import ALL_LABELS, file_name, search_view, topics_view
 from ui.feedback import feedback_controls
 from ui.markdown import neutralize_markdown
+from ui.page_view import attach_store, open_button
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
 VIEWS = ["Chat", "Search", "Topics"]
@@ -240,6 +241,7 @@ def show_answer(answer: Answer) -> None:
 def show_sources(answer: Answer) -> None:
     scores = {h.chunk_id: h.similarity for h in answer.hits}
     texts = {h.chunk_id: h.text for h in answer.hits}
+    hits = {h.chunk_id: h for h in answer.hits}
     for citation in answer.citations:
         page = f", {citation.place()}" if citation.place() else ""
         score = scores.get(citation.chunk_id)
@@ -251,6 +253,8 @@ def show_sources(answer: Answer) -> None:
         )
         # untrusted document text: shown as plain text, never rendered
         st.text(snippet(texts.get(citation.chunk_id, "")))
+        if citation.chunk_id in hits:  # the page beside the chat (the answer's id: one key)
+            open_button(hits[citation.chunk_id], key=f"page-{id(answer)}-{citation.n}")
 
 
 def show_closest(answer: Answer) -> None:
@@ -390,6 +394,7 @@ def main() -> None:
     panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
     settings = sidebar(settings, index, llm)
     conversations = begin(settings)
+    attach_store(index.store)
     if index.store.count() == 0:
         first_run()
     else:

@@ -70,3 +70,8 @@ class NotFoundError(RagError):
 
 class UploadTooLargeError(IngestError):
     """An upload is larger than RAG_MAX_UPLOAD_MB."""
+
+
+class PageViewError(RagError):
+    """A cited page cannot be shown: its file is gone or unreadable, or the page is too
+    large or broken to render. The message is the reason, for "cannot be shown: ..."."""

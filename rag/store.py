@@ -330,6 +330,32 @@ class Store:
             return hits, empty
         return hits, np.asarray([rows[i][2] for i in found], dtype=np.float32)
 
+    def around(
+        self, source: str, page: int, *, start: int, end: int, limit: int = 200
+    ) -> list[Hit]:
+        """The chunks of ``source``'s page ``page`` that start at offsets ``start`` to
+        ``end`` (a passage's neighbours, to show it in its surrounding text), by offset."""
+        col = self._existing()
+        if col is None:
+            return []
+        where = {
+            "$and": [
+                {"source": source},
+                {"page": page},
+                {"start_index": {"$gte": start}},
+                {"start_index": {"$lte": end}},
+            ]
+        }
+        try:
+            got = col.get(where=where, include=["documents", "metadatas"], limit=limit)
+        except Exception as exc:  # chromadb raises many types; all mean "cannot read"
+            raise StoreError(f"Reading collection '{self.name}' failed ({exc}).") from exc
+        hits = [
+            hit_from(i, text, meta, score=0.0)
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(hits, key=lambda h: h.start_index)
+
     def sources(self) -> list[str]:
         col = self._existing()
         if col is None:

@@ -13,6 +13,7 @@ from rag.retriever import Retriever
 from rag.store import Store
 from rag.topics import TopicMap, build_topic_map
 from ui.highlight import highlight
+from ui.page_view import open_button
 from ui.topic_map import draw_map
 
 MAX_PASSAGE = 1200  # characters of each passage shown
@@ -58,6 +59,7 @@ def search_view(settings: Settings, index: Index) -> None:
             text = text[: MAX_PASSAGE - 1] + "…"
         with st.container(border=True):
             st.markdown(highlight(text, query))
+        open_button(hit, key=f"search-page-{rank}-{hit.chunk_id}")
 
 
 @st.cache_data(show_spinner="Clustering the chunks…", max_entries=4)

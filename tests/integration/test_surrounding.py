@@ -1,0 +1,43 @@
+"""A passage in its surrounding text from the real store: the neighbouring chunks that
+ingestion wrote put the file's own text back around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.context import surrounding, window
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.index import open_index
+from tests.conftest import make_settings, run_ingest
+
+PARAGRAPHS = [
+    f"Paragraph {n} tells how the {word} lighthouse keeper trimmed the wick at dusk."
+    for n, word in enumerate(["amber", "northern", "quiet", "granite", "windy", "harbour"])
+]
+
+
+def test_neighbouring_chunks_put_the_text_back(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    text = "# Keepers\n\n" + "\n\n".join(PARAGRAPHS) + "\n"
+    notes = tmp_path / "notes.md"
+    notes.write_text(text, encoding="utf-8")
+    settings = make_settings(tmp_path / "store", chunk_size=24, chunk_overlap=0)
+    assert run_ingest(settings, embedder, [notes]).errors == []
+    with open_index(settings, writing=False) as index:
+        store = index.store
+        hits, _ = store.get(sorted(store.ids_for_source(str(notes))), vectors=False)
+        passage = next(h for h in hits if h.text == PARAGRAPHS[3])
+        low, high = window(passage, margin=80)
+        neighbours = store.around(str(notes), 0, start=low - 200, end=high)
+        other = store.around(str(notes), 1, start=0, end=10_000)
+    assert len(hits) == 6 and other == []  # the heading shares the first paragraph's chunk
+    assert [h.start_index for h in neighbours] == sorted(h.start_index for h in neighbours)
+    assert passage.chunk_id in {h.chunk_id for h in neighbours}
+    shown = surrounding(passage, neighbours, margin=80)
+    assert shown.passage == PARAGRAPHS[3]
+    start = text.index(PARAGRAPHS[3])
+    # the stored text around it, but for the blank line a chunk boundary stripped
+    assert shown.before == "…" + text[start - 80 : start].split(" ", 1)[1].replace("\n\n", "\n")
+    assert shown.after.replace("…", "") in text[start + len(PARAGRAPHS[3]) :].replace("\n\n", "\n")
+    assert shown.after.startswith("\nParagraph 4 tells") and shown.after.endswith("…")
