@@ -18,7 +18,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DOCS = [ROOT / "docs" / "retrieval.md", ROOT / "bench" / "README.md", ROOT / "README.md"]
+DOCS = [
+    ROOT / "docs" / "retrieval.md",
+    ROOT / "docs" / "analytics.md",
+    ROOT / "bench" / "README.md",
+    ROOT / "README.md",
+]
 BLOCK = re.compile(r"<!-- bench-table:(?P<name>[\w-]+) -->\n.*?<!-- /bench-table -->", re.S)
 
 
@@ -234,6 +239,29 @@ def chunks(result: dict[str, Any]) -> str:
     )
 
 
+def dims(result: dict[str, Any]) -> str:
+    modes = result["modes"]
+    k = result["k"]
+    head = "| dims | bytes/vector | Chroma on disk, per chunk | variance kept |"
+    head += "".join(f" nDCG@{k} {m} | recall@100 {m} |" for m in modes)
+    rows = [head, "|---:|---:|---:|---:|" + "---:|---:|" * len(modes)]
+    base = {m: result["dimensions"][0][m][f"ndcg@{k}"] for m in modes}
+    for i, row in enumerate(result["dimensions"]):
+        line = (
+            f"| {row['dims']}{' (model)' if i == 0 else ''} | {row['bytes_per_vector']} | "
+            f"{row['disk_bytes_per_chunk']:,} | {row['variance_kept']:.1%} |"
+        )
+        for m in modes:
+            ndcg = row[m][f"ndcg@{k}"]
+            share = "" if i == 0 else f" ({ndcg / base[m]:.1%})"
+            line += f" {ndcg:.4f}{share} | {row[m]['recall@100']:.4f} |"
+        rows.append(line)
+    return (
+        f"Commit `{result['commit']}`, {result['date']}, SciFact {result['split']} split "
+        f"(`{result['command']}`).\n\n" + "\n".join(rows) + "\n"
+    )
+
+
 def summary_mean(key: str, cell: Callable[[str, str], Any], names: list[str]) -> float:
     cells = [cell(key, n) for n in names]
     return sum(c["tune"] for c in cells if c) / len(names) if all(cells) else -1.0
@@ -444,6 +472,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "query": query,
     "levers": levers,
     "chunks": chunks,
+    "dims": dims,
 }
 
 
