@@ -222,7 +222,9 @@ def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
 # -- chat -----------------------------------------------------------------------------------
 
 
-def show_answer(answer: Answer) -> None:
+def show_answer(answer: Answer, *, key: str) -> None:
+    """The answer's badge and sources; ``key`` names its message in the chat (its position),
+    so its buttons keep their keys across reruns and reopened conversations."""
     if answer.mode == "llm":
         st.badge(str(answer.metadata.get("model", "LLM")), icon=":material/smart_toy:")
     else:
@@ -232,13 +234,13 @@ def show_answer(answer: Answer) -> None:
             st.caption(neutralize_markdown(str(notice)))
     if answer.citations:
         with st.expander(f"Sources ({len(answer.citations)} cited)"):
-            show_sources(answer)
+            show_sources(answer, key=key)
     elif answer.hits:  # abstained: what came closest, so the user can judge for themselves
         with st.expander(f"Closest passages ({min(len(answer.hits), CLOSEST)}, not an answer)"):
-            show_closest(answer)
+            show_closest(answer, key=key)
 
 
-def show_sources(answer: Answer) -> None:
+def show_sources(answer: Answer, *, key: str) -> None:
     scores = {h.chunk_id: h.similarity for h in answer.hits}
     texts = {h.chunk_id: h.text for h in answer.hits}
     hits = {h.chunk_id: h for h in answer.hits}
@@ -253,11 +255,11 @@ def show_sources(answer: Answer) -> None:
         )
         # untrusted document text: shown as plain text, never rendered
         st.text(snippet(texts.get(citation.chunk_id, "")))
-        if citation.chunk_id in hits:  # the page beside the chat (the answer's id: one key)
-            open_button(hits[citation.chunk_id], key=f"page-{id(answer)}-{citation.n}")
+        if citation.chunk_id in hits:  # the page beside the chat
+            open_button(hits[citation.chunk_id], key=f"page-{key}-{citation.n}")
 
 
-def show_closest(answer: Answer) -> None:
+def show_closest(answer: Answer, *, key: str) -> None:
     st.caption(
         "None of these matched the question closely enough to quote as an answer "
         "(RAG_ABSTAIN_THRESHOLD); they are the nearest passages found."
@@ -267,6 +269,7 @@ def show_closest(answer: Answer) -> None:
         score = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(f"`{file_name(hit.source)}`{page}{score}")
         st.text(snippet(hit.text))
+        open_button(hit, key=f"closest-{key}-{hit.chunk_id}")
 
 
 def snippet(text: str, width: int = 600) -> str:
@@ -296,13 +299,13 @@ def chat(settings: Settings, index: Index, llm: Any, conversations: Conversation
     question = st.chat_input("Ask a question about your documents")
     if question:
         queue.append(question)
-    for message in history:
+    for position, message in enumerate(history):
         with st.chat_message(message["role"]):
             st.markdown(neutralize_markdown(message["text"]))
             if message.get("error"):
                 st.error(message["error"])
             if message.get("answer") is not None:
-                show_answer(message["answer"])
+                show_answer(message["answer"], key=str(position))
                 feedback_controls(conversations, message)
     waiting = st.empty()
     while queue or (history and history[-1]["role"] == "user"):
@@ -365,7 +368,7 @@ def answer_last(
         reply = {"role": "assistant", "text": answer.text, "answer": answer, "message_id": saved}
         history.append(reply)
         placeholder.markdown(neutralize_markdown(answer.text))
-        show_answer(answer)
+        show_answer(answer, key=str(len(history) - 1))
         feedback_controls(conversations, reply)
 
 

@@ -190,3 +190,19 @@ def test_the_sidebar_hint_names_settings_that_work(tmp_path: Path) -> None:
     assert Settings.from_env(
         {"RAG_STORE_DIR": str(tmp_path), "OPENAI_API_KEY": "sk-x"}
     ).answers.llm_enabled
+
+
+def test_closest_passages_open_beside_the_chat_too(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.chat_input[0].set_value("Who won the football World Cup in 2018?").run()
+    assert not at.exception
+    closest = at.expander[0]
+    assert closest.label.startswith("Closest passages (")
+    labels = [b.label for b in closest.button]
+    assert len(labels) == 3 and all(label.startswith("Open page ") for label in labels), labels
+    at.run()  # a rerun draws the answer from the history: its buttons keep their keys
+    assert not at.exception
+    assert [b.key for b in at.expander[0].button] == [b.key for b in closest.button]
