@@ -13,12 +13,13 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+from rag.cli.longeval import print_table
 from rag.config import Settings
 from rag.conversations import FILE_NAME, Conversations
 from rag.errors import ConfigError
 from rag.feedback import all_feedback, load_question_set, question_set, useful_rank
 from rag.index import open_index
-from rag.longeval import DEPTH, HALVES, KS, Row, select_half, summarize
+from rag.longeval import DEPTH, KS, Row, select_half, summarize
 from rag.longsets import latency
 from rag.retriever import Retriever
 
@@ -135,11 +136,4 @@ def _show(result: dict[str, Any], *, as_json: bool) -> None:
         f"useful ({result['half']} half), {result['unjudged']} without (not scored); "
         f"collection {result['collection']}"
     )
-    heads = [f"hit@{k}" for k in KS] + [f"mrr@{DEPTH}"]
-    print(f"{'mode':<16}{'half':<8}{'n':>6}" + "".join(f"{h:>9}" for h in heads))
-    for mode, parts in result["modes"].items():
-        for part in ("all", *HALVES):
-            if part in parts:
-                row = parts[part]
-                cells = "".join(f"{row[h]:>9.3f}" for h in heads)
-                print(f"{mode:<16}{part:<8}{row['questions']:>6}{cells}")
+    print_table(result, name="hit")

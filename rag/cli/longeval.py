@@ -166,6 +166,11 @@ def _show(result: dict[str, Any], as_json: bool, *, name: str) -> None:
         print(json.dumps(result))
         return
     print(file=sys.stderr)
+    print_table(result, name=name)
+
+
+def print_table(result: dict[str, Any], *, name: str) -> None:
+    """Each mode's hit (or page) rates per half, and per kind of question where known."""
     heads = [f"{name}@{k}" for k in KS] + [f"mrr@{DEPTH}"]
     print(f"{'mode':<16}{'half':<8}{'n':>6}" + "".join(f"{h:>9}" for h in heads))
     for mode, parts in result["modes"].items():

@@ -57,7 +57,10 @@ def test_feedback_is_exported_and_scored(
             store.ask(conversation.id, question)
         answers.append(ask(answerer, question))
         message_ids.append(store.answer(conversation.id, answers[-1]).id)
-    assert [bool(a.citations) for a in answers] == [True, True, True, False]  # the last abstains
+    # the first two are answered and the last abstains; whether the third is answered depends
+    # on RAG_ABSTAIN_THRESHOLD and does not matter: it is rated down with a passage chosen
+    cited = [bool(a.citations) for a in answers]
+    assert (cited[0], cited[1], cited[3]) == (True, True, False)
     give_feedback(store, message_id=message_ids[0], rating="up", note="exactly right")
     give_feedback(store, message_id=message_ids[1], rating="up")
     third = answers[2].hits[2].chunk_id  # not the cited one: the user found it better
