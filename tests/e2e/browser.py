@@ -87,6 +87,17 @@ def running_app(store_dir: Path, *, cwd: Path, **env: str) -> Iterator[str]:
         log.close()
 
 
+def wait_until_idle(page: object, *, timeout_s: float = 120) -> None:
+    """Until the app's script run has ended (Streamlit's "running" indicator is gone): input
+    typed while a run is still drawing can be lost to the rerun that follows it."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector(\"[data-testid='stStatusWidgetRunningIcon'],"
+        " [data-testid='stStatusWidgetRunningManIcon']\")",
+        timeout=timeout_s * 1000,
+    )
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
 def chat_messages(page: object) -> list[str]:
     messages = page.locator("[data-testid='stChatMessage']")  # type: ignore[attr-defined]
     return [messages.nth(i).inner_text() for i in range(messages.count())]

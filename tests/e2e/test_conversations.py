@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import R_INTRO, ROOT, make_settings, run_cli, run_ingest
+from rag.config import Settings
+from tests.conftest import ROOT, copy_store, run_cli
 from tests.e2e.browser import ask, chat_messages, running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -22,12 +23,12 @@ SCREENSHOT = ROOT / "docs" / "images" / "conversations.png"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Iterator[tuple[str, Path]]:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, rintro_settings: Settings
+) -> Iterator[tuple[str, Path]]:
     """The app on a store holding R-intro.pdf: (its URL, the store folder)."""
     root = tmp_path_factory.mktemp("e2e-conversations")
-    settings = make_settings(root / "store")
-    report = run_ingest(settings, embedder, [R_INTRO])  # type: ignore[arg-type]
-    assert report.errors == []
+    settings = copy_store(rintro_settings, root / "store")
     with running_app(settings.store.store_dir, cwd=root) as url:
         yield url, settings.store.store_dir
 

@@ -16,8 +16,8 @@ import pytest
 
 from rag.config import Settings
 from rag.index import open_index
-from tests.conftest import R_INTRO, ROOT, make_settings, run_ingest
-from tests.e2e.browser import ask, running_app
+from tests.conftest import ROOT, copy_store, run_ingest
+from tests.e2e.browser import ask, running_app, wait_until_idle
 from tests.pdfgen import make_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -41,17 +41,18 @@ class App:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> Iterator[App]:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, embedder: object, rintro_settings: Settings
+) -> Iterator[App]:
     root = tmp_path_factory.mktemp("pageview")
     docs = root / "docs"
     docs.mkdir()
-    shutil.copy(R_INTRO, docs)
     # a page a million points wide (PDF's limit is 14,400): text extracts, no image is made
     poster = make_pdf(docs / "poster.pdf", [POSTER])
     poster.write_bytes(poster.read_bytes().replace(b"[0 0 612 792]", b"[0 0 1000000 1000000]"))
     broken = make_pdf(docs / "broken.pdf", [BROKEN, "A second page."])
     (docs / "notes.md").write_text(NOTES, encoding="utf-8")
-    settings = make_settings(root / "store")
+    settings = copy_store(rintro_settings, root / "store")  # R-intro.pdf, then these
     report = run_ingest(settings, embedder, [docs])  # type: ignore[arg-type]
     assert report.errors == []
     # the file then breaks on disk: its page tree points at an object that is not there,
@@ -70,11 +71,13 @@ def new_page(browser: object, url: str) -> object:
 
 def search(page: object, query: str) -> None:
     """Search from the Search view (opened first if needed) and wait for the hits."""
-    box = page.get_by_placeholder("a question")  # type: ignore[attr-defined]
+    box = page.get_by_placeholder("a question", exact=True)  # type: ignore[attr-defined]
     if not box.count():
         page.get_by_text("Search", exact=True).click()  # type: ignore[attr-defined]
-        # the view's first run must end before typing, or its rerun drops the query
         page.get_by_text("Ranked passages for a query").wait_for(timeout=120_000)  # type: ignore[attr-defined]
+    # the view's run must end before typing (the sidebar is drawn after it), or the rerun
+    # that follows drops the query
+    wait_until_idle(page)
     box.fill(query)
     box.press("Enter")
     page.get_by_text("passages ·").wait_for(timeout=120_000)  # type: ignore[attr-defined]

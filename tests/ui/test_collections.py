@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect
 from rag.manifest import Manifest
-from tests.conftest import R_INTRO, ROOT, make_settings, run_ingest
+from tests.conftest import ROOT, copy_store, make_settings, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -36,15 +36,16 @@ def no_llm(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def two_collections(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: SentenceTransformerEmbedder,
+    rintro_settings: Settings,
 ) -> Path:
     """A store with R-intro.pdf in 'docs' and a lighthouse note in 'lighthouses'."""
     root = tmp_path_factory.mktemp("collections")
     note = root / "lighthouses.md"
     note.write_text(LIGHTHOUSES, encoding="utf-8")
     store_dir = root / "store"
-    report = run_ingest(make_settings(store_dir), embedder, [R_INTRO])
-    assert report.errors == []
+    copy_store(rintro_settings, store_dir)
     report = run_ingest(make_settings(store_dir, collection="lighthouses"), embedder, [note])
     assert report.errors == [] and report.chunks_written == 1
     return store_dir
