@@ -47,7 +47,8 @@ def chosen_collection(
     if st.session_state.get(KEY) not in names:
         st.session_state[KEY] = default
     with st.sidebar:
-        name = st.selectbox("Collection", names, key=KEY, on_change=forget_chat)
+        # the chat follows: ui.conversations starts a new conversation on another collection
+        name = st.selectbox("Collection", names, key=KEY)
         new_collection_form(settings, names, create)
     return settings if name == default else settings.replace(collection=name)
 
@@ -73,12 +74,6 @@ def new_collection_form(
                 return
             st.session_state["created_collection"] = name
             st.rerun()
-
-
-def forget_chat() -> None:
-    """A chat belongs to the collection it was held in: switching starts a fresh one."""
-    st.session_state.history = []
-    st.session_state.queue = []
 
 
 def describe(contract: Contract | None, *, fallback_model: str) -> str:
