@@ -186,13 +186,12 @@ def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
     saved: list[Path] = []
     with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
         with index_for(settings) as index:
-            indexed = {record.source for record in index.manifest.records()}
-        for name, data in files:
-            folder = upload_folder(settings.store, name, indexed=indexed)
-            try:
-                saved.append(save_upload(name, data, folder=folder, max_bytes=limit))
-            except IngestError as exc:
-                st.error(f"{name}: {exc.reason}")
+            for name, data in files:
+                folder = upload_folder(settings.store, name, manifest=index.manifest)
+                try:
+                    saved.append(save_upload(name, data, folder=folder, max_bytes=limit))
+                except IngestError as exc:
+                    st.error(f"{name}: {exc.reason}")
         report = Report()
         if saved:
             bar = st.progress(0.0, text="embedding…")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
 from pathlib import Path
 
 from ingest.loaders import KINDS
 from ingest.sniff import mismatch, sniff
 from rag.config import StoreSettings
 from rag.errors import IngestError
+from rag.manifest import Manifest
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
@@ -70,9 +70,10 @@ def save_upload(name: str, data: bytes, *, folder: Path, max_bytes: int) -> Path
     return target
 
 
-def upload_folder(store: StoreSettings, name: str, *, indexed: Container[str]) -> Path:
+def upload_folder(store: StoreSettings, name: str, *, manifest: Manifest) -> Path:
     """Where an upload of ``name`` is kept: its collection's own folder, so two collections
     can each hold a ``report.pdf``. A file this collection indexed when every collection
     shared one folder is updated where it is, not indexed a second time."""
     shared = store.store_dir / "uploads" / safe_filename(name)
-    return shared.parent if str(shared.absolute()) in indexed else store.upload_dir
+    known = manifest.get(str(shared.absolute())) is not None
+    return shared.parent if known else store.upload_dir

@@ -229,12 +229,11 @@ class Service:
         with open_index(
             settings, writing=True, model=self.writer, store=self.store(settings)
         ) as index:
-            indexed = {record.source for record in index.manifest.records()}
             saved = [
                 save_upload(
                     name,
                     data,
-                    folder=upload_folder(settings.store, name, indexed=indexed),
+                    folder=upload_folder(settings.store, name, manifest=index.manifest),
                     max_bytes=limit,
                 )
                 for name, data in files

@@ -151,10 +151,9 @@ def test_an_upload_made_before_collections_had_folders_is_updated_in_place(
     settings = make_settings(tmp_path / "store")
     shared = settings.store.store_dir / "uploads" / "report.pdf"
     manifest = Manifest(settings.store.manifest_path, collection="docs")
-    manifest.put(source=str(shared.absolute()), sha256="x", size=1, chunk_ids=["a"])
-    indexed = {r.source for r in manifest.records()}
-    manifest.close()
-    assert upload_folder(settings.store, "report.pdf", indexed=indexed) == shared.parent
     own = settings.store.store_dir / "uploads" / "docs"
-    assert upload_folder(settings.store, "other.pdf", indexed=indexed) == own
-    assert upload_folder(settings.store, "report.pdf", indexed=set()) == own
+    assert upload_folder(settings.store, "report.pdf", manifest=manifest) == own
+    manifest.put(source=str(shared.absolute()), sha256="x", size=1, chunk_ids=["a"])
+    assert upload_folder(settings.store, "report.pdf", manifest=manifest) == shared.parent
+    assert upload_folder(settings.store, "other.pdf", manifest=manifest) == own
+    manifest.close()
