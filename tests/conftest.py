@@ -56,31 +56,43 @@ def run_cli(
     )
 
 
+# Runs ``python -m MODULE ARGS`` and, at exit, writes the process's own peak resident set
+# (VmHWM of its memory map) to $PEAK_RSS_FILE. Not ``ru_maxrss`` from wait4: Linux carries
+# the parent's high-water mark over fork and exec, so a child of a 3 GB pytest process
+# "peaks" at 3 GB even when it runs ``pass``.
+_PEAK_RSS_MAIN = """
+import atexit, os, runpy, sys
+
+def _report_peak() -> None:
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["PEAK_RSS_FILE"], "w") as out:
+        out.write(str(kb))
+
+atexit.register(_report_peak)
+module = sys.argv[1]
+sys.argv = [module, *sys.argv[2:]]
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
 def run_cli_peak_rss(
-    args: list[str], store: Path, *, timeout: float = 600, **env: str
+    module: str, args: list[str], store: Path, *, timeout: float = 600, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], float]:
-    """``run_cli`` that also returns the peak RSS (MB) of that one process: its own
-    ``wait4`` rusage, not the maximum over every child this test process ever reaped."""
-    full_env = {**os.environ, "RAG_STORE_DIR": str(store), "RAG_DEVICE": "cpu", **env}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(
-            [sys.executable, *args], stdout=out, stderr=err, env=full_env, cwd=ROOT
+    """``python -m MODULE ARGS`` as ``run_cli`` runs it, and that process's own peak RSS in
+    MB (its VmHWM at exit, read by the process itself)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak-kb"
+        done = run_cli(
+            ["-c", _PEAK_RSS_MAIN, module, *args],
+            store,
+            timeout=timeout,
+            PEAK_RSS_FILE=str(peak_file),
+            **env,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                child.kill()
-                os.wait4(child.pid, 0)
-                raise subprocess.TimeoutExpired(args, timeout)
-            time.sleep(0.2)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        done = subprocess.CompletedProcess(args, child.returncode, out.read(), err.read())
-    return done, usage.ru_maxrss / 1024  # Linux reports kilobytes
+        if not peak_file.exists():
+            raise AssertionError(f"the child wrote no peak RSS; stderr:\n{done.stderr}")
+        return done, int(peak_file.read_text()) / 1024
 
 
 @pytest.fixture(scope="session")

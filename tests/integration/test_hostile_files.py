@@ -17,7 +17,7 @@ from tests.pdfgen import make_pdf
 pytestmark = pytest.mark.integration
 
 PAGES = 2000
-RSS_LIMIT_MB = 3000  # the model and torch alone take ~1 GB; unbounded would be far more
+RSS_LIMIT_MB = 2000  # measured 570 MB warm, 1,194 MB when the first run exports the model
 
 
 def hostile_folder(root: Path) -> Path:
@@ -56,7 +56,7 @@ def test_hostile_files_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
     docs = hostile_folder(tmp_path)
     settings = make_settings(tmp_path / "store")
     result, peak_mb = run_cli_peak_rss(
-        ["-m", "ingest", str(docs), "--json"], settings.store.store_dir, timeout=1200
+        "ingest", [str(docs), "--json"], settings.store.store_dir, timeout=1200
     )
     print(f"peak RSS of the hostile ingest (2,000-page PDF, 50 MB line): {peak_mb:.0f} MB")
     assert result.returncode == 1, result.stderr
