@@ -48,6 +48,24 @@ def abstain(result: dict[str, object]) -> str:
     )
 
 
+def followups(result: dict[str, Any]) -> str:
+    rows = ["| pairs | same subject | new subject | same subject kept | new subject kept |"]
+    rows.append("|---|---:|---:|---:|---:|")
+    for half, label in (("tune", "tune (chooses it)"), ("report", "report")):
+        row = result[half]
+        rows.append(
+            f"| {label} | {row['same_subject']} | {row['new_subject']} | "
+            f"{row['same_subject_kept']:.0%} | {row['new_subject_kept']:.0%} |"
+        )
+    return (
+        f"FOLLOWUP_DRIFT **{result['drift']}** under `{result['mode']}` retrieval and abstain "
+        f"threshold {result['abstain_threshold']}, over {', '.join(result['documents'])} "
+        f'(commit `{result["commit"]}`, {result["date"]}); "kept" is the previous question '
+        "joined to the follow-up, which is right for the same subject and wrong for a new "
+        "one:\n\n" + "\n".join(rows) + "\n"
+    )
+
+
 def tune(result: dict[str, Any]) -> str:
     summary, bm25, fusion, hnsw = (result[k] for k in ("summary", "bm25", "fusion", "hnsw"))
     rows = ["| mode | train nDCG@10 (chooses) | test nDCG@10 (reports) |", "|---|---:|---:|"]
@@ -337,6 +355,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "pdf_text": pdf_text,
     "startup": startup,
     "abstain": abstain,
+    "followups": followups,
     "api_load": api_load,
     "tune": tune,
     "longdocs": longdocs,

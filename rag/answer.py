@@ -42,10 +42,11 @@ QUESTION_WORDS = frozenset({"who", "what", "when", "where", "why", "how", "which
 CONTINUING = ("and ", "but ", "or ", "so ", "also ", "what about ", "how about ", "then ")
 STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for matrices?")
 # Joining a follow-up that stays on the previous subject barely moves the best passage's
-# similarity ("...and how do I test for them?" -0.01 to -0.03 on R-intro.pdf); one on another
-# subject pulls it down (the football World Cup: -0.14). Measured on a handful of pairs; a
-# follow-up that names a term its passages contain is kept whatever the drop.
-FOLLOWUP_DRIFT = 0.05
+# similarity; one on another subject pulls it down. The cut is chosen on 48 hand-written
+# pairs and reported on 24 others by bench/calibrate_followups.py (results/followups.json;
+# a test keeps the two equal). A follow-up whose passages name all its own terms is kept
+# whatever the drop.
+FOLLOWUP_DRIFT = 0.04
 TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
 PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
 
@@ -186,7 +187,7 @@ class Answerer:
         if query != question:
             combined = self.retriever.retrieve(query, label=label)
             if self._answerable(combined) and (
-                _names_its_passages(question, combined, self._answerable)
+                names_its_passages(question, combined, self._answerable)
                 or self._stays_on_subject(last_answered(history), combined, label)
             ):
                 metadata["condensed_query"] = query
@@ -282,17 +283,21 @@ def followup_query(question: str, history: Sequence[Turn]) -> str:
     return question
 
 
-def _names_its_passages(
+def names_its_passages(
     question: str, hits: list[Hit], answerable: Callable[[list[Hit]], bool]
 ) -> bool:
-    """Whether the passages found with the previous question contain what the follow-up
-    itself names (its own terms, stemmed): "and for matrices?" finds matrices. A follow-up
-    that names nothing ("why?") passes."""
+    """Whether the passages found with the previous question contain everything the
+    follow-up itself names (its own terms, stemmed): "and for matrices?" finds matrices.
+    All of them, not one: after data frames, "and a picture frame?" names a frame but not
+    the picture. A follow-up that names nothing ("why?") passes."""
     own = {t for t in tokenize(question) if t not in REFERRING | QUESTION_WORDS}
     if not own:
         return True
-    relevant = [h for h in hits if answerable([h])]
-    return any(own & set(tokenize(h.text)) for h in relevant)
+    found: set[str] = set()
+    for hit in hits:
+        if answerable([hit]):
+            found |= set(tokenize(hit.text))
+    return own <= found
 
 
 def last_answered(history: Sequence[Turn]) -> str:

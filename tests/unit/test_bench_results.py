@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+from rag.answer import FOLLOWUP_DRIFT
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
@@ -19,6 +20,14 @@ def test_the_default_abstain_threshold_is_the_calibrated_one() -> None:
     held = result["heldout"]
     assert held["answerable"] >= 30 and held["unanswerable"] >= 30
     assert held["false_abstain_rate"] <= 0.10 and held["false_answer_rate"] <= 0.10
+
+
+def test_the_follow_up_drift_is_the_calibrated_one() -> None:
+    result = json.loads((RESULTS / "followups.json").read_text(encoding="utf-8"))
+    assert result["drift"] == FOLLOWUP_DRIFT
+    assert result["abstain_threshold"] == DEFAULT_ABSTAIN_THRESHOLD  # calibrated as it runs
+    assert result["mode"] == RetrievalSettings().retrieval_mode
+    assert result["report"]["same_subject"] >= 12 and result["report"]["new_subject"] >= 12
 
 
 def test_the_docs_tables_match_their_results_files() -> None:
