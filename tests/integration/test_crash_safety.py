@@ -57,7 +57,7 @@ def make_corpus(root: Path, rng: random.Random, *, files: int = 24) -> Path:
         lines = [f"# Notes {i} on {topic}"]
         lines += [
             f"Paragraph {j} of note {i} discusses {topic} and item {rng.randint(0, 10**6)}."
-            for j in range(rng.randint(20, 60))
+            for j in range(rng.randint(8, 24))
         ]
         (docs / f"note{i:02d}.md").write_text("\n\n".join(lines))
     return docs

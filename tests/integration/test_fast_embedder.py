@@ -101,13 +101,14 @@ def child(texts_file: Path, out: Path, store: Path) -> dict:
 
 
 def test_a_warm_process_embeds_without_torch_as_torch_does(
-    texts: list[str], embedder: SentenceTransformerEmbedder, tmp_path: Path
+    texts: list[str], torch_embedder: SentenceTransformerEmbedder, warm: Path, tmp_path: Path
 ) -> None:
+    embedder = torch_embedder
+    assert embedder.backend == "torch"
     assert len(texts) > 250 and max(embedder.count_tokens(t) for t in texts) > 2 * 256
     texts_file = tmp_path / "texts.json"
     texts_file.write_text(json.dumps(texts), encoding="utf-8")
-    child(texts_file, tmp_path, tmp_path / "store")  # the first may make the export and records
-    second = child(texts_file, tmp_path, tmp_path / "store")
+    second = child(texts_file, tmp_path, tmp_path / "store")  # `warm` left export and records
     assert second["kind"] == "FastEmbedder"
     assert second["imported"] == []
     assert second["counts"] == [embedder.count_tokens(t) for t in texts]
