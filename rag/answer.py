@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
+from functools import cache
 from time import perf_counter
 
 from rag import extractive
@@ -39,6 +40,12 @@ REFERRING = frozenset(
     | {"theirs", "he", "him", "his", "she", "her", "ones", "former", "latter", "above"}
 )
 QUESTION_WORDS = frozenset({"who", "what", "when", "where", "why", "how", "which", "whom"})
+# words of the asking, not of the subject (BM25's stopword list keeps them: it is Lucene's 33)
+ASKING_WORDS = frozenset(
+    {"do", "does", "did", "i", "me", "my", "we", "us", "our", "you", "your", "can", "could"}
+    | {"should", "would", "may", "might", "must", "shall", "has", "have", "had", "about"}
+    | {"also", "too", "please", "so"}
+)
 CONTINUING = ("and ", "but ", "or ", "so ", "also ", "what about ", "how about ", "then ")
 STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for matrices?")
 # Joining a follow-up that stays on the previous subject barely moves the best passage's
@@ -290,7 +297,7 @@ def names_its_passages(
     follow-up itself names (its own terms, stemmed): "and for matrices?" finds matrices.
     All of them, not one: after data frames, "and a picture frame?" names a frame but not
     the picture. A follow-up that names nothing ("why?") passes."""
-    own = {t for t in tokenize(question) if t not in REFERRING | QUESTION_WORDS}
+    own = set(tokenize(question)) - _not_subject_stems()
     if not own:
         return True
     found: set[str] = set()
@@ -298,6 +305,12 @@ def names_its_passages(
         if answerable([hit]):
             found |= set(tokenize(hit.text))
     return own <= found
+
+
+@cache
+def _not_subject_stems() -> frozenset[str]:
+    """The words that point back or ask, stemmed as ``tokenize`` stems a question."""
+    return frozenset(tokenize(" ".join(REFERRING | QUESTION_WORDS | ASKING_WORDS)))
 
 
 def last_answered(history: Sequence[Turn]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import ABSTAIN, Answerer, AnswerStream, Turn, followup_query
+from rag.answer import ABSTAIN, Answerer, AnswerStream, Turn, followup_query, names_its_passages
 from rag.config import AnswerSettings
 from rag.prompt import Message
 from rag.types import Hit
@@ -152,3 +152,20 @@ def test_stream_answer_before_iteration_and_after_an_error() -> None:
         next(broken)
     with pytest.raises(RuntimeError, match="failed while streaming"):
         _ = broken.answer
+
+
+def test_a_follow_up_keeps_its_passages_only_when_they_name_all_it_names() -> None:
+    """After data frames, "and a picture frame?" shares "frame" with the passages but not
+    "picture": it does not count as asking more about them."""
+    frames = [
+        Hit("a", "A data frame is a list of variables of the same length.", "/r.pdf", 27, 0.9),
+        Hit("b", "Frames can be edited with edit() and fix().", "/r.pdf", 28, 0.8),
+    ]
+
+    def answerable(hits: list[Hit]) -> bool:
+        return True
+
+    assert names_its_passages("and how do I edit them?", frames, answerable)
+    assert names_its_passages("why?", frames, answerable)  # names nothing
+    assert not names_its_passages("and a picture frame?", frames, answerable)
+    assert not names_its_passages("and a picture frame?", frames, lambda hits: False)
