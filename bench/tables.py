@@ -25,6 +25,7 @@ RESULTS = ROOT / "bench" / "results"
 DOCS = [
     ROOT / "docs" / "retrieval.md",
     ROOT / "docs" / "analytics.md",
+    ROOT / "docs" / "formats.md",
     ROOT / "bench" / "README.md",
     ROOT / "README.md",
 ]
@@ -63,6 +64,33 @@ def followups(result: dict[str, Any]) -> str:
         f'(commit `{result["commit"]}`, {result["date"]}); "kept" is the previous question '
         "joined to the follow-up, which is right for the same subject and wrong for a new "
         "one:\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+def pdf_tables(result: dict[str, Any]) -> str:
+    head = "| extractor | pages/s |"
+    rule = "|---|---:|"
+    for half in ("tune", "report"):
+        for kind in ("table", "prose"):
+            head += f" {half} {kind} page@1 | {half} {kind} page@5 |"
+            rule += "---:|---:|"
+    rows = [head, rule]
+    for name, row in result["extractors"].items():
+        cells = [f"`{name}`", f"{row['extraction']['pages_per_s']:.0f}"]
+        for half in ("tune", "report"):
+            for kind in ("table", "prose"):
+                got = row[half]["kinds"][kind]
+                cells += [f"{got['page@1']:.3f}", f"{got['page@5']:.3f}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    questions = result["questions"]
+    return (
+        f"Page-known questions ({questions['tune']} tune, {questions['report']} report) over "
+        f"{len(result['documents'])} manuals, `{result['mode']}` retrieval, each extractor's own "
+        f"indexes (commit `{result['commit']}`, {result['date']}). Chosen on the tuning half: "
+        f"**`{result['chosen_on_tune']}`** (default `{result['default']}`; a change needs more "
+        f"than {result['margin']} of page@5, or a tie there and a page@1 gain).\n\n"
+        + "\n".join(rows)
+        + "\n"
     )
 
 
@@ -356,6 +384,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "startup": startup,
     "abstain": abstain,
     "followups": followups,
+    "pdf_tables": pdf_tables,
     "api_load": api_load,
     "tune": tune,
     "longdocs": longdocs,

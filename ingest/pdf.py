@@ -1,15 +1,19 @@
 """PDF files to pages of text, with one-line reasons for the files that cannot be read.
 
 The text layer is read by PDFium (``pypdfium2``) by default, or by pypdf with
-``RAG_PDF_TEXT=pypdf``. PDFium is about ten times faster on the shared manuals, joins the
-words that a line break hyphenated and spells ligatures out (pypdf keeps ``ﬁ``, and loses
-it in some fonts). Pages without a usable text layer are read by OCR (``ingest.ocr``).
+``RAG_PDF_TEXT=pypdf``, or by pypdf's layout mode with ``RAG_PDF_TEXT=pypdf-layout`` (words
+placed by their position on the page, so a table row is one line even when the file draws
+its cells column by column). PDFium is about ten times faster on the shared manuals, joins
+the words that a line break hyphenated and spells ligatures out (pypdf keeps ``ﬁ``, and
+loses it in some fonts); ``bench/pdf_tables.py`` measures what each gives retrieval. Pages
+without a usable text layer are read by OCR (``ingest.ocr``).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTRACTORS = ("pdfium", "pypdf")  # the values of RAG_PDF_TEXT, the default first
+EXTRACTORS = ("pdfium", "pypdf", "pypdf-layout")  # RAG_PDF_TEXT's values, the default first
 # PDFium is not thread-safe, even across documents: every call into it in this process
 # (text here, rendering for OCR) holds this lock
 PDFIUM_LOCK = threading.RLock()
@@ -31,6 +35,7 @@ PDFIUM_LOCK = threading.RLock()
 _PASSWORD, _SECURITY = 4, 5
 # PDFium marks a hyphen it removed at a line break (the two halves already joined) with
 # U+FFFE, and ends lines with CR LF
+_SPACES = re.compile(r"\s{2,}")  # pypdf's layout mode aligns columns with runs of spaces
 _PDFIUM_MARKS = str.maketrans({"\ufffe": None, "\x02": None})
 
 
@@ -46,7 +51,10 @@ def load_pdf(
     source = str(path)
     if b"%PDF-" not in data[:1024]:
         raise IngestError(source, "not a PDF (no %PDF- header); is the extension wrong?")
-    texts = pypdf_texts(source, data) if extractor == "pypdf" else pdfium_texts(source, data)
+    if extractor == "pdfium":
+        texts = pdfium_texts(source, data)
+    else:
+        texts = pypdf_texts(source, data, layout=extractor == "pypdf-layout")
     pages = [Page(number, clean(text)) for number, text in enumerate(texts, start=1)]
     total = len(pages)
     if ocr:
@@ -107,7 +115,10 @@ def pdfium_texts(source: str, data: bytes) -> list[str]:
             pdf.close()
 
 
-def pypdf_texts(source: str, data: bytes) -> list[str]:
+def pypdf_texts(source: str, data: bytes, *, layout: bool = False) -> list[str]:
+    """The text layer of every page, read by pypdf; with ``layout``, in its layout mode,
+    whose column-aligning spaces and blank lines are squeezed (the order of the words is
+    what it adds)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -115,6 +126,11 @@ def pypdf_texts(source: str, data: bytes) -> list[str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _unlock(reader):
             raise IngestError(source, "encrypted; password required")
+        if layout:
+            return [
+                _squeezed(page.extract_text(extraction_mode="layout") or "")
+                for page in reader.pages
+            ]
         return [page.extract_text() or "" for page in reader.pages]
     except IngestError:
         raise
@@ -132,6 +148,11 @@ def pypdf_texts(source: str, data: bytes) -> list[str]:
     ) as exc:
         # pypdf raises a zoo of exception types on broken files; each is one bad file
         raise IngestError(source, f"unreadable PDF ({reason_of(exc)})") from exc
+
+
+def _squeezed(text: str) -> str:
+    lines = (_SPACES.sub("  ", line.strip()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _unlock(reader: object) -> bool:

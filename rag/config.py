@@ -305,9 +305,10 @@ class IngestSettings:
         "pdfium",
         "RAG_PDF_TEXT",
         "what reads a PDF's text layer: `pdfium` (fast; joins words hyphenated at a line "
-        "break, spells out ligatures) or `pypdf`; applies to files ingested from then on "
-        "(`--rebuild` reads every file again)",
-        choices=("pdfium", "pypdf"),
+        "break, spells out ligatures), `pypdf`, or `pypdf-layout` (words in their place on "
+        "the page, slow); applies to files ingested from then on (`--rebuild` reads every "
+        "file again)",
+        choices=("pdfium", "pypdf", "pypdf-layout"),
     )
     url_max_mb: int = setting(
         10, "RAG_URL_MAX_MB", "largest web page `python -m ingest URL` fetches, in MB", minimum=1

@@ -11,6 +11,12 @@ def _escape(text: str) -> str:
 
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """One line of Helvetica text per page; pypdf extracts it back."""
+    return make_placed_pdf(path, [[(72, 720, text)] for text in pages])
+
+
+def make_placed_pdf(path: Path, pages: list[list[tuple[float, float, str]]]) -> Path:
+    """Pages of Helvetica strings, each drawn at its (x, y) in points, in the order given:
+    a table can be drawn column by column, as some generators do."""
     objects: list[bytes] = []
     n = len(pages)
     # 1 catalog, 2 pages tree, 3 font, then (page, content) pairs
@@ -18,8 +24,11 @@ def make_pdf(path: Path, pages: list[str]) -> Path:
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, text in enumerate(pages):
-        stream = f"BT /F1 11 Tf 72 720 Td ({_escape(text)}) Tj ET".encode("latin-1", "replace")
+    for i, placed in enumerate(pages):
+        drawn = " ".join(
+            f"BT /F1 11 Tf {x} {y} Td ({_escape(text)}) Tj ET" for x, y, text in placed
+        )
+        stream = drawn.encode("latin-1", "replace")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()

@@ -13,7 +13,7 @@ from rag.errors import IngestError
 from rag.index import connect
 from tests.conftest import R_INTRO, SHARED, make_settings, run_ingest
 from tests.formatgen import make_image_pdf
-from tests.pdfgen import make_pdf
+from tests.pdfgen import make_pdf, make_placed_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +128,22 @@ def test_the_setting_chooses_the_extractor_of_the_pipeline(
     joined = "\n".join(texts)
     assert ("consectetuer adipiscing elit. Ut purus" in joined) == (extractor == "pdfium")
     assert ("adip-\niscing" in joined) == (extractor == "pypdf")
+
+
+def test_layout_mode_keeps_a_table_drawn_column_by_column_in_rows(tmp_path: Path) -> None:
+    """Some generators draw a table a column at a time: PDFium and pypdf read it in that
+    order, so a year is far from its revenue; pypdf's layout mode (RAG_PDF_TEXT=pypdf-layout)
+    reads it by position, a row to a line."""
+    rows = [("year", "revenue", "profit"), ("2019", "180", "31"), ("2021", "210", "42")]
+    cells = [(72 + 120 * c, 700 - 20 * r, rows[r][c]) for c in range(3) for r in range(3)]
+    pdf = make_placed_pdf(tmp_path / "table.pdf", [[(72, 740, "Results by year"), *cells]])
+    layout = load(pdf, pdf_text="pypdf-layout").pages[0].text
+    assert layout.splitlines() == [
+        "Results by year",
+        "year  revenue  profit",
+        "2019  180  31",
+        "2021  210  42",
+    ]
+    for extractor in ("pdfium", "pypdf"):
+        text = load(pdf, pdf_text=extractor).pages[0].text
+        assert "2021  210" not in text and text.splitlines()[1:4] == ["year", "2019", "2021"]
