@@ -35,7 +35,13 @@ sys.path.insert(0, str(ROOT))
 from bench.calibrate_abstain import choose, rates  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
-from rag.answer import FOLLOWUP_DRIFT, names_its_passages, needs_context  # noqa: E402
+from rag.answer import (  # noqa: E402
+    FOLLOWUP_DRIFT,
+    drift,
+    keeps_join,
+    names_its_passages,
+    needs_context,
+)
 from rag.config import Settings  # noqa: E402
 from rag.index import open_index  # noqa: E402
 from rag.retriever import Retriever  # noqa: E402
@@ -65,7 +71,7 @@ def score_pair(retriever: Retriever, threshold: float, pair: dict[str, Any]) -> 
 
     return {
         **pair,
-        "drift": round(best(alone) - best(combined), 4),
+        "drift": round(drift(alone, combined), 4),
         "joined_answerable": answerable(combined),
         "named": names_its_passages(followup, combined, answerable),
     }
@@ -73,7 +79,9 @@ def score_pair(retriever: Retriever, threshold: float, pair: dict[str, Any]) -> 
 
 def kept(row: dict[str, Any], cut: float) -> bool:
     """The answerer's rule: the joined query is kept (the previous subject carried on)."""
-    return bool(row["joined_answerable"] and (row["named"] or row["drift"] <= cut))
+    return keeps_join(
+        answerable=row["joined_answerable"], named=row["named"], drift=lambda: row["drift"], cut=cut
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.provenance import write_result  # noqa: E402
 from ingest.longdocs import index_document  # noqa: E402
-from ingest.pdf import EXTRACTORS, pdfium_texts, pypdf_texts  # noqa: E402
+from ingest.pdf import EXTRACTORS, page_texts  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.longeval import summarize  # noqa: E402
@@ -50,10 +50,7 @@ MARGIN = 0.005
 
 def extraction_seconds(extractor: str, paths: list[Path], repeat: int) -> dict[str, float]:
     def read(path: Path) -> int:
-        data = path.read_bytes()
-        if extractor == "pdfium":
-            return len(pdfium_texts(str(path), data))
-        return len(pypdf_texts(str(path), data, layout=extractor == "pypdf-layout"))
+        return len(page_texts(str(path), path.read_bytes(), extractor))
 
     best = float("inf")
     pages = 0

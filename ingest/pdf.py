@@ -33,9 +33,9 @@ EXTRACTORS = ("pdfium", "pypdf", "pypdf-layout")  # RAG_PDF_TEXT's values, the d
 PDFIUM_LOCK = threading.RLock()
 # PDFium's FPDF_GetLastError codes for a document that does not open
 _PASSWORD, _SECURITY = 4, 5
+_SPACES = re.compile(r"\s{2,}")  # pypdf's layout mode aligns columns with runs of spaces
 # PDFium marks a hyphen it removed at a line break (the two halves already joined) with
 # U+FFFE, and ends lines with CR LF
-_SPACES = re.compile(r"\s{2,}")  # pypdf's layout mode aligns columns with runs of spaces
 _PDFIUM_MARKS = str.maketrans({"\ufffe": None, "\x02": None})
 
 
@@ -51,10 +51,7 @@ def load_pdf(
     source = str(path)
     if b"%PDF-" not in data[:1024]:
         raise IngestError(source, "not a PDF (no %PDF- header); is the extension wrong?")
-    if extractor == "pdfium":
-        texts = pdfium_texts(source, data)
-    else:
-        texts = pypdf_texts(source, data, layout=extractor == "pypdf-layout")
+    texts = page_texts(source, data, extractor)
     pages = [Page(number, clean(text)) for number, text in enumerate(texts, start=1)]
     total = len(pages)
     if ocr:
@@ -74,6 +71,13 @@ def load_pdf(
     if empty:
         log.info("%s: %d of %d pages have %s", source, empty, total, NO_TEXT)
     return Document(source, "pdf", tuple(pages), empty_pages=empty, total_pages=total)
+
+
+def page_texts(source: str, data: bytes, extractor: str) -> list[str]:
+    """Every page's text layer as ``extractor`` (a value of RAG_PDF_TEXT) reads it."""
+    if extractor == "pdfium":
+        return pdfium_texts(source, data)
+    return pypdf_texts(source, data, layout=extractor == "pypdf-layout")
 
 
 def pdfium_text(raw: str) -> str:

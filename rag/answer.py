@@ -193,22 +193,15 @@ class Answerer:
         query = followup_query(question, history)
         if query != question:
             combined = self.retriever.retrieve(query, label=label)
-            if self._answerable(combined) and (
-                names_its_passages(question, combined, self._answerable)
-                or self._stays_on_subject(last_answered(history), combined, label)
+            previous = last_answered(history)
+            if keeps_join(
+                answerable=self._answerable(combined),
+                named=names_its_passages(question, combined, self._answerable),
+                drift=lambda: drift(self.retriever.retrieve(previous, label=label), combined),
             ):
                 metadata["condensed_query"] = query
                 return query, combined
         return question, self.retriever.retrieve(question, label=label)
-
-    def _stays_on_subject(self, previous: str, combined: list[Hit], label: str | None) -> bool:
-        """Whether joining the follow-up left the previous question's best match about as
-        good (within FOLLOWUP_DRIFT): it asked more about the same thing."""
-        before = max(
-            (_similarity(h) for h in self.retriever.retrieve(previous, label=label)), default=-1.0
-        )
-        after = max((_similarity(h) for h in combined), default=-1.0)
-        return before - after <= FOLLOWUP_DRIFT
 
     def _answerable(self, hits: list[Hit]) -> bool:
         return any(_similarity(h) >= self.settings.abstain_threshold for h in hits)
@@ -288,6 +281,22 @@ def followup_query(question: str, history: Sequence[Turn]) -> str:
     if previous and needs_context(question):
         return f"{previous.strip()} {question}"
     return question
+
+
+def keeps_join(
+    *, answerable: bool, named: bool, drift: Callable[[], float], cut: float = FOLLOWUP_DRIFT
+) -> bool:
+    """Whether a follow-up searched joined to the previous question keeps that join: the
+    joined query found an answer, and either its passages name what the follow-up names or
+    the previous question's best match got at most ``cut`` worse (it asked more about the
+    same thing). ``drift`` is called only when the names do not decide (a search)."""
+    return answerable and (named or drift() <= cut)
+
+
+def drift(previous: Sequence[Hit], joined: Sequence[Hit]) -> float:
+    """How much worse the previous question's best match got by joining the follow-up."""
+    best = max((_similarity(h) for h in previous), default=-1.0)
+    return best - max((_similarity(h) for h in joined), default=-1.0)
 
 
 def names_its_passages(
