@@ -94,6 +94,25 @@ def pdf_tables(result: dict[str, Any]) -> str:
     )
 
 
+def ocr(result: dict[str, Any]) -> str:
+    rows = ["| page | words | recovered | word error rate | seconds |", "|---|---:|---:|---:|---:|"]
+    for row in result["pages"]:
+        rows.append(
+            f"| {result['source']} p.{row['page']} | {row['words']} | {row['recovered']:.1%} | "
+            f"{row['word_error_rate']:.1%} | {row['seconds']} |"
+        )
+    scales = ", ".join(f"{s['recovered']:.0%} at {s['dpi']} dpi" for s in result["scales"]["rows"])
+    return (
+        f"Pages rendered at {result['scan_dpi']} dpi into a PDF without a text layer, read at "
+        f"render scale {result['render_scale']} (commit `{result['commit']}`, {result['date']}, "
+        f"{result['machine']['cores']} cores): {result['pages_per_s']} pages a second.\n\n"
+        + "\n".join(rows)
+        + f"\n\nWords recovered on p.{result['scales']['page']} by render resolution: "
+        + scales
+        + ".\n"
+    )
+
+
 def tune(result: dict[str, Any]) -> str:
     summary, bm25, fusion, hnsw = (result[k] for k in ("summary", "bm25", "fusion", "hnsw"))
     rows = ["| mode | train nDCG@10 (chooses) | test nDCG@10 (reports) |", "|---|---:|---:|"]
@@ -385,6 +404,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "abstain": abstain,
     "followups": followups,
     "pdf_tables": pdf_tables,
+    "ocr": ocr,
     "api_load": api_load,
     "tune": tune,
     "longdocs": longdocs,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ OcrProgress = Callable[[str, int, int], None]
 
 # PDF points to pixels. 72 dpi, on purpose: the bundled recogniser (PP-OCRv4, trained on
 # Chinese and English) glues English words together on sharper renders of a 144-dpi scan
-# of R-intro.pdf (words recovered: 97% at 72 dpi, 78% at 108, 27% at 216 on one page)
+# of R-intro.pdf (bench/ocr.py measures the words recovered at each scale)
 RENDER_SCALE = 1.0
 MAX_PIXELS = 25_000_000  # a larger render (a poster-sized page) is scaled down to this
 MAX_FRAMES = 1000  # pages of a multi-page TIFF, at most
@@ -84,9 +86,15 @@ def usable(text: str) -> bool:
 
 
 def ocr_pdf_pages(
-    source: str, data: bytes, numbers: Sequence[int], progress: OcrProgress | None = None
+    source: str,
+    data: bytes,
+    numbers: Sequence[int],
+    progress: OcrProgress | None = None,
+    *,
+    scale: float = RENDER_SCALE,
 ) -> list[Page]:
-    """Render and recognise the pages ``numbers`` (1-based) of a PDF."""
+    """Render (``scale`` pixels a point, at most) and recognise the pages ``numbers``
+    (1-based) of a PDF."""
     import pypdfium2 as pdfium
 
     from ingest.pdf import PDFIUM_LOCK
@@ -99,8 +107,8 @@ def ocr_pdf_pages(
             with PDFIUM_LOCK:  # held to render, not to recognise
                 page = pdf[number - 1]
                 width, height = page.get_size()
-                scale = min(RENDER_SCALE, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
-                image = page.render(scale=scale).to_pil()
+                fit = min(scale, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
+                image = page.render(scale=fit).to_pil()
                 page.close()
             text = recognise(image)
             if text.strip():
@@ -139,3 +147,23 @@ def load_image(source: str, data: bytes, progress: OcrProgress | None = None) ->
         raise IngestError(source, "no text recognised in the image")
     empty = total - len(pages)
     return Document(source, "image", tuple(pages), empty_pages=empty, total_pages=total)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens: what recognised text is compared on."""
+    return re.findall(r"\w+", text.lower())
+
+
+def recovered(reference: list[str], recognised: list[str]) -> float:
+    """The share of the reference's words (with their counts) found in the recognised ones."""
+    return sum((Counter(reference) & Counter(recognised)).values()) / len(reference)
+
+
+def word_error_rate(reference: list[str], recognised: list[str]) -> float:
+    """Word-level edit distance over the reference's length."""
+    row = list(range(len(recognised) + 1))
+    for i, ref in enumerate(reference, start=1):
+        previous, row[0] = row[0], i
+        for j, hyp in enumerate(recognised, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ref != hyp))
+    return row[len(recognised)] / len(reference)

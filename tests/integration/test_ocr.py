@@ -3,8 +3,6 @@ scanner would) is read back by the bundled OCR models, page by page."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 
 from ingest import pipeline
 from ingest.loaders import Document, load
+from ingest.ocr import recovered, word_error_rate, words
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import open_index
@@ -29,19 +28,6 @@ class Scanned:
     scan: Path
     document: Document  # as the ingestion read it
     progress: list[tuple[str, int, int]]
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    row = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, start=1):
-        previous, row[0] = row[0], i
-        for j, hyp in enumerate(hypothesis, start=1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ref != hyp))
-    return row[len(hypothesis)] / len(reference)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +65,7 @@ def test_ocr_recovers_the_text_layer(
     original = PdfReader(R_INTRO)
     for page, n in zip(document.pages, PAGES, strict=True):
         reference, recognised = words(original.pages[n].extract_text()), words(page.text)
-        found = sum((Counter(reference) & Counter(recognised)).values()) / len(reference)
+        found = recovered(reference, recognised)
         wer = word_error_rate(reference, recognised)
         print(f"R-intro p.{n + 1}: {len(reference)} words, {found:.1%} recovered, WER {wer:.1%}")
         assert found >= 0.95
