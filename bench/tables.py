@@ -234,6 +234,8 @@ def levers(result: dict[str, Any]) -> str:
         *best_of.values(),
         *(f"{v} | {chosen}" for v in ("plain", "title+headings", "title+headings, BM25 only")),
         *(f"prf{p} | {chosen}" for p in (0.5, 1.0)),
+        "rm3 | bm25",
+        f"rm3 | {chosen}",
         f"{fusion} | page b=0.0",
         f"{fusion} | page b=0.5",
     ]
