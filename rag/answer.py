@@ -211,10 +211,25 @@ class Answerer:
     ) -> Generator[str, None, tuple[list[Citation], list[Hit]]]:
         metadata["notice"] = NO_LLM_NOTICE
         # cosine similarity, not the mode's score: RRF/BM25 scores mean nothing absolute
-        relevant = [h for h in hits if _similarity(h) >= self.settings.abstain_threshold]
+        # a hit below the cut is left out, but the [n] of the others stay their places
+        # among all the hits: the answer's sources list every hit, in this order
+        relevant = [
+            (n, h)
+            for n, h in enumerate(hits, start=1)
+            if _similarity(h) >= self.settings.abstain_threshold
+        ]
         best = max((_similarity(h) for h in hits), default=None)
         metadata["best_score"] = round(best, 4) if best is not None else None
-        sentences = extractive.extract(query, relevant, embedder=self.embedder) if relevant else []
+        sentences = (
+            extractive.extract(
+                query,
+                [h for _, h in relevant],
+                numbers=[n for n, _ in relevant],
+                embedder=self.embedder,
+            )
+            if relevant
+            else []
+        )
         if not sentences:
             yield ABSTAIN
             return [], hits

@@ -48,9 +48,9 @@ def split_sentences(text: str) -> list[str]:
     return [_clip(s) for s in sentences if len(s.split()) >= MIN_WORDS and not _LEADERS.search(s)]
 
 
-def candidates(hits: Sequence[Hit]) -> list[Sentence]:
+def candidates(hits: Sequence[Hit], numbers: Sequence[int]) -> list[Sentence]:
     out: list[Sentence] = []
-    for n, hit in enumerate(hits[:MAX_PASSAGES], start=1):
+    for n, hit in zip(numbers[:MAX_PASSAGES], hits[:MAX_PASSAGES], strict=True):
         out.extend(Sentence(s, n, i) for i, s in enumerate(split_sentences(hit.text)))
     return out
 
@@ -75,9 +75,18 @@ def select(
     return sorted(picked, key=lambda s: (s.n, s.position))
 
 
-def extract(query: str, hits: Sequence[Hit], *, embedder: Embedder) -> list[Sentence]:
-    """The sentences an extractive answer is made of (empty when the hits have none)."""
-    found = candidates(hits)
+def extract(
+    query: str, hits: Sequence[Hit], *, embedder: Embedder, numbers: Sequence[int] | None = None
+) -> list[Sentence]:
+    """The sentences an extractive answer is made of (empty when the hits have none).
+    ``numbers``: the [n] each hit has in the answer (1, 2, ... by default); a caller that
+    leaves some of its hits out passes their places among all of them, so that a citation
+    names the passage its sentence comes from."""
+    if numbers is None:
+        numbers = range(1, len(hits) + 1)
+    if len(numbers) != len(hits):
+        raise ValueError(f"{len(numbers)} numbers for {len(hits)} hits")
+    found = candidates(hits, numbers)
     if not found:
         return []
     vectors = embedder.embed_documents([s.text for s in found])

@@ -1,6 +1,8 @@
 """Extractive answers (no LLM) on R-intro.pdf: the right page is cited for the questions
 whose pages are known; questions about other things abstain and cite nothing."""
 
+import re
+
 import pytest
 
 from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
@@ -8,6 +10,7 @@ from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import open_index
 from rag.retriever import Retriever
+from rag.types import Answer
 from tests.integration.test_search import PAGE_KNOWN
 
 pytestmark = pytest.mark.integration
@@ -43,9 +46,28 @@ def test_cites_the_right_page(answerer: Answerer, question: str) -> None:
         assert f"[{c.n}]" in answer.text
         hit = answer.hits[c.n - 1]
         assert (c.source, c.page, c.chunk_id) == (hit.source, hit.page, hit.chunk_id)
-    # the quoted sentences come from the cited passages
-    first_sentence = answer.text.split(" [")[0]
-    assert any(first_sentence[:40] in " ".join(h.text.split()) for h in answer.hits)
+    assert_quotes_come_from_their_passages(answer)
+
+
+def assert_quotes_come_from_their_passages(answer: Answer) -> None:
+    """Each quoted sentence is in the passage its [n] names: hit n of the answer."""
+    quoted = re.findall(r"(?:^| )(.+?) \[(\d+)\][.!?]", answer.text)
+    assert quoted, answer.text
+    for sentence, n in quoted:
+        passage = " ".join(answer.hits[int(n) - 1].text.split())
+        assert sentence.removesuffix(" …")[:60] in passage, (sentence, n, passage[:200])
+
+
+def test_a_passage_below_the_cut_does_not_shift_the_citations(answerer: Answerer) -> None:
+    """The first hit here is below the abstain cut and a later one above it: the quotes come
+    from the later one and its [n] is its place among all the hits, not among those kept."""
+    answer = answerer.ask("How are matrices multiplied?").answer
+    sims = [h.similarity or 0.0 for h in answer.hits]
+    cut = answerer.settings.abstain_threshold
+    assert sims[0] < cut <= max(sims), sims  # the case this test is about
+    assert answer.text != ABSTAIN
+    assert all(sims[c.n - 1] >= cut for c in answer.citations), (answer.citations, sims)
+    assert_quotes_come_from_their_passages(answer)
 
 
 @pytest.mark.parametrize("question", OUT_OF_CORPUS)
