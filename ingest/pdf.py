@@ -33,6 +33,11 @@ EXTRACTORS = ("pdfium", "pypdf", "pypdf-layout")  # RAG_PDF_TEXT's values, the d
 PDFIUM_LOCK = threading.RLock()
 # PDFium's FPDF_GetLastError codes for a document that does not open
 _PASSWORD, _SECURITY = 4, 5
+# the reason an encrypted file is refused, and how to get past it without sharing the password
+ENCRYPTED = (
+    "encrypted; password required: save a copy without the password (for instance "
+    "qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and ingest that"
+)
 _SPACES = re.compile(r"\s{2,}")  # pypdf's layout mode aligns columns with runs of spaces
 # PDFium marks a hyphen it removed at a line break (the two halves already joined) with
 # U+FFFE, and ends lines with CR LF
@@ -96,7 +101,7 @@ def pdfium_texts(source: str, data: bytes) -> list[str]:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             if exc.err_code == _PASSWORD:
-                raise IngestError(source, "encrypted; password required") from exc
+                raise IngestError(source, ENCRYPTED) from exc
             if exc.err_code == _SECURITY:
                 raise IngestError(
                     source, "encrypted with a security scheme PDFium does not support"
@@ -129,7 +134,7 @@ def pypdf_texts(source: str, data: bytes, *, layout: bool = False) -> list[str]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _unlock(reader):
-            raise IngestError(source, "encrypted; password required")
+            raise IngestError(source, ENCRYPTED)
         if layout:
             return [
                 _squeezed(page.extract_text(extraction_mode="layout") or "")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.pdf import ENCRYPTED
 from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.embeddings import bundled_model_path
@@ -43,7 +44,7 @@ def test_ingest_json_exit_codes_and_real_pdfs(tmp_path: Path) -> None:
     assert (report["added"], report["failed"]) == (3, 3)
     assert all(isinstance(report[k], int) for k in ("added", "failed", "chunks_written"))
     reasons = {Path(e["path"]).name: e["reason"] for e in report["errors"]}
-    assert reasons["libreoffice-writer-password.pdf"] == "encrypted; password required"
+    assert reasons["libreoffice-writer-password.pdf"] == ENCRYPTED
     assert reasons["empty.md"] == "empty file; nothing to index"
     assert reasons["noise.pdf"].startswith("not a PDF")
     assert "Traceback" not in first.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import load
+from ingest.pdf import ENCRYPTED
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import IngestError
 from rag.index import connect
@@ -72,7 +73,7 @@ def test_a_password_is_refused_with_its_reason(tmp_path: Path, extractor: str, w
     )
     with pytest.raises(IngestError) as info:
         load(path, pdf_text=extractor)
-    assert info.value.reason == "encrypted; password required"
+    assert info.value.reason == ENCRYPTED
 
 
 @pytest.mark.parametrize("extractor", EXTRACTORS)

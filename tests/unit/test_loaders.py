@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import decode_text, load
-from ingest.pdf import pdfium_text
+from ingest.pdf import ENCRYPTED, pdfium_text
 from rag.errors import IngestError
 
 SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
@@ -64,7 +64,7 @@ def test_bad_files_raise_one_line_reason(
 def test_encrypted_pdf_needs_password() -> None:
     with pytest.raises(IngestError) as info:
         load(SHARED_PDFS / "libreoffice-writer-password.pdf")
-    assert info.value.reason == "encrypted; password required"
+    assert info.value.reason == ENCRYPTED
 
 
 def test_pdf_pages_are_one_based() -> None:
@@ -93,7 +93,7 @@ def test_every_shared_pdf_loads_every_page(name: str, pages: int, min_chars: int
 def test_the_encrypted_shared_pdf_fails_with_its_reason() -> None:
     with pytest.raises(IngestError) as info:
         load(SHARED_PDFS / "libreoffice-writer-password.pdf")
-    assert info.value.reason == "encrypted; password required"
+    assert info.value.reason == ENCRYPTED
 
 
 def test_pdfium_text_has_plain_line_ends_and_no_hyphen_marks() -> None:
