@@ -11,7 +11,7 @@ import streamlit as st
 from ingest.loaders import KINDS
 from ingest.pipeline import Ingestor
 from ingest.report import Report
-from ingest.uploads import save_upload, upload_folder
+from ingest.uploads import keep_ingested, save_upload, upload_folder
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
 from rag.embeddings import Embedder
 from rag.errors import IngestError, RagError
@@ -194,6 +194,7 @@ def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
                     report = Ingestor(index).run(saved, progress=progress)
             except RagError as exc:
                 st.error(str(exc))
+            keep_ingested(saved, report)
         for error in report.errors:
             st.error(f"{Path(error.path).name}: {error.reason}")
         ok = len(report.added) + len(report.updated) + len(report.unchanged)

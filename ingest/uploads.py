@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.loaders import KINDS
+from ingest.report import Report
 from ingest.sniff import mismatch, sniff
 from rag.config import StoreSettings
 from rag.errors import IngestError
@@ -77,3 +79,16 @@ def upload_folder(store: StoreSettings, name: str, *, manifest: Manifest) -> Pat
     shared = store.store_dir / "uploads" / safe_filename(name)
     known = manifest.get(str(shared.absolute())) is not None
     return shared.parent if known else store.upload_dir
+
+
+def keep_ingested(saved: Sequence[Path], report: Report) -> list[Path]:
+    """The saved uploads that were ingested; each one that failed is deleted, since it would
+    sit in the uploads folder indexed by nothing (the app and the API alike)."""
+    failed = {e.path for e in report.errors}
+    kept = []
+    for path in saved:
+        if str(path.absolute()) in failed:
+            path.unlink(missing_ok=True)
+        else:
+            kept.append(path)
+    return kept

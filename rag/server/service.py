@@ -21,7 +21,13 @@ import numpy as np
 
 from ingest.pipeline import Ingestor
 from ingest.report import Report
-from ingest.uploads import check_content, safe_filename, save_upload, upload_folder
+from ingest.uploads import (
+    check_content,
+    keep_ingested,
+    safe_filename,
+    save_upload,
+    upload_folder,
+)
 from rag.answer import Answerer, AnswerStream
 from rag.config import Settings
 from rag.embeddings import Embedder, Vectors
@@ -239,12 +245,9 @@ class Service:
                 for name, data in files
             ]
             report = Ingestor(index).run(saved)
-        failed = {e.path for e in report.errors}
-        for path in saved:  # an upload that could not be ingested is not kept
-            if str(path.absolute()) in failed:
-                path.unlink(missing_ok=True)
+        kept = keep_ingested(saved, report)
         log.info("upload into '%s': %s", settings.store.collection, report.as_dict())
-        return report, [str(p.absolute()) for p in saved if str(p.absolute()) not in failed]
+        return report, [str(p.absolute()) for p in kept]
 
     def delete(self, doc_id: str, *, collection: str | None = None) -> Report:
         """Forget one document (by ``document_id``) through ``Ingestor.remove``."""

@@ -44,7 +44,8 @@ def test_upload_then_ask_then_open_the_cited_page(browser: object, tmp_path: Pat
         view = dialog.locator("[data-page-view]")
         assert view.get_attribute("data-located") in {"offset", "text", "words"}
         assert dialog.locator("[data-passage-box]").count() > 0
-        # the upload is kept in the store's own folder, where the viewer read it from
-        uploads = {p.name for p in (tmp_path / "store").rglob("*.pdf")}
-        assert READABLE.name in uploads, uploads
+        # the upload is kept in the store, where the viewer read it from; the refused one
+        # is not left there, indexed by nothing
+        uploads = [p.name for p in (tmp_path / "store").rglob("*.pdf")]
+        assert uploads == [READABLE.name], uploads
         page.close()  # type: ignore[attr-defined]
