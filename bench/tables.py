@@ -399,6 +399,75 @@ def embedders(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+LLM_LEVERS = {
+    "hyde": "HyDE: dense on query + LLM passage, BM25 on query",
+    "hyde, BM25 too": "HyDE, BM25 on query + LLM passage too",
+    "multi-query": "multi-query: LLM rephrasings fused",
+    "rerank": "LLM yes/no rerank of the top 10",
+}
+
+
+def llm_levers(result: dict[str, Any]) -> str:
+    yards = result["yardsticks"]
+    names = list(yards)
+    head = (
+        "| ranking | questions | "
+        + " | ".join(f"{n} {yards[n]['metric']}" for n in names)
+        + " | mean | gain | LLM s/question p50 | p95 | adopted |"
+    )
+    lines = [head, "|---|---|" + "---:|" * (len(names) + 4) + "---|"]
+    shown: set[str] = set()
+    for variant, row in result["variants"].items():
+        cells = row["yardsticks"]
+        counts = "/".join(str(cells[n]["questions"]) for n in names)
+        if counts not in shown:  # the shipped hybrid on the same questions, once a subset
+            shown.add(counts)
+            lines.append(
+                f"| shipped hybrid | {counts} | "
+                + " | ".join(f"{cells[n]['baseline']:.3f}" for n in names)
+                + f" | {row['mean']['baseline']:.3f} | | | | |"
+            )
+        seconds = row["llm_seconds"]
+        lines.append(
+            f"| {LLM_LEVERS.get(variant, variant)} | {counts} | "
+            + " | ".join(f"{cells[n]['variant']:.3f}" for n in names)
+            + f" | {row['mean']['variant']:.3f} | {row['gain']:+.3f} | {seconds['p50']:.1f} | "
+            f"{seconds['p95']:.1f} | {'**yes**' if row['adopted'] else 'no'} |"
+        )
+    said = result["variants"].get("rerank", {}).get("llm_said", {})
+    rephrased = result["variants"].get("multi-query", {}).get("llm_said", {})
+    # multi-query counts its questions by "N rephrasings" parsed from the reply
+    parsed = ", ".join(f"{k.split()[0]}: {v}" for k, v in rephrased.items())
+    load = result["load_average"]
+    shared = " shared with other work" if load["start"][0] >= 1 else ""
+    whole = ", ".join(f"{n} {yards[n]['baseline_whole_tune']:.3f}" for n in names)
+    report = [
+        f"`{v}` on the reporting halves: gain {row['report']['gain']:+.3f}"
+        for v, row in result["variants"].items()
+        if "report" in row
+    ]
+    return (
+        f"{result['model']} behind llama.cpp's server ({result['server']['threads']} thread, "
+        f"temperature {result['server']['temperature']:g}), commit `{result['commit']}`, "
+        f"{result['date']}. Seeded subsets of the tuning halves (seed {result['seed']}), each "
+        f"variant beside the shipped `{result['baseline'].split(' | ')[1]}` on the same "
+        f"questions (on the whole tuning halves it scores {whole}); adopted only with a gain "
+        f"above {result['margin']} in the mean. LLM seconds are per question (one call for "
+        f"HyDE and multi-query, {result['rerank']['top']} for the rerank, passages cut to "
+        f"{result['rerank']['passage_chars']} characters), on {result['machine']['cores']} "
+        f"cores{shared} (load average {load['start'][0]:.1f} at the start, "
+        f"{load['end'][0]:.1f} at the end).\n\n"
+        + "\n".join(lines)
+        + "\n\nThe reranker's verdicts: "
+        + (", ".join(f"{k} {v}" for k, v in said.items()) or "none")
+        + ". Questions by rephrasings parsed from the reply: "
+        + (parsed or "none")
+        + "."
+        + ("\n\n" + "; ".join(report) + "." if report else "")
+        + "\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ingest": ingest,
     "pdf_text": pdf_text,
@@ -415,6 +484,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "chunks": chunks,
     "dims": dims,
     "embedders": embedders,
+    "llm_levers": llm_levers,
 }
 
 
