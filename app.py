@@ -194,7 +194,9 @@ def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
                     report = Ingestor(index).run(saved, progress=progress)
             except RagError as exc:
                 st.error(str(exc))
-            keep_ingested(saved, report)
+                keep_ingested(saved, None)
+            else:
+                keep_ingested(saved, report)
         for error in report.errors:
             st.error(f"{Path(error.path).name}: {error.reason}")
         ok = len(report.added) + len(report.updated) + len(report.unchanged)

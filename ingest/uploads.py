@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,8 +70,20 @@ def save_upload(name: str, data: bytes, *, folder: Path, max_bytes: int) -> Path
         raise IngestError(name, "invalid file name")
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(data)
+    if target.is_file():  # a re-upload: the indexed version is kept until this one is ingested
+        previous = previous_of(target)
+        previous.unlink(missing_ok=True)
+        try:
+            os.link(target, previous)
+        except OSError:  # a file system without hard links
+            shutil.copy2(target, previous)
     tmp.replace(target)  # atomic: the ingester never sees half a file
     return target
+
+
+def previous_of(path: Path) -> Path:
+    """Where ``save_upload`` keeps the version it replaced (hidden, so never ingested)."""
+    return path.with_name(f".{path.name}.previous")
 
 
 def upload_folder(store: StoreSettings, name: str, *, manifest: Manifest) -> Path:
@@ -81,14 +95,21 @@ def upload_folder(store: StoreSettings, name: str, *, manifest: Manifest) -> Pat
     return shared.parent if known else store.upload_dir
 
 
-def keep_ingested(saved: Sequence[Path], report: Report) -> list[Path]:
-    """The saved uploads that were ingested; each one that failed is deleted, since it would
-    sit in the uploads folder indexed by nothing (the app and the API alike)."""
-    failed = {e.path for e in report.errors}
+def keep_ingested(saved: Sequence[Path], report: Report | None) -> list[Path]:
+    """The saved uploads that were ingested (``report`` None: the run did not happen, so none
+    was). One that was not is taken back: the version it replaced is put back, the one the
+    index still holds, or, for a new file, it is deleted, since it would sit in the uploads
+    folder indexed by nothing (the app and the API alike)."""
+    failed = {e.path for e in report.errors} if report is not None else None
     kept = []
     for path in saved:
-        if str(path.absolute()) in failed:
-            path.unlink(missing_ok=True)
+        previous = previous_of(path)
+        if failed is None or str(path.absolute()) in failed:
+            if previous.is_file():
+                previous.replace(path)
+            else:
+                path.unlink(missing_ok=True)
         else:
+            previous.unlink(missing_ok=True)
             kept.append(path)
     return kept

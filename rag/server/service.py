@@ -244,7 +244,11 @@ class Service:
                 )
                 for name, data in files
             ]
-            report = Ingestor(index).run(saved)
+            try:
+                report = Ingestor(index).run(saved)
+            except BaseException:
+                keep_ingested(saved, None)
+                raise
         kept = keep_ingested(saved, report)
         log.info("upload into '%s': %s", settings.store.collection, report.as_dict())
         return report, [str(p.absolute()) for p in kept]
