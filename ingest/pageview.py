@@ -18,6 +18,7 @@ import ctypes
 import io
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class PageImage:
     boxes: tuple[Box, ...]  # the passage's lines; () when it was not found
     how: str  # how the passage was found ("offset", "text", "words"), "" when it was not
     note: str = ""  # for the reader: why nothing is highlighted, or that it was scaled down
+    quotes: tuple[Box, ...] = ()  # the lines of the sentences an answer quoted from it
 
 
 def render_scale(width_pt: float, height_pt: float, *, width_px: int = WIDTH_PX) -> float:
@@ -84,9 +86,12 @@ def render_scale(width_pt: float, height_pt: float, *, width_px: int = WIDTH_PX)
     return scale
 
 
-def render_page(path: Path, *, page: int, start: int, passage: str) -> PageImage:
+def render_page(
+    path: Path, *, page: int, start: int, passage: str, quotes: Sequence[str] = ()
+) -> PageImage:
     """Page ``page`` (1-based) of the PDF at ``path`` with the boxes of ``passage``, which
-    ingestion stored at offset ``start`` of the page's text."""
+    ingestion stored at offset ``start`` of the page's text, and of each of ``quotes`` (an
+    answer's sentences) found inside the passage."""
     _check_file(path)
     import pypdfium2 as pdfium
 
@@ -103,7 +108,7 @@ def render_page(path: Path, *, page: int, start: int, passage: str) -> PageImage
             except pdfium.PdfiumError as exc:
                 raise PageViewError(f"page {page} is broken ({reason_of(exc)})") from exc
             try:
-                return _draw(pdfium, handle, page=page, start=start, passage=passage)
+                return _draw(pdfium, handle, page=page, start=start, passage=passage, quotes=quotes)
             finally:
                 handle.close()
         finally:
@@ -136,7 +141,9 @@ def _open(pdfium: Any, path: Path) -> Any:
         raise PageViewError(f"{path.name} is unreadable ({reason_of(exc)})") from exc
 
 
-def _draw(pdfium: Any, handle: Any, *, page: int, start: int, passage: str) -> PageImage:
+def _draw(
+    pdfium: Any, handle: Any, *, page: int, start: int, passage: str, quotes: Sequence[str]
+) -> PageImage:
     width_pt, height_pt = handle.get_size()
     scale = render_scale(width_pt, height_pt)
     try:
@@ -153,9 +160,18 @@ def _draw(pdfium: Any, handle: Any, *, page: int, start: int, passage: str) -> P
         text, where = normalised(raw)
         span = find_passage(text, start=start, passage=passage)
         boxes = _boxes(pdfium, handle, textpage, raw, where, span, size=(width, height))
+        marked: list[Box] = []
+        if span is not None and boxes:
+            # only inside the passage: a sentence may also occur elsewhere on the page
+            within = text[span.start : span.end]
+            for quote in quotes:
+                found = find_passage(within, start=0, passage=quote)
+                if found is not None:
+                    at = Span(span.start + found.start, span.start + found.end, found.how)
+                    marked += _boxes(pdfium, handle, textpage, raw, where, at, size=(width, height))
     except (pdfium.PdfiumError, ValueError, IndexError) as exc:
         log.warning("page %d: locating the passage failed (%s)", page, reason_of(exc))
-        span, boxes = None, ()
+        span, boxes, marked = None, (), []
     finally:
         textpage.close()
     note = "" if boxes else NOT_FOUND
@@ -165,7 +181,9 @@ def _draw(pdfium: Any, handle: Any, *, page: int, start: int, passage: str) -> P
             f"{scale:.0%} of its printed size. {note}"
         )
     how = span.how if span is not None and boxes else ""
-    return PageImage(out.getvalue(), width, height, page, boxes, how, note.strip())
+    return PageImage(
+        out.getvalue(), width, height, page, boxes, how, note.strip(), quotes=tuple(marked)
+    )
 
 
 def _boxes(

@@ -104,6 +104,20 @@ def render(sentences: Sequence[Sentence]) -> list[str]:
     return parts
 
 
+# a rendered sentence: its text, then " [n]" and its end mark (render's form)
+_RENDERED = re.compile(r"(?:^| )(.+?) \[(\d+)\][.!?]")
+
+
+def quotes_of(answer_text: str) -> dict[int, list[str]]:
+    """The sentences an extractive answer quotes from each passage ``[n]``, as ``render``
+    wrote them (without their end mark or a clipped sentence's ellipsis): what the page
+    view marks inside the passage."""
+    out: dict[int, list[str]] = {}
+    for sentence, n in _RENDERED.findall(answer_text):
+        out.setdefault(int(n), []).append(sentence.removesuffix(" …").strip())
+    return out
+
+
 def _clip(sentence: str) -> str:
     if len(sentence) <= MAX_CHARS:
         return sentence

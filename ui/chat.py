@@ -13,6 +13,7 @@ from rag.answer import Answerer, Turn
 from rag.config import Settings
 from rag.conversations import Conversations
 from rag.errors import RagError
+from rag.extractive import quotes_of
 from rag.index import Index
 from rag.retriever import Retriever
 from rag.types import Answer
@@ -137,6 +138,8 @@ def show_sources(answer: Answer, *, key: str) -> None:
     scores = {h.chunk_id: h.similarity for h in answer.hits}
     texts = {h.chunk_id: h.text for h in answer.hits}
     hits = {h.chunk_id: h for h in answer.hits}
+    # an extractive answer's sentences are the passages' own words: marked on the page too
+    quoted = quotes_of(answer.text) if answer.mode == "extractive" else {}
     for citation in answer.citations:
         page = f", {citation.place()}" if citation.place() else ""
         score = scores.get(citation.chunk_id)
@@ -149,7 +152,11 @@ def show_sources(answer: Answer, *, key: str) -> None:
         # untrusted document text: shown as plain text, never rendered
         st.text(snippet(texts.get(citation.chunk_id, "")))
         if citation.chunk_id in hits:  # the page beside the chat
-            open_button(hits[citation.chunk_id], key=f"page-{key}-{citation.n}")
+            open_button(
+                hits[citation.chunk_id],
+                key=f"page-{key}-{citation.n}",
+                quotes=quoted.get(citation.n, ()),
+            )
 
 
 def show_closest(answer: Answer, *, key: str) -> None:

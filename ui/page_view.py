@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -44,15 +45,16 @@ def is_pdf(hit: Hit) -> bool:
     return hit.source.lower().endswith(".pdf") and "://" not in hit.source
 
 
-def open_button(hit: Hit, *, key: str) -> None:
-    """A button that opens ``hit`` beside the chat."""
+def open_button(hit: Hit, *, key: str, quotes: Sequence[str] = ()) -> None:
+    """A button that opens ``hit`` beside the chat; ``quotes``, the sentences an answer
+    quoted from it, are marked more strongly inside the passage."""
     label = f"Open page {hit.page}" if is_pdf(hit) and hit.page else "Show in context"
     if st.button(label, key=key, icon=":material/article:", type="tertiary"):
-        show_source(hit)
+        show_source(hit, tuple(quotes))
 
 
 @st.dialog("Source", width=DRAWER_PX, position="right")
-def show_source(hit: Hit) -> None:
+def show_source(hit: Hit, quotes: tuple[str, ...] = ()) -> None:
     name = Path(hit.source).name.replace("`", "'")
     where = f" · {hit.place()}" if hit.place() else ""
     st.markdown(f"`{name}`{where}")
@@ -63,7 +65,7 @@ def show_source(hit: Hit) -> None:
         return
     try:
         with st.spinner("Rendering the page…"):
-            image = cached_page(hit)
+            image = cached_page(hit, quotes)
     except PageViewError as exc:
         st.warning(f"This page cannot be shown: {exc}", icon=":material/broken_image:")
         show_context(hit)
@@ -73,7 +75,7 @@ def show_source(hit: Hit) -> None:
     st.html(page_html(image, chunk_id=hit.chunk_id))
 
 
-def cached_page(hit: Hit) -> PageImage:
+def cached_page(hit: Hit, quotes: tuple[str, ...] = ()) -> PageImage:
     """The page of ``hit`` rendered, from the bounded cache while the file is unchanged."""
     path = Path(hit.source)
     try:
@@ -83,10 +85,13 @@ def cached_page(hit: Hit) -> PageImage:
             f"{path.name} is no longer at {path.parent} ({exc.strerror or exc}); was it "
             "moved or deleted? Ingest it again from its new place."
         ) from exc
-    digest = hashlib.sha256(hit.text.encode("utf-8", "replace")).hexdigest()
-    key = (str(path), info.st_mtime_ns, info.st_size, hit.page, hit.start_index, digest)
+    digest = hashlib.sha256("\x1f".join((hit.text, *quotes)).encode("utf-8", "replace"))
+    key = (str(path), info.st_mtime_ns, info.st_size, hit.page, hit.start_index, digest.hexdigest())
     return PAGES.get_or_make(
-        key, lambda: render_page(path, page=hit.page, start=hit.start_index, passage=hit.text)
+        key,
+        lambda: render_page(
+            path, page=hit.page, start=hit.start_index, passage=hit.text, quotes=quotes
+        ),
     )
 
 
@@ -94,6 +99,7 @@ def page_html(image: PageImage, *, chunk_id: str) -> str:
     """The page image with a box over each line of the passage (no document text)."""
     data = base64.b64encode(image.png).decode("ascii")
     boxes = "".join(_box_html(box) for box in image.boxes)
+    boxes += "".join(_box_html(box, quote=True) for box in image.quotes)
     return (
         f'<div data-page-view data-chunk-id="{html.escape(chunk_id)}" '
         f'data-page="{image.page}" data-located="{html.escape(image.how)}" '
@@ -104,13 +110,21 @@ def page_html(image: PageImage, *, chunk_id: str) -> str:
     )
 
 
-def _box_html(box: Box) -> str:
+def _box_html(box: Box, *, quote: bool = False) -> str:
+    """A passage line lightly shaded; a quoted sentence's line shaded deeper and underlined."""
     left, top = 100 * box.left, 100 * box.top
     width, height = 100 * (box.right - box.left), 100 * (box.bottom - box.top)
+    kind, look = (
+        ("data-quote-box", "background:rgba(255,140,0,0.35);border-bottom:2px solid #c05000")
+        if quote
+        else (
+            "data-passage-box",
+            "background:rgba(255,200,0,0.35);outline:2px solid rgba(230,140,0,0.85)",
+        )
+    )
     return (
-        f'<div data-passage-box style="position:absolute;left:{left:.3f}%;top:{top:.3f}%;'
-        f"width:{width:.3f}%;height:{height:.3f}%;background:rgba(255,200,0,0.35);"
-        'outline:2px solid rgba(230,140,0,0.85);pointer-events:none"></div>'
+        f'<div {kind} style="position:absolute;left:{left:.3f}%;top:{top:.3f}%;'
+        f'width:{width:.3f}%;height:{height:.3f}%;{look};pointer-events:none"></div>'
     )
 
 

@@ -170,6 +170,16 @@ def test_pdf_citation_opens_the_page_with_the_passage_highlighted(
     assert strays == [], f"{len(strays)} characters outside the passage are marked"
     for mark in marks:  # each box holds passage text
         assert any(inside_any(c, [mark], pad=0.0) for c in centres)
+    # the sentences the extractive answer quoted from this passage are marked within it
+    quotes = [
+        dialog.locator("[data-quote-box]").nth(i).bounding_box()
+        for i in range(dialog.locator("[data-quote-box]").count())
+    ]
+    assert quotes, "no quoted sentence is marked"
+    for quote in quotes:
+        middle = (quote["x"] + quote["width"] / 2, quote["y"] + quote["height"] / 2)
+        assert inside_any(middle, marks, pad=1.0)
+        assert any(inside_any(c, [quote], pad=0.0) for c in centres)
     # the screenshot in the README: the drawer beside the chat, the highlight in view
     dialog.locator("[data-passage-box]").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ hostile pages are scaled down or declined with a reason, never allocated at full
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,24 @@ def test_a_passage_is_boxed_where_its_characters_are() -> None:
     assert (image.page, image.width, image.how, image.note) == (17, 1200, "offset", "")
     assert 4 <= len(image.boxes) <= 6  # one per line it spans
     assert_boxes_on_the_passage(R_INTRO, 17, passage, image)
+
+
+def test_quoted_sentences_are_marked_inside_the_passage_only() -> None:
+    text = page_text(R_INTRO, 17)
+    start = text.index("In general any operation")
+    passage = text[start : start + 300]
+    quote = "The motivation for this rule is simply that if the specification of an operation"
+    assert quote in " ".join(passage.split())
+    elsewhere = "Missing values are sometimes printed as <NA>"  # on the page, not in the passage
+    assert elsewhere in " ".join(text.split()) and elsewhere not in " ".join(passage.split())
+    image = render_page(
+        R_INTRO, page=17, start=start, passage=passage, quotes=[quote, elsewhere, "not here"]
+    )
+    assert image.quotes and len(image.quotes) < len(image.boxes)
+    # the quote's boxes lie on the quote's characters and on no other character
+    assert_boxes_on_the_passage(R_INTRO, 17, quote, replace(image, boxes=image.quotes))
+    plain = render_page(R_INTRO, page=17, start=start, passage=passage)
+    assert plain.quotes == () and plain.boxes == image.boxes
 
 
 def test_a_hyphen_removed_at_a_line_end_and_ligatures_still_map() -> None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rag.extractive import Sentence, render, select, split_sentences
+from rag.extractive import Sentence, quotes_of, render, select, split_sentences
 
 
 def test_split_drops_cut_fragments_and_table_of_contents() -> None:
@@ -43,3 +43,17 @@ def test_select_best_in_reading_order_without_duplicates() -> None:
 def test_render_puts_the_citation_before_the_final_punctuation() -> None:
     parts = render([Sentence("NA marks missing values.", 1, 0), Sentence("Use seq()", 2, 0)])
     assert parts == ["NA marks missing values [1].", " Use seq() [2]."]
+
+
+def test_quotes_of_reads_back_what_render_wrote() -> None:
+    sentences = [
+        Sentence("First one is here.", 1, 0),
+        Sentence("A long one, clipped …", 3, 0),
+        Sentence("Is it a question?", 3, 1),
+    ]
+    text = "".join(render(sentences))
+    assert quotes_of(text) == {
+        1: ["First one is here"],
+        3: ["A long one, clipped", "Is it a question"],
+    }
+    assert quotes_of("An LLM's answer without quotes.") == {}
