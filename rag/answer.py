@@ -220,16 +220,7 @@ class Answerer:
         ]
         best = max((_similarity(h) for h in hits), default=None)
         metadata["best_score"] = round(best, 4) if best is not None else None
-        sentences = (
-            extractive.extract(
-                query,
-                [h for _, h in relevant],
-                numbers=[n for n, _ in relevant],
-                embedder=self.embedder,
-            )
-            if relevant
-            else []
-        )
+        sentences = extractive.extract(query, relevant, embedder=self.embedder) if relevant else []
         if not sentences:
             yield ABSTAIN
             return [], hits

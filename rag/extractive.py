@@ -48,9 +48,9 @@ def split_sentences(text: str) -> list[str]:
     return [_clip(s) for s in sentences if len(s.split()) >= MIN_WORDS and not _LEADERS.search(s)]
 
 
-def candidates(hits: Sequence[Hit], numbers: Sequence[int]) -> list[Sentence]:
+def candidates(numbered: Sequence[tuple[int, Hit]]) -> list[Sentence]:
     out: list[Sentence] = []
-    for n, hit in zip(numbers[:MAX_PASSAGES], hits[:MAX_PASSAGES], strict=True):
+    for n, hit in numbered[:MAX_PASSAGES]:
         out.extend(Sentence(s, n, i) for i, s in enumerate(split_sentences(hit.text)))
     return out
 
@@ -76,17 +76,13 @@ def select(
 
 
 def extract(
-    query: str, hits: Sequence[Hit], *, embedder: Embedder, numbers: Sequence[int] | None = None
+    query: str, numbered: Sequence[tuple[int, Hit]], *, embedder: Embedder
 ) -> list[Sentence]:
-    """The sentences an extractive answer is made of (empty when the hits have none).
-    ``numbers``: the [n] each hit has in the answer (1, 2, ... by default); a caller that
-    leaves some of its hits out passes their places among all of them, so that a citation
-    names the passage its sentence comes from."""
-    if numbers is None:
-        numbers = range(1, len(hits) + 1)
-    if len(numbers) != len(hits):
-        raise ValueError(f"{len(numbers)} numbers for {len(hits)} hits")
-    found = candidates(hits, numbers)
+    """The sentences an extractive answer is made of (empty when the hits have none), from
+    ``numbered``: each hit with its [n] in the answer, its place among all the retrieved
+    hits (a caller that leaves some out keeps the others' numbers, so that a citation names
+    the passage its sentence comes from)."""
+    found = candidates(numbered)
     if not found:
         return []
     vectors = embedder.embed_documents([s.text for s in found])

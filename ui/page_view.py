@@ -32,7 +32,9 @@ MAX_CHUNK_CHARS = 4_000  # how far before a passage a neighbouring chunk may sta
 DRAWER_PX = 720
 # rendered pages of every session of this process: 32 pages, 64 MB at most
 PAGES: BoundedLRU[PageImage] = BoundedLRU(
-    max_entries=32, max_bytes=64 << 20, size=lambda p: len(p.png) + 64 * len(p.boxes) + 256
+    max_entries=32,
+    max_bytes=64 << 20,
+    size=lambda p: len(p.png) + 64 * (len(p.boxes) + len(p.quotes)) + 256,
 )
 
 
