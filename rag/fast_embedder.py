@@ -75,7 +75,6 @@ class FastEmbedder:
     """L2-normalised embeddings as ``SentenceTransformerEmbedder`` gives them on OpenVINO."""
 
     backend = "openvino"
-    precision = "fp32"
     device = "cpu"
 
     def __init__(
@@ -95,6 +94,7 @@ class FastEmbedder:
         self.batch_size = batch_size
         self._layout = layout
         self._runtime = runtime
+        self.precision = runtime.precision
         # counting runs in the ingest thread that chunks while another embeds: a tokenizer
         # each, because one must not be used by two threads at once
         self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -223,8 +223,10 @@ def open_fast(
     backend: str,
     prefixes: Prefixes,
     cache_dir: Path | None,
+    precision: str = "f32",
 ) -> FastEmbedder | None:
-    """The torch-free embedder where every check passes, else None (logged why)."""
+    """The torch-free embedder where every check passes, else None (logged why).
+    ``precision`` bf16 falls back to f32 when it moves the probes too far."""
     try:
         folder = Path(location)
         return _open(
@@ -234,6 +236,7 @@ def open_fast(
             backend=backend,
             prefixes=prefixes,
             cache_dir=cache_dir,
+            precision=precision,
         )
     except Unsupported as why:
         log.info("loading sentence-transformers for %s: %s", name, why)
@@ -250,6 +253,7 @@ def _open(
     backend: str,
     prefixes: Prefixes,
     cache_dir: Path | None,
+    precision: str = "f32",
 ) -> FastEmbedder:
     if backend not in ("auto", "openvino") or not installed("openvino"):
         raise Unsupported(f"backend {backend}")
@@ -269,9 +273,8 @@ def _open(
     if reference is None or not export.is_file() or path is None or not path.is_file():
         raise Unsupported(f"no OpenVINO export, torch probe vectors or tokenizer record in {cache}")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    embedder = FastEmbedder(
-        name, folder=folder, layout=layout, runtime=OpenVinoRuntime(export), prefixes=prefixes
-    )
+    runtime = OpenVinoRuntime(export, precision=precision)
+    embedder = FastEmbedder(name, folder=folder, layout=layout, runtime=runtime, prefixes=prefixes)
     recorded = json.loads(path.read_text(encoding="utf-8"))
     ours = token_record(embedder, embedder.batch(TOKEN_PROBES))
     same = all(ours[k] == recorded.get(k) for k in ours if k != "batch") and all(
@@ -282,9 +285,24 @@ def _open(
     if reference.shape[1] != layout.dimension:
         raise Unsupported(f"{layout.dimension} dimensions, torch's probes {reference.shape[1]}")
     closeness = min_cosine(embedder._encode(PROBES), reference)
+    if closeness < MIN_COSINE and embedder.precision != "f32":
+        log.warning(
+            "openvino in %s moves vectors too far (cosine %.5f); using f32",
+            embedder.precision,
+            closeness,
+        )
+        runtime = OpenVinoRuntime(export)
+        embedder = FastEmbedder(
+            name, folder=folder, layout=layout, runtime=runtime, prefixes=prefixes
+        )
+        closeness = min_cosine(embedder._encode(PROBES), reference)
     if closeness < MIN_COSINE:
         raise Unsupported(f"its probe vectors are too far from torch's (cosine {closeness:.5f})")
-    log.info("embedding with openvino, without torch (min cosine to torch %.6f)", closeness)
+    log.info(
+        "embedding with openvino in %s, without torch (min cosine to torch %.6f)",
+        embedder.precision,
+        closeness,
+    )
     return embedder
 
 

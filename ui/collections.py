@@ -76,10 +76,12 @@ def new_collection_form(
             st.rerun()
 
 
-def describe(contract: Contract | None, *, fallback_model: str) -> str:
-    """The caption under a collection: its model and vector size, as its contract says."""
+def describe(contract: Contract | None, *, fallback_model: str, precision: str = "") -> str:
+    """The caption under a collection: its model and vector size, as its contract says,
+    and the arithmetic the local model runs in here (``precision``)."""
     model = contract.embedding_model if contract else fallback_model
     size = f" · {contract.dimension} dims" if contract and contract.dimension else ""
     size += " (PCA)" if contract and contract.reduction else ""
     where = " via OpenAI-compatible API" if contract and contract.provider == "openai" else ""
-    return f"Embedding model: {model}{size}{where}"
+    runs = f" · {precision} on this CPU" if precision and where == "" else ""
+    return f"Embedding model: {model}{size}{where}{runs}"

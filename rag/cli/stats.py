@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from rag.config import Settings
+from rag.cpu import this_cpu
+from rag.embeddings import precision_in_use
 from rag.index import open_index
 
 
@@ -30,6 +32,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
             "dimension": contract.dimension if contract else 0,
             "provider": contract.provider if contract else embedding.embed_provider,
             "reduction": reduction,
+            "embed_precision": precision_in_use(embedding),
+            "cpu": cpu_line(),
             "collection": settings.store.collection,
             "store": str(settings.store.store_dir),
         }
@@ -41,3 +45,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         for key, value in stats.items():
             print(f"{key:>16}: {value}")
     return 0
+
+
+def cpu_line() -> str:
+    cpu = this_cpu()
+    return f"{cpu.model}, {cpu.cores} cores, {'native' if cpu.native_bf16 else 'no native'} bf16"

@@ -95,7 +95,7 @@ def test_half_precision_is_kept_only_when_vectors_stay_close(chunk_texts: list[s
     model = SentenceTransformerEmbedder(device="cpu")
     reference = model.embed_documents(chunk_texts[:8])
     model._maybe_half()
-    assert model.precision == "fp16"
+    assert model.precision == "f16"
     assert next(model._model.parameters()).dtype.is_floating_point
     assert str(next(model._model.parameters()).dtype) == "torch.float16"
     cosines = np.sum(model.embed_documents(chunk_texts[:8]) * reference, axis=1)

@@ -10,6 +10,7 @@ import pytest
 from ingest.pdf import ENCRYPTED
 from rag.cli import main as rag_main
 from rag.config import Settings
+from rag.cpu import this_cpu
 from rag.embeddings import bundled_model_path
 from tests.conftest import SHARED, run_cli
 
@@ -104,3 +105,6 @@ def test_search_and_stats_json(
     stats = json.loads(capsys.readouterr().out)
     assert stats["documents"] == 1 and stats["chunks"] > 100
     assert (stats["embedding_model"], stats["dimension"]) == ("all-MiniLM-L6-v2", 384)
+    native = this_cpu().native_bf16
+    assert stats["embed_precision"] == ("bf16" if native else "f32")
+    assert stats["cpu"].endswith("native bf16") and stats["cpu"].startswith(this_cpu().model)

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.uploads import upload_folder
 from rag.config import Settings
+from rag.cpu import this_cpu
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect
 from rag.manifest import Manifest
@@ -86,6 +87,8 @@ def test_switching_collection_answers_from_that_collection_only(
     assert picker(at).options == ["docs", "lighthouses"]
     assert picker(at).value == "docs"
     assert "all-MiniLM-L6-v2 · 384 dims" in sidebar_text(at)
+    precision = "bf16" if this_cpu().native_bf16 else "f32"
+    assert f"384 dims · {precision} on this CPU" in sidebar_text(at)
     at.chat_input[0].set_value("How far out is the beam of a lighthouse seen?").run()
     assert "lighthouses.md" not in sources(at)  # R-intro's collection knows no lighthouse
 
