@@ -147,6 +147,7 @@ def embedding_floor(store: Path, tutorial_seconds: float) -> dict[str, float]:
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     return {
         "chunks": len(texts),
+        "precision": str(getattr(model, "precision", "?")),
         "seconds": round(wall, 2),
         "cpu_seconds": round(cpu, 2),
         "ceiling_ratio_vs_tutorial": round(tutorial_seconds / wall, 2),

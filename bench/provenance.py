@@ -1,18 +1,23 @@
 """Where benchmark figures live: ``bench/results/NAME.json``, each with the commit, the
-machine and the library versions it was measured with. Tables in the docs are generated
-from these files, never typed."""
+machine (its CPU model, cores and the flags that change speed: AVX2, AVX-512, VNNI, bf16,
+AMX), the embedding precision in force and the library versions it was measured with.
+Tables in the docs are generated from these files, never typed, and each names its CPU."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script, the project's packages beside bench/
+
+from rag.cpu import this_cpu  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 PACKAGES = (
     "torch",
@@ -38,13 +43,36 @@ def provenance() -> dict[str, object]:
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": _commit(),
-        "machine": {
-            "cores": os.cpu_count(),
-            "cpu": _cpu_model(),
-            "python": platform.python_version(),
-        },
+        "machine": {**this_cpu().as_dict(), "python": platform.python_version()},
+        "embed_precision": _precision(),
         "versions": {name: _version(name) for name in PACKAGES},
     }
+
+
+def machine_line(result: dict[str, object]) -> str:
+    """The CPU a results file was measured on, as the generated tables name it, so ratios
+    from different machines are never compared silently."""
+    machine = result.get("machine")
+    if not isinstance(machine, dict):
+        return "Measured on: machine not recorded."
+    flags = machine.get("flags")
+    shown = (
+        "flags not recorded (measured before results named them)"
+        if flags is None
+        else "flags " + (", ".join(map(str, flags)) if flags else "none of note")
+    )
+    precision = result.get("embed_precision")
+    embedding = f"; embedding in {precision}" if precision else ""
+    cpu = f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores')} cores"
+    return f"Measured on: {cpu}, {shown}{embedding}."
+
+
+def _precision() -> str:
+    """RAG_EMBED_PRECISION as it resolves here for the environment's settings."""
+    from rag.config import Settings
+    from rag.embeddings import precision_in_use
+
+    return precision_in_use(Settings.from_env().embedding)
 
 
 def _commit() -> str:
@@ -55,16 +83,6 @@ def _commit() -> str:
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return f"{head}+dirty" if dirty else head
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _version(name: str) -> str | None:

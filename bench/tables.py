@@ -19,6 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ is not a package on the path
 
+from bench.provenance import machine_line  # noqa: E402
 from bench.tables_speed import api_load, ingest, pdf_text, query, startup  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -468,6 +469,55 @@ def llm_levers(result: dict[str, Any]) -> str:
     )
 
 
+def encode(result: dict[str, Any]) -> str:
+    rows = [
+        "| configuration | precision | documents/s | vs torch | min cosine to torch |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, row in result["configurations"].items():
+        rows.append(
+            f"| {name} | {row['precision']} | {row['docs_per_s']} | {row['speed_vs_torch']:.2f}x "
+            f"| {row['min_cosine_to_torch']:.6f} |"
+        )
+    return (
+        f"The first {result['documents']:,} SciFact abstracts, one input each, best of "
+        f"{result['rounds']} interleaved rounds in one process (commit `{result['commit']}`, "
+        f"{result['date']}):\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+def precision(result: dict[str, Any]) -> str:
+    verdict = result["verdict"]
+    names = {
+        "scifact_train": "SciFact train",
+        "covidqa_tune": "COVID-QA tuning half",
+        "pages_tune": "page-known manuals, tuning half",
+    }
+    rows = [
+        "| yardstick | mode | metric | f32 | bf16 | bf16 − f32 |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for row in verdict["rows"]:
+        rows.append(
+            f"| {names.get(row['yardstick'], row['yardstick'])} | `{row['mode']}` | "
+            f"{row['metric']} | {row['f32']:.4f} | {row['bf16']:.4f} | {row['difference']:+.4f} |"
+        )
+    test = result["results"]
+    reported = ", ".join(
+        f"`{mode}` {test['f32']['scifact_test'][mode]['ndcg@10']:.5f} in f32 and "
+        f"{test['bf16']['scifact_test'][mode]['ndcg@10']:.5f} in bf16"
+        for mode in result["modes"]
+    )
+    outcome = "passes" if verdict["passes"] else "**fails**"
+    return (
+        f"Each precision ingests and is scored in its own process and store (commit "
+        f"`{result['commit']}`, {result['date']}). The gate ({outcome}): no figure drops by "
+        f"more than {verdict['gate']}; the worst change is {verdict['worst_drop']:+.4f}.\n\n"
+        + "\n".join(rows)
+        + f"\n\nReported, not gated: SciFact test nDCG@10 {reported}.\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ingest": ingest,
     "pdf_text": pdf_text,
@@ -485,12 +535,15 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "dims": dims,
     "embedders": embedders,
     "llm_levers": llm_levers,
+    "encode": encode,
+    "precision": precision,
 }
 
 
 def render(name: str) -> str:
     result = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
-    return f"<!-- bench-table:{name} -->\n{RENDERERS[name](result)}<!-- /bench-table -->"
+    body = RENDERERS[name](result)
+    return f"<!-- bench-table:{name} -->\n{body}\n{machine_line(result)}\n<!-- /bench-table -->"
 
 
 def regenerate(text: str) -> str:

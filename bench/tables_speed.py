@@ -79,9 +79,11 @@ def ingest(result: dict[str, Any]) -> str:
                 f"\nThe embedding alone (the default embedder over the same "
                 f"{floor['chunks']:,} chunk texts the default pipeline embedded, in one "
                 f"warm process): {floor['seconds']:,.1f} s ({floor['cpu_seconds']:,.1f} CPU "
-                f"seconds). Were reading, chunking, start-up and writing free, the PDFs "
-                f"would still reach at most **{floor['ceiling_ratio_vs_tutorial']:.2f}x** "
-                "the tutorial on this model and CPU."
+                f"seconds). Were reading, chunking, start-up and writing free, these "
+                f"{floor['chunks']:,} texts would still reach at most "
+                f"**{floor['ceiling_ratio_vs_tutorial']:.2f}x** the tutorial with this "
+                f"embedder in {floor.get('precision', result.get('embed_precision', 'f32'))} "
+                "on this CPU: a bound for this corpus, model, precision and machine only."
             )
         if key == "scifact":
             rows.append(

@@ -126,3 +126,13 @@ def ask(page: object, question: str) -> None:
     box.fill(question)
     box.press("Enter")
     wait_for_answers(page, before + 2)
+
+
+def publish_screenshot(taken: Path, name: str) -> None:
+    """Copy ``taken`` to docs/images/NAME, the README's picture, only when asked
+    (RAG_UPDATE_SCREENSHOTS=1): a plain ``make test`` leaves the tracked tree unchanged."""
+    if os.environ.get("RAG_UPDATE_SCREENSHOTS") != "1":
+        return
+    target = ROOT / "docs" / "images" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(taken, target)

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from tests.conftest import ROOT, copy_store, run_cli
-from tests.e2e.browser import ask, chat_messages, running_app
+from tests.conftest import copy_store, run_cli
+from tests.e2e.browser import ask, chat_messages, publish_screenshot, running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 MISSING = "How are missing values represented in R?"
 TEST_FOR = "and how do I test for them?"
-SCREENSHOT = ROOT / "docs" / "images" / "conversations.png"
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +142,8 @@ def test_feedback_with_a_note_is_exported(
     # the README's picture: the list (this module's conversations) beside a rated answer
     conversation_list(page).get_by_role("button", name=question).wait_for(timeout=60_000)
     page.wait_for_timeout(6000)  # the toast goes
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(tmp_path / "conversations.png"))
+    publish_screenshot(tmp_path / "conversations.png", "conversations.png")
     page.close()
 
     out = tmp_path / "feedback.json"

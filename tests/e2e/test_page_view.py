@@ -6,7 +6,6 @@ declines with a reason, and a Markdown passage shown, escaped, in its surroundin
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,12 @@ import pytest
 
 from rag.config import Settings
 from rag.index import open_index
-from tests.conftest import ROOT, copy_store, run_ingest
-from tests.e2e.browser import ask, running_app, wait_until_idle
+from tests.conftest import copy_store, run_ingest
+from tests.e2e.browser import ask, publish_screenshot, running_app, wait_until_idle
 from tests.pdfgen import make_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-SCREENSHOT = ROOT / "docs" / "images" / "page-view.png"
 POSTER = "Giant posters record the Zanzibar clove harvest of the quiet year."
 BROKEN = "The quartz lantern inventory lists every lantern of the lighthouse."
 NOTES = (
@@ -184,8 +182,7 @@ def test_pdf_citation_opens_the_page_with_the_passage_highlighted(
     dialog.locator("[data-passage-box]").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     page.screenshot(path=str(tmp_path / "page-view.png"))  # type: ignore[attr-defined]
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(tmp_path / "page-view.png", SCREENSHOT)
+    publish_screenshot(tmp_path / "page-view.png", "page-view.png")
     page.close()  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,11 @@ import pytest
 
 from ingest.chunking import Chunker
 from ingest.loaders import load
+from rag.config import Settings
+from rag.cpu import this_cpu
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.fast_embedder import FastEmbedder
+from rag.index import load_model
 from rag.errors import ConfigError
 from rag.runtimes import MIN_COSINE, installed
 from rag.serialized import Serialized
@@ -64,6 +68,34 @@ def test_backend_vectors_match_torch(
     # the query path goes through the runtime too
     query = "How are missing values represented?"
     assert float(fast.embed_query(query) @ torch_embedder.embed_query(query)) >= MIN_COSINE
+
+
+def test_f32_stays_exact_and_bf16_is_close_where_the_cpu_runs_it(
+    chunk_texts: list[str], reference: np.ndarray, cache: Path
+) -> None:
+    """RAG_EMBED_PRECISION: f32 gives torch's vectors to float rounding on every CPU, on
+    both paths (sentence-transformers with OpenVINO, and the torch-free one load_model
+    picks); bf16, where the CPU has it natively, really runs in bf16 and stays close."""
+    f32 = SentenceTransformerEmbedder(device="cpu", backend="openvino", cache_dir=cache)
+    assert f32.precision == "f32"
+    exact = f32.embed_documents(chunk_texts)
+    assert float(np.sum(exact * reference, axis=1).min()) >= 0.99999
+    settings = Settings.from_env({"RAG_EMBED_PRECISION": "f32", "RAG_CACHE_DIR": str(cache)})
+    fast = load_model(settings.embedding)
+    assert isinstance(fast, FastEmbedder) and fast.precision == "f32"
+    assert float(np.sum(fast.embed_documents(chunk_texts) * reference, axis=1).min()) >= 0.99999
+    if not this_cpu().native_bf16:
+        pytest.skip(f"{this_cpu().model} has no native bf16: RAG_EMBED_PRECISION=bf16 is refused")
+    half = SentenceTransformerEmbedder(
+        device="cpu", backend="openvino", cache_dir=cache, precision="bf16"
+    )
+    assert half.precision == "bf16"
+    vectors = half.embed_documents(chunk_texts)
+    assert float(np.sum(vectors * reference, axis=1).min()) >= MIN_COSINE
+    assert float(np.abs(vectors - exact).max()) > 1e-4  # not f32 under another name
+    auto = load_model(settings.replace(embed_precision="auto").embedding)
+    assert isinstance(auto, FastEmbedder) and auto.precision == "bf16"
+    assert float(np.sum(auto.embed_documents(chunk_texts) * vectors, axis=1).min()) >= 0.9999
 
 
 def test_export_is_cached_by_weights_hash(cache: Path) -> None:

@@ -31,6 +31,22 @@ def answerer(rintro_settings: Settings, embedder: SentenceTransformerEmbedder) -
     return Answerer(retriever=retriever, llm=None, settings=rintro_settings.answers)
 
 
+# Answerable questions the extractive answer abstains on today: the abstain reads the top
+# passage's cosine, and a short question scores low against a long passage even when the
+# page is right (issue 24). Strict: the day they are answered, this fails until the mark
+# is removed, so the fix is noticed and kept.
+FALSE_ABSTAINS = {"What does the function lm fit?": {64}}  # "11.2 Linear models"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 24: abstains although the right page ranks first")
+@pytest.mark.parametrize("question", sorted(FALSE_ABSTAINS))
+def test_answerable_questions_are_answered(answerer: Answerer, question: str) -> None:
+    stream = answerer.ask(question)
+    answer = stream.answer
+    assert answer.text != ABSTAIN
+    assert {c.page for c in answer.citations} & FALSE_ABSTAINS[question]
+
+
 @pytest.mark.parametrize("question", sorted(PAGE_KNOWN))
 def test_cites_the_right_page(answerer: Answerer, question: str) -> None:
     stream = answerer.ask(question)
