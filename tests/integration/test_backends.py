@@ -11,9 +11,9 @@ from ingest.loaders import load
 from rag.config import Settings
 from rag.cpu import this_cpu
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.errors import ConfigError
 from rag.fast_embedder import FastEmbedder
 from rag.index import load_model
-from rag.errors import ConfigError
 from rag.runtimes import MIN_COSINE, installed
 from rag.serialized import Serialized
 from tests.conftest import MODEL_CACHE, R_INTRO, SHARED
