@@ -3,7 +3,8 @@
     nice -n 10 python bench/precision.py [--docs .rag/bench-pdfs] [--modes dense,hybrid]
 
 ``auto`` picks bf16 where the CPU has native bf16 (``rag.cpu``); it may do so only while
-bf16 stays within GATE of f32 on each of these, all of them tuning data:
+bf16 stays within GATE of f32 on each of these in the shipped retrieval mode (dense is
+measured and reported beside it), all of them tuning data:
 
 - SciFact train (809 claims; ``rag eval --beir --split train``), nDCG@10;
 - COVID-QA's tuning half (``rag eval --qa --half tune``), MRR@10 and hit@5;
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.provenance import write_result  # noqa: E402
+from rag.config import Settings  # noqa: E402
 from rag.cpu import this_cpu  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -95,8 +97,11 @@ def _long(figures: dict[str, Any], name: str) -> dict[str, float]:
     return {"mrr@10": tune["mrr@10"], f"{name}@5": tune[f"{name}@5"]}
 
 
-def gate(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Each gated figure's bf16 - f32 difference, and whether all stay within GATE."""
+def gate(results: dict[str, dict[str, Any]], *, gated_mode: str) -> dict[str, Any]:
+    """Each figure's bf16 - f32 difference, and whether those of ``gated_mode`` (the
+    shipped retrieval mode: what ``auto`` changes for a user) all stay within GATE. The
+    other modes are reported beside them: a question set of 660 moves by 0.0015 a
+    question, so a dense-only figure can cross GATE on two questions either way."""
     rows = []
     for yardstick, by_mode in results["f32"].items():
         if yardstick == "scifact_test":
@@ -112,10 +117,18 @@ def gate(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
                         "f32": f32,
                         "bf16": bf16,
                         "difference": round(bf16 - f32, 5),
+                        "gated": mode == gated_mode,
                     }
                 )
-    worst = min(row["difference"] for row in rows)
-    return {"rows": rows, "worst_drop": worst, "gate": GATE, "passes": worst >= -GATE}
+    worst = min(row["difference"] for row in rows if row["gated"])
+    return {
+        "rows": rows,
+        "gated_mode": gated_mode,
+        "worst_drop": worst,
+        "worst_drop_any_mode": min(row["difference"] for row in rows),
+        "gate": GATE,
+        "passes": worst >= -GATE,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,12 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     with tempfile.TemporaryDirectory(prefix="rag-bench-precision-") as tmp:
         results = {p: measure(p, docs=args.docs, modes=modes, tmp=Path(tmp)) for p in PRECISIONS}
-    verdict = gate(results)
+    verdict = gate(results, gated_mode=Settings.from_env().retrieval.retrieval_mode)
     path = write_result("precision", {"modes": modes, "results": results, "verdict": verdict})
     for row in verdict["rows"]:
         print(
             f"{row['yardstick']:<14} {row['mode']:<8} {row['metric']:<8} "
             f"f32 {row['f32']:.4f}  bf16 {row['bf16']:.4f}  {row['difference']:+.4f}"
+            + ("  (gated)" if row["gated"] else "")
         )
     print(f"worst drop {verdict['worst_drop']:+.4f} (gate {GATE}): ", end="")
     print("passes" if verdict["passes"] else "FAILS")

@@ -494,13 +494,14 @@ def precision(result: dict[str, Any]) -> str:
         "pages_tune": "page-known manuals, tuning half",
     }
     rows = [
-        "| yardstick | mode | metric | f32 | bf16 | bf16 − f32 |",
-        "|---|---|---|---:|---:|---:|",
+        "| yardstick | mode | metric | f32 | bf16 | bf16 − f32 | gated |",
+        "|---|---|---|---:|---:|---:|---|",
     ]
     for row in verdict["rows"]:
         rows.append(
             f"| {names.get(row['yardstick'], row['yardstick'])} | `{row['mode']}` | "
-            f"{row['metric']} | {row['f32']:.4f} | {row['bf16']:.4f} | {row['difference']:+.4f} |"
+            f"{row['metric']} | {row['f32']:.4f} | {row['bf16']:.4f} | {row['difference']:+.4f} "
+            f"| {'yes' if row['gated'] else 'reported'} |"
         )
     test = result["results"]
     reported = ", ".join(
@@ -511,8 +512,10 @@ def precision(result: dict[str, Any]) -> str:
     outcome = "passes" if verdict["passes"] else "**fails**"
     return (
         f"Each precision ingests and is scored in its own process and store (commit "
-        f"`{result['commit']}`, {result['date']}). The gate ({outcome}): no figure drops by "
-        f"more than {verdict['gate']}; the worst change is {verdict['worst_drop']:+.4f}.\n\n"
+        f"`{result['commit']}`, {result['date']}). The gate ({outcome}): no figure of the "
+        f"shipped mode `{verdict['gated_mode']}` drops by more than {verdict['gate']}; its "
+        f"worst change is {verdict['worst_drop']:+.4f} (in any mode: "
+        f"{verdict['worst_drop_any_mode']:+.4f}).\n\n"
         + "\n".join(rows)
         + f"\n\nReported, not gated: SciFact test nDCG@10 {reported}.\n"
     )
