@@ -163,6 +163,15 @@ def units_in(text: str) -> set[Decimal]:
     return units
 
 
+def declared_unit(text: str) -> Decimal | None:
+    """The first unit ``text`` declares ("How much (in USD billions) ..." -> 10**9), or
+    None."""
+    match = _UNIT.search(text)
+    if match is None:
+        return None
+    return SCALES[(match.group("in") or match.group("cur")).lower().rstrip("s")]
+
+
 def matches(gold: Figure, stated: Figure, *, unit: Decimal, context: Collection[Decimal]) -> bool:
     """Whether ``stated`` states ``gold`` (see the module's docstring for the rule).
 

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.figures import Figure, figures_in, matches, parse_figure, states, units_in
+from rag.figures import (
+    Figure,
+    declared_unit,
+    figures_in,
+    matches,
+    parse_figure,
+    states,
+    units_in,
+)
 
 THOUSAND, MILLION, BILLION = Decimal(10) ** 3, Decimal(10) ** 6, Decimal(10) ** 9
 
@@ -212,3 +220,8 @@ def test_the_precision_window_is_half_a_last_digit_each_side(units: int, decimal
     if g.value > 0:  # below zero the window's low side belongs to -0.00
         assert stated(g.value - half)
         assert not stated(g.value - half - tiny)
+
+
+def test_the_unit_a_question_asks_for_is_its_first_declared_one() -> None:
+    assert declared_unit("How much (in USD billions) did it pay, in millions?") == BILLION
+    assert declared_unit("What is the FY2018 ratio?") is None
