@@ -6,7 +6,8 @@ A gold is one of:
 - ``TextGold``: text a correct answer contains, every ``' ... '``-separated part of it.
   Compared after normalising case, whitespace, Unicode forms, curly quotes and dashes, and
   (unless ``punctuation`` is kept, as for the manuals' answers where "--check" and "las=1"
-  are the point) reading punctuation as spaces, SQuAD-style; a part must sit on word
+  are the point) reading punctuation and symbols as spaces, SQuAD-style (so Markdown's
+  backticks do not hide "`--rebuild`"); a part must sit on word
   boundaries, so "37" is not stated by "1937";
 - ``NamesGold``: names a correct answer mentions, any one of them, each matched as a whole
   token and case-sensitively: ``rm`` is not in "form", ``hist`` not in "histogram" or
@@ -164,12 +165,13 @@ def cited_passages(answer: Answer) -> list[Hit]:
 
 def normalise(text: str, punctuation: bool = False) -> str:
     """Lower case, one space between words, Unicode compatibility forms, ASCII quotes and
-    dashes, PDF hyphenation marks dropped; without ``punctuation``, punctuation read as
-    spaces."""
+    dashes, PDF hyphenation marks dropped; without ``punctuation``, punctuation and symbols
+    read as spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"[\ufffe\u00ad]\s*", "", text).translate(_QUOTES_DASHES)
     if not punctuation:
-        text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
+        # symbols too: the backticks of Markdown code, $, +, =, as SQuAD's ASCII punctuation
+        text = "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in text)
     return " ".join(text.split()).lower()
 
 

@@ -39,6 +39,7 @@ def test_normalising_case_whitespace_quotes_dashes_and_punctuation() -> None:
     assert normalise("  The “Krebs”\u00a0cycle — NADH.  ") == "the krebs cycle nadh"
     assert normalise("The “Krebs” cycle — NADH.", punctuation=True) == 'the "krebs" cycle - nadh.'
     assert normalise("recog\ufffe nised") == "recognised"  # a PDF hyphen break
+    assert normalise("Re-ingest with `--rebuild` (+$5)") == "re ingest with rebuild 5"  # symbols
 
 
 def test_containment_is_on_word_boundaries() -> None:
