@@ -28,6 +28,7 @@ from ingest.longdocs import index_papers
 from rag.answer import Answerer, answerer_for
 from rag.answer_eval import Progress, Row, ask_all, row_record, summarize
 from rag.answersets import (
+    AnswerQuestion,
     first_of_each_half,
     from_pages,
     from_spans,
@@ -96,7 +97,7 @@ def answers_on_papers(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """A SQuAD set's questions asked of its papers' collection."""
-    questions = first_of_each_half(from_spans(spans), halves, limit)
+    questions = asked(first_of_each_half(from_spans(spans), halves, limit), spans.name, halves)
     if limit is not None:  # only the papers asked about: a small collection of their own
         spans = restrict_spans(spans, (q.id for q in questions))
     index, report = index_papers(
@@ -134,7 +135,7 @@ def answers_on_documents(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """A page-questions set's questions, each asked of its own document's collection."""
-    questions = first_of_each_half(from_pages(pageset), halves, limit)
+    questions = asked(first_of_each_half(from_pages(pageset), halves, limit), pageset.name, halves)
     files = list(dict.fromkeys(q.file for q in questions))
     indexes, documents = index_documents(
         pageset, files, docs, settings=settings, rebuild=rebuild, quiet=progress is None
@@ -165,7 +166,7 @@ def answers_on_collection(
 ) -> dict[str, Any]:
     """A user's own questions asked of the current collection."""
     own = load_own_questions(path)
-    questions = first_of_each_half(own.questions, halves, limit)
+    questions = asked(first_of_each_half(own.questions, halves, limit), own.name, halves)
     index = open_index(settings, writing=False, model=lambda: load_model(settings.embedding))
     try:
         if index.store.count() == 0:
@@ -184,6 +185,17 @@ def answers_on_collection(
         }
     finally:
         index.close()
+
+
+def asked(
+    questions: list[AnswerQuestion], name: str, halves: tuple[str, ...]
+) -> list[AnswerQuestion]:
+    """``questions``, refused when there are none to ask."""
+    if not questions:
+        raise ConfigError(
+            f"{name} has no questions in the {' or '.join(halves)} half; choose --half all."
+        )
+    return questions
 
 
 def _graded(

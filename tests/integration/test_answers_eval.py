@@ -135,3 +135,14 @@ def test_the_llm_mode_is_taken_from_the_settings_and_recorded(
     row = got["rows"][0]
     assert row["id"] == "chunk" and row["mode"] == "llm" and "error" not in row
     assert isinstance(row["stated"], bool) and row["chars"] == len(row["answer"])
+
+
+def test_a_half_without_questions_is_refused(
+    store: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tuning.json"
+    path.write_text(json.dumps([{"question": "Which setting?", "answer": "x", "half": "tune"}]))
+    assert main(["eval", "--answers", str(path), "--half", "report"]) == 2
+    assert capsys.readouterr().err == (
+        "error: tuning has no questions in the report half; choose --half all.\n"
+    )
