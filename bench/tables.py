@@ -521,6 +521,71 @@ def precision(result: dict[str, Any]) -> str:
     )
 
 
+ANSWER_SETS = {
+    "covidqa": "COVID-QA",
+    "pages": "page-known manuals",
+    "filings": "SEC filings",
+    "howto": "how-to, `data/`",
+}
+
+
+def answers(result: dict[str, Any]) -> str:
+    """Per set, answer mode and half: answered, the gold stated, the gold in a cited passage
+    (shares of the gradable questions), and the median length of the answers given."""
+    setting = result["settings"]
+    rows = [
+        "| set | answers | half | questions | gradable | answered | states the gold "
+        "| a cited passage has it | median chars |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for name, part in result["sets"].items():
+        label = ANSWER_SETS.get(name, name)
+        if "skipped" in part:
+            notes.append(f"{label}: not run, {part['skipped']}")
+            continue
+        for mode, got in part["modes"].items():
+            how = f"`{mode}`" + (f" ({got['model']})" if got.get("model") else "")
+            for half in ("tune", "report"):
+                if half not in got:
+                    continue
+                row = got[half]
+                rows.append(
+                    f"| {label} | {how} | {half} | {row['questions']} | {row['gradable']} | "
+                    f"{row['answered']:.1%} | {row['stated']:.1%} | {row['supported']:.1%} | "
+                    f"{row['chars']['median']:,.0f} |"
+                )
+        if part["gradable"] < part["questions"]:
+            notes.append(
+                f"{label}: {part['gradable']} of {part['questions']} questions are gradable "
+                "automatically (a figure, compared as a number); the others' answers are "
+                "prose, counted as answered or not but not graded"
+            )
+        left = part.get("left_out") or {}
+        if left.get("questions"):
+            notes.append(
+                f"{label}: {left['questions']} questions left out, their PDFs were not in "
+                f"`{part['docs']}` ({', '.join(left['files'])})"
+            )
+    limit = result["limit"]
+    subset = (
+        f" **A subset: the first {limit} questions of each half of each set** (`--limit "
+        f"{limit}`), which shows the yardstick working; compare only figures from a run "
+        "without `--limit`."
+        if limit
+        else ""
+    )
+    return (
+        f"Commit `{result['commit']}`, {result['date']}, {result['machine']['cores']} cores; "
+        f"`{setting['retrieval_mode']}` retrieval, top {setting['top_k']}, abstain threshold "
+        f"{setting['abstain_threshold']}, {setting['embed_model']}, {setting['chunk_size']}-token "
+        f"chunks.{subset} Shares: answered of all questions; the gold stated, and the gold in a "
+        "passage the answer cites, of the gradable ones (an abstention states nothing).\n\n"
+        + "\n".join(rows)
+        + ("\n\n" + ";\n".join(notes) + ".\n" if notes else "\n")
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ingest": ingest,
     "pdf_text": pdf_text,
@@ -540,6 +605,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "llm_levers": llm_levers,
     "encode": encode,
     "precision": precision,
+    "answers": answers,
 }
 
 

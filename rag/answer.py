@@ -1,7 +1,7 @@
 """The answer pipeline: condense a follow-up, retrieve, then either stream an LLM answer
 over a budgeted prompt (mapping its ``[n]`` to the hits) or compose an extractive one.
 
-    stream = Answerer(retriever=r, llm=make_llm(s.answers), settings=s.answers).ask(q)
+    stream = answerer_for(index, settings, make_llm(settings.answers)).ask(q)
     for delta in stream:      # text as it arrives
         ...
     stream.answer             # the Answer: text, citations, hits, timings, metadata
@@ -17,14 +17,15 @@ from time import perf_counter
 from rag import extractive
 from rag.bm25 import tokenize
 from rag.citations import CitationFilter
-from rag.config import AnswerSettings
+from rag.config import AnswerSettings, Settings
 from rag.embeddings import Embedder
+from rag.index import Index
 from rag.llm import LLM
 from rag.prompt import ABSTAIN, answer_messages, clean_condensed, condense_messages, fit_context
 from rag.retriever import Retriever
 from rag.types import Answer, Citation, Hit, Turn
 
-__all__ = ["ABSTAIN", "NO_LLM_NOTICE", "AnswerStream", "Answerer", "Turn"]
+__all__ = ["ABSTAIN", "NO_LLM_NOTICE", "AnswerStream", "Answerer", "Turn", "answerer_for"]
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,14 @@ class Answerer:
 
     def _count(self, text: str) -> int:
         return int(self.embedder.count_tokens(text) * TOKEN_SAFETY) + 1
+
+
+def answerer_for(index: Index, settings: Settings, llm: LLM | None) -> Answerer:
+    """The app's answer path over an open index, as ``rag ask`` and ``rag eval --answers``
+    take it: the retriever in the configured mode, and ``llm`` (``make_llm(settings.answers)``,
+    made once by the caller: with ``RAG_LLM=local`` making it starts a server)."""
+    retriever = Retriever(index=index, settings=settings.retrieval)
+    return Answerer(retriever=retriever, llm=llm, settings=settings.answers)
 
 
 def followup_query(question: str, history: Sequence[Turn]) -> str:

@@ -26,7 +26,7 @@ from rag.errors import ConfigError
 from rag.types import Hit
 
 HALVES = ("tune", "report")
-KINDS = ("prose", "table")
+KINDS = ("prose", "table", "howto")  # howto: answered by naming a function or keyword
 KS = (1, 5, 10)
 DEPTH = max(KS)  # passages retrieved per question; MRR is cut there too
 

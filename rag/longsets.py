@@ -4,7 +4,9 @@
   keeps its first answer, located in the paper by ``rag.longeval.locate_answer``, and the
   half of its paper (``half_of(document_id)``);
 - ``load_page_questions``: questions over PDFs, each with the pages that answer it, its
-  half and its kind (prose or table), as written by the person who read the pages.
+  half and its kind (prose, table or howto), as written by the person who read the pages,
+  and what a correct answer states (``answer``) or names (``must_name``) when the file
+  gives it (``rag eval --answers`` grades on these).
 
 ``ask_spans`` and ``ask_pages`` run the questions through any search function (our
 retriever in some mode, or a baseline pipeline), so every pipeline is judged alike.
@@ -98,6 +100,8 @@ class PageQuestion:
     pages: frozenset[int]  # 1-based PDF pages; any of them counts
     half: str
     kind: str
+    answer: str = ""  # what a correct answer states ("" when the file gives none)
+    must_name: tuple[str, ...] = ()  # or the names it must mention, any one of them
 
 
 @dataclass(frozen=True)
@@ -105,18 +109,28 @@ class PageSet:
     name: str
     documents: list[dict[str, Any]]  # as in the file: file, origin, license, sha256, pages
     questions: list[PageQuestion] = field(default_factory=list)
+    # "parts": each answer is ' ... '-separated text found on its pages; "" (the default):
+    # answers are people's own words (figures are still compared as numbers)
+    answer_format: str = ""
 
     def files(self) -> list[str]:
         return [str(d["file"]) for d in self.documents]
 
 
+ANSWER_FORMATS = ("", "parts")
+
+
 def load_page_questions(path: Path) -> PageSet:
     """``{"documents": [{"file": ...}], "questions": [{"id", "file", "question", "pages",
-    "half", "kind"}]}``, every field checked with a one-line reason."""
+    "half", "kind"}]}`` (each question optionally with ``answer`` or ``must_name``, the file
+    optionally with ``answer_format``), every field checked with a one-line reason."""
     data = _read_json(path, hint='{"documents": [...], "questions": [...]}')
     try:
         documents = [dict(d) for d in data["documents"]]
         files = {str(d["file"]) for d in documents}
+        answer_format = str(data.get("answer_format", ""))
+        if answer_format not in ANSWER_FORMATS:
+            raise ValueError(f"answer_format is one of {ANSWER_FORMATS}, got {answer_format!r}")
         questions = []
         for q in data["questions"]:
             qid = str(q["id"])
@@ -130,15 +144,32 @@ def load_page_questions(path: Path) -> PageSet:
                     f"question {qid!r}: half must be one of {HALVES}, kind one of {KINDS}"
                 )
             questions.append(
-                PageQuestion(qid, str(q["file"]), str(q["question"]), pages, q["half"], q["kind"])
+                PageQuestion(
+                    qid,
+                    str(q["file"]),
+                    str(q["question"]),
+                    pages,
+                    q["half"],
+                    q["kind"],
+                    answer=str(q.get("answer", "")),
+                    must_name=must_names(q.get("must_name", []), qid),
+                )
             )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(
             f"{path}: not a page-questions file ({type(exc).__name__}: {exc})."
         ) from exc
     if not questions:
         raise ConfigError(f"{path} holds no questions.")
-    return PageSet(path.stem, documents, questions)
+    return PageSet(path.stem, documents, questions, answer_format=answer_format)
+
+
+def must_names(raw: object, qid: str) -> tuple[str, ...]:
+    """A question's ``must_name``: one name or a list of alternatives, none of them blank."""
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ValueError(f"question {qid!r}: must_name is a name or a list of names, got {raw!r}")
+    return tuple(n.strip() for n in names)
 
 
 def ask_spans(

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answerer
+from rag.answer import answerer_for
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.index import open_index
 from rag.llm import make_llm
-from rag.retriever import Retriever
 from rag.types import Answer
 
 
@@ -29,9 +28,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     # the contract is checked on open, before the models load
     index = open_index(settings, writing=False)
     store = index.store
-    retriever = Retriever(index=index, settings=settings.retrieval)
-    llm = make_llm(settings.answers)
-    answerer = Answerer(retriever=retriever, llm=llm, settings=settings.answers)
+    answerer = answerer_for(index, settings, make_llm(settings.answers))
     if args.label and args.label not in store.labels():
         known = ", ".join(store.labels()) or "none yet"
         raise ConfigError(

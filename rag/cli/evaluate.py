@@ -2,7 +2,22 @@
 [--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder; ``--qa FILE`` and
 ``--pages FILE --docs DIR`` [--half tune|report|all] [--rebuild]: on long documents
 (``rag.cli.longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
-feedback --export``, on the current collection (``rag.cli.feedback``)."""
+feedback --export``, on the current collection (``rag.cli.feedback``).
+
+``--answers FILE [--docs DIR] [--half tune|report|all] [--limit N] [--mode MODE] [--rebuild]
+[--json]``: the answers themselves, graded (``rag.cli.answers``): each question asked
+through the app's answer path (an LLM when the settings configure one, else the extractive
+answer; the output says which), and per question whether it answered or abstained, whether
+the answer states the gold, whether a passage it cites does, and its length; summed up per
+half. FILE is a SQuAD file (its papers ingested as ``--qa`` does), a page-questions file
+with ``--docs DIR`` (each PDF in its own collection, as ``--pages``), or your own questions,
+asked of the current collection: JSON (``{"questions": [...]}`` or a list) or JSONL, one
+object per question with ``question`` and either ``answer`` (the text or figure a correct
+answer states; ``' ... '`` separates parts that must all be stated) or ``must_name`` (a name
+or a list of names, any one of which a correct answer mentions), and optionally ``id`` and
+``half`` (``tune`` or ``report``). ``--limit N`` asks the first N questions of each half.
+The rules (text normalised, names as whole tokens, figures as numbers at their printed
+precision) are in docs/retrieval.md#grading-answers."""
 
 from __future__ import annotations
 
@@ -30,7 +45,17 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--pages", type=Path, default=None, help="questions with the PDF pages that answer them"
     )
-    parser.add_argument("--docs", type=Path, default=None, help="the PDFs of --pages")
+    parser.add_argument(
+        "--docs", type=Path, default=None, help="the PDFs of --pages (or of --answers FILE)"
+    )
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="grade the answers to FILE's questions (SQuAD, page questions with --docs, or "
+        "your own question file on the current collection)",
+    )
     parser.add_argument(
         "--feedback",
         type=Path,
@@ -40,16 +65,17 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--half",
         default="all",
-        help="--qa/--pages/--feedback: questions of the tune half (choose on these), report or all",
+        help="--qa/--pages/--feedback/--answers: questions of the tune half (choose on these), "
+        "report or all",
     )
     parser.add_argument(
-        "--rebuild", action="store_true", help="--qa/--pages: ingest the documents afresh"
+        "--rebuild", action="store_true", help="--qa/--pages/--answers: ingest the documents afresh"
     )
     parser.add_argument(
         "--mode",
         default=None,
         help="dense | bm25 | hybrid [+mmr] [+rerank] (RAG_RETRIEVAL_MODE); "
-        "--qa/--pages/--feedback take a comma list",
+        "--qa/--pages/--feedback take a comma list, --answers one",
     )
     parser.add_argument(
         "--split",
@@ -57,7 +83,12 @@ def register(sub: Any) -> None:
         help="which judgements: test (report figures) or train (tune constants on these)",
     )
     parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N documents (--answers: the first N questions of each half)",
+    )
     parser.add_argument(
         "--label", default=None, help="only documents so labelled (rag classify on the collection)"
     )
@@ -83,13 +114,19 @@ def parse_dims(raw: str) -> list[int]:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     given = [
-        name for name in ("beir", "qa", "pages", "feedback") if getattr(args, name) is not None
+        name
+        for name in ("beir", "qa", "pages", "feedback", "answers")
+        if getattr(args, name) is not None
     ]
     if len(given) != 1:
         raise ConfigError(
-            "rag eval needs exactly one of --beir DIR, --qa FILE, --pages FILE or "
-            f"--feedback FILE (got {', '.join('--' + g for g in given) or 'none'})."
+            "rag eval needs exactly one of --beir DIR, --qa FILE, --pages FILE, --feedback "
+            f"FILE or --answers FILE (got {', '.join('--' + g for g in given) or 'none'})."
         )
+    if args.answers is not None:
+        from rag.cli.answers import cmd_answers  # its imports (the LLM client) only when asked
+
+        return cmd_answers(args, settings)
     if args.feedback is not None:
         return feedback.cmd_score(args, settings)
     if args.qa is not None:

@@ -74,7 +74,7 @@ def cmd_qa(args: argparse.Namespace, settings: Settings) -> int:
         "answers_away_from_answer_start": spans.moved,
         "collection": index.store.name,
         "chunks": index.store.count(),
-        "ingest": _ingested(report.as_dict()),
+        "ingest": ingested(report.as_dict()),
         "k": list(KS),
         "modes": {},
     }
@@ -100,20 +100,9 @@ def cmd_pages(args: argparse.Namespace, settings: Settings) -> int:
     pageset = load_page_questions(args.pages)
     questions = [q for q in pageset.questions if q.half in halves]
     files = list(dict.fromkeys(q.file for q in questions))
-    paths = _documents(pageset, files, args.docs)
-    model = load_model(settings.embedding)
-    indexes: dict[str, Index] = {}
-    documents = []
-    for n, name in enumerate(files, start=1):
-        if not args.json:
-            print(f"\ringesting {n}/{len(files)}: {name}", end="", file=sys.stderr, flush=True)
-        index, report = index_document(
-            paths[name], settings=settings, model=model, rebuild=args.rebuild
-        )
-        indexes[name] = index
-        documents.append(
-            {"file": name, "chunks": index.store.count(), **_ingested(report.as_dict())}
-        )
+    indexes, documents = index_documents(
+        pageset, files, args.docs, settings=settings, rebuild=args.rebuild, quiet=args.json
+    )
     retrievers = {f: Retriever(index=i, settings=settings.retrieval) for f, i in indexes.items()}
     result: dict[str, Any] = {
         "questions_file": pageset.name,
@@ -136,6 +125,32 @@ def cmd_pages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def index_documents(
+    pageset: PageSet,
+    files: list[str],
+    folder: Path,
+    *,
+    settings: Settings,
+    rebuild: bool = False,
+    quiet: bool = False,
+) -> tuple[dict[str, Index], list[dict[str, object]]]:
+    """Each of ``files`` (found in ``folder``, checked) in a collection of its own, as a user
+    indexes one file: the open indexes by file name, and what each ingestion did."""
+    paths = _documents(pageset, files, folder)
+    model = load_model(settings.embedding)
+    indexes: dict[str, Index] = {}
+    documents: list[dict[str, object]] = []
+    for n, name in enumerate(files, start=1):
+        if not quiet:
+            print(f"\ringesting {n}/{len(files)}: {name}", end="", file=sys.stderr, flush=True)
+        index, report = index_document(paths[name], settings=settings, model=model, rebuild=rebuild)
+        indexes[name] = index
+        documents.append(
+            {"file": name, "chunks": index.store.count(), **ingested(report.as_dict())}
+        )
+    return indexes, documents
+
+
 def _documents(pageset: PageSet, files: list[str], folder: Path) -> dict[str, Path]:
     """The question files' PDFs in ``folder``, their sha256 checked when the set gives it
     (other bytes would put the answers on other pages)."""
@@ -156,7 +171,7 @@ def _documents(pageset: PageSet, files: list[str], folder: Path) -> dict[str, Pa
     return {name: folder / name for name in files}
 
 
-def _ingested(report: dict[str, object]) -> dict[str, object]:
+def ingested(report: dict[str, object]) -> dict[str, object]:
     keys = ("added", "updated", "unchanged", "chunks_written", "seconds")
     return {k: report[k] for k in keys}
 

@@ -87,3 +87,47 @@ def test_the_query_table_shows_every_figure_of_its_results_file() -> None:
     typed = block.replace(f"{first['p95_ms']:,.1f} |", f"{first['p95_ms'] + 1:,.1f} |", 1)
     assert typed != block
     assert tables.regenerate(typed) == block
+
+
+def test_the_answers_table_shows_every_figure_of_its_results_file() -> None:
+    tables = _tables()
+    result = json.loads((RESULTS / "answers.json").read_text(encoding="utf-8"))
+    block = tables.render("answers")
+    for part in result["sets"].values():
+        for got in part["modes"].values():
+            for half in ("tune", "report"):
+                row = got[half]
+                cells = (
+                    f"| {half} | {row['questions']} | {row['gradable']} | {row['answered']:.1%} "
+                    f"| {row['stated']:.1%} | {row['supported']:.1%} "
+                    f"| {row['chars']['median']:,.0f} |"
+                )
+                assert cells in block, cells
+    assert ("A subset" in block) is bool(result["limit"])
+
+
+def test_the_answers_table_says_what_was_not_graded_and_what_was_left_out() -> None:
+    row = {"questions": 4, "gradable": 2, "answered": 0.75, "stated": 0.5, "supported": 0.25,
+           "chars": {"median": 1234.0}}  # fmt: skip
+    result = {
+        "commit": "abc1234", "date": "2026-12-06", "machine": {"cores": 2}, "limit": None,
+        "settings": {"retrieval_mode": "hybrid", "top_k": 5, "abstain_threshold": 0.415,
+                     "embed_model": "all-MiniLM-L6-v2", "chunk_size": 200},
+        "sets": {
+            "filings": {"questions": 8, "gradable": 4, "modes": {"llm": {
+                "model": "llama3.2", "tune": row, "report": row}}},
+            "pages": {"questions": 8, "gradable": 8, "docs": ".rag/bench-pdfs",
+                      "left_out": {"questions": 3, "files": ["glpk.pdf"]},
+                      "modes": {"extractive": {"model": None, "tune": row, "report": row}}},
+        },
+    }  # fmt: skip
+    block = _tables().answers(result)
+    assert (
+        "| SEC filings | `llm` (llama3.2) | tune | 4 | 2 | 75.0% | 50.0% | 25.0% | 1,234 |" in block
+    )
+    assert "SEC filings: 4 of 8 questions are gradable automatically" in block
+    assert (
+        "page-known manuals: 3 questions left out, their PDFs were not in `.rag/bench-pdfs`"
+        in block
+    )
+    assert "A subset" not in block
