@@ -81,7 +81,9 @@ def _commit() -> str:
         return done.stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # results written earlier in the same run of several benchmarks are not a change to
+    # what is measured: only the code and data outside bench/results/ make a run dirty
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
     return f"{head}+dirty" if dirty else head
 
 
