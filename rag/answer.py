@@ -41,7 +41,7 @@ STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for 
 # pairs and reported on 24 others by bench/calibrate_followups.py (results/followups.json;
 # a test keeps the two equal). A follow-up whose passages name all its own terms is kept
 # whatever the drop.
-FOLLOWUP_DRIFT = 0.04
+FOLLOWUP_DRIFT = 0.028
 TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
 PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
 
@@ -194,16 +194,7 @@ class Answerer:
         return question, self.retriever.retrieve(question, label=label)
 
     def _answerable(self, hits: list[Hit], query: str) -> bool:
-        """Whether the passages could answer ``query`` (a follow-up joined to the previous
-        question): the evidence the abstain cut reads, taken from whole passages (their
-        cosine, and the query's terms in their heading and text), which needs no quotes."""
-        return any(
-            extractive.evidence(
-                _similarity(h), extractive.terms_found(query, [h.header_path, h.text])
-            )
-            >= self.settings.abstain_threshold
-            for h in hits
-        )
+        return passages_answer(query, hits, self.settings.abstain_threshold)
 
     def _extractive(
         self, query: str, hits: list[Hit], metadata: dict[str, object]
@@ -287,6 +278,17 @@ def answerer_for(index: Index, settings: Settings, llm: LLM | None) -> Answerer:
     made once by the caller: with ``RAG_LLM=local`` making it starts a server)."""
     retriever = Retriever(index=index, settings=settings.retrieval)
     return Answerer(retriever=retriever, llm=llm, settings=settings.answers)
+
+
+def passages_answer(query: str, hits: Sequence[Hit], threshold: float) -> bool:
+    """Whether the passages could answer ``query`` (a follow-up joined to the previous
+    question): the evidence the abstain cut reads, taken from whole passages (a passage's
+    cosine, and the query's terms in its heading and text), which needs no quotes."""
+    return any(
+        extractive.evidence(_similarity(h), extractive.terms_found(query, [h.header_path, h.text]))
+        >= threshold
+        for h in hits
+    )
 
 
 def followup_query(question: str, history: Sequence[Turn]) -> str:

@@ -44,12 +44,14 @@ __all__ = [
 
 MAX_PASSAGES = 3  # units come from the best passages only
 MAX_SENTENCES = 3
-SPREAD = 0.15  # keep units within this score of the best one
+# keep units within this score of the best one: no cut gained on the tuning halves (a third
+# quote states the gold more often than it misleads), so three are always quoted
+SPREAD = 1.0
 DUPLICATE = 0.92  # two units this similar say the same thing (chunks overlap)
 # What the share of the question's terms found in the quotes adds to the passage's cosine
 # in the evidence the abstain cut reads: chosen with the cut on the calibration questions
 # by bench/calibrate_abstain.py (bench/results/abstain.json; a test keeps the two equal).
-EVIDENCE_TERMS = 0.2
+EVIDENCE_TERMS = 0.0
 
 
 @dataclass(frozen=True)
@@ -150,13 +152,14 @@ def select(
 
 
 def with_companions(
-    chosen: Sequence[Sentence], found: Sequence[Sentence], *, after: bool = True
+    chosen: Sequence[Sentence], found: Sequence[Sentence], *, after: bool = False
 ) -> list[Sentence]:
     """``chosen`` with each prose quote's code companions when they are not quoted already:
     the code line or definition just before it (a manual's explanation says what the line
     before it does: "will divert all subsequent output ..." after ``> sink("record.lis")``)
     and, with ``after``, the one just after it ("R has a function hist to plot
-    histograms." then ``> hist(eruptions)``). The line is what the reader types."""
+    histograms." then ``> hist(eruptions)``; measured, no gain on the tuning halves, so not
+    shipped). The line is what the reader types."""
     at = {(s.n, s.position): s for s in found}
     taken = {(s.n, s.position) for s in chosen}
     out: list[Sentence] = []

@@ -63,8 +63,8 @@ def test_the_sentence_naming_what_is_asked_outranks_a_closer_cosine() -> None:
         Sentence("Produces a histogram of the numeric vector x.", 1, 2),
     ]
     question_terms = ["histogram", "data"]
-    lexical = sentence_bm25(question_terms, [["third", "form", "plot"], ["hist", "x"],
-                                             ["produc", "histogram", "numer", "vector", "x"]])  # fmt: skip
+    units = [["third", "form", "plot"], ["hist", "x"], ["produc", "histogram", "vector", "x"]]
+    lexical = sentence_bm25(question_terms, units)
     sig = [
         Signals(cosine=0.40, lexical=lexical[0], code=0.0, heading=0.0, rank=1.0),
         Signals(
@@ -73,7 +73,7 @@ def test_the_sentence_naming_what_is_asked_outranks_a_closer_cosine() -> None:
             code=names_asked("hist(x)", ["histogram"]),
             heading=0.0,
             rank=1.0,
-        ),  # fmt: skip
+        ),
         Signals(cosine=0.35, lexical=lexical[2], code=0.0, heading=0.0, rank=1.0),
     ]
     weights = QuoteWeights(lexical=0.5, code=0.1, heading=0.0, rank=0.0, near=0.6)
@@ -105,13 +105,13 @@ def test_companions_bring_the_code_an_explanation_is_about() -> None:
         Sentence("Unrelated prose in another passage.", 2, 0),
     ]
     chosen = [replace_score(found[1], 0.9), replace_score(found[3], 0.5)]
-    assert [s.text for s in with_companions(chosen, found)] == [
+    assert [s.text for s in with_companions(chosen, found, after=True)] == [
         '> sink("record.lis")',
         "will divert all subsequent output to an external file.",
         "> sink()",
         "Unrelated prose in another passage.",
     ]
-    assert [s.text for s in with_companions(chosen, found, after=False)] == [
+    assert [s.text for s in with_companions(chosen, found)] == [
         '> sink("record.lis")',
         "will divert all subsequent output to an external file.",
         "Unrelated prose in another passage.",

@@ -65,7 +65,10 @@ def test_statements_of_a_modelling_language_are_code() -> None:
 
 
 def test_markdown_fences_and_headings() -> None:
-    text = "# Setup\n\nInstall it with pip first.\n\n```\npip install rag-chat\n```\nThen run it from the shell."
+    text = (
+        "# Setup\n\nInstall it with pip first.\n\n```\npip install rag-chat\n```\n"
+        "Then run it from the shell."
+    )
     assert units_of(text) == [
         Unit("Install it with pip first.", "prose"),
         Unit("pip install rag-chat", "code"),
