@@ -89,12 +89,14 @@ def units_of(text: str) -> list[Unit]:
 def line_kind(line: str) -> str:
     """``prose``, ``code``, ``item`` (a definition: a term in code, then its meaning),
     ``row`` (a table row: mostly figures, or cells between bars), ``bullet`` (a list item's
-    first line), ``heading`` or ``blank``."""
+    first line), ``comment`` (a code comment), ``heading`` or ``blank``."""
     if not line:
         return "blank"
     if _MD_HEADING.match(line) and not _COMMENT.match(line):
         return "heading"
-    if _PROMPT.match(line) or _COMMENT.match(line):
+    if _COMMENT.match(line):
+        return "comment"  # "## make the bins smaller": a note on the code, no answer alone
+    if _PROMPT.match(line):
         return "code"
     if _is_row(line):
         return "row"

@@ -74,3 +74,11 @@ def test_markdown_fences_and_headings() -> None:
         Unit("pip install rag-chat", "code"),
         Unit("Then run it from the shell.", "prose"),
     ]
+
+
+def test_a_code_comment_is_no_quote_on_its_own() -> None:
+    text = "> hist(eruptions)\n## make the bins smaller\n> hist(eruptions, seq(1.6, 5.2, 0.2))"
+    assert units_of(text) == [
+        Unit("> hist(eruptions)", "code"),
+        Unit("> hist(eruptions, seq(1.6, 5.2, 0.2))", "code"),
+    ]
