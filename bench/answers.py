@@ -22,6 +22,11 @@ Modes: ``extractive`` (the run sets RAG_LLM=none for it, whatever the environmen
 RAG_LLM_MODEL, OPENAI_API_KEY, or RAG_LLM=local for the bundled SmolLM2, which shows the
 mechanics only). By default ``llm`` runs when an LLM is configured.
 
+``--before`` also runs the extractive answer as it was before issue 24
+(``bench/legacy_extractive.py``: sentences by cosine in reading order, abstaining on the
+best passage's cosine at 0.415) as the mode ``extractive-before``, on the same indexes in
+the same run, so the two are compared on the same machine, retrieval and questions.
+
 ``--limit N`` asks only the first N questions of each half of each set (COVID-QA then
 ingests only their papers): a subset to see it work, recorded in the results and shown in
 the table. Writes bench/results/answers.json (summaries, with provenance) and
@@ -36,6 +41,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from bench.legacy_extractive import legacy_extractor  # noqa: E402
 from bench.provenance import RESULTS, write_result  # noqa: E402
 from rag.cli.answers import answers_on_documents, answers_on_papers  # noqa: E402
 from rag.config import Settings  # noqa: E402
@@ -59,6 +66,7 @@ PAGES = ROOT / "bench" / "data" / "pages_questions.json"
 HOWTO = ROOT / "bench" / "data" / "howto_questions.json"
 SETS = ("covidqa", "pages", "filings", "howto")
 MODES = ("extractive", "llm")
+BEFORE = "extractive-before"  # the extractive answer before issue 24, bench only
 STORE = ROOT / ".rag" / "bench-answers"
 
 
@@ -69,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default=None, help="extractive,llm (llm when configured)")
     parser.add_argument("--pages-docs", type=Path, default=ROOT / ".rag" / "bench-pdfs")
     parser.add_argument("--store", type=Path, default=STORE, help="where the indexes are built")
+    parser.add_argument(
+        "--before", action="store_true", help="also run the extractive answer before issue 24"
+    )
     args = parser.parse_args(argv)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = sorted(set(sets) - set(SETS))
@@ -77,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env().replace(store_dir=args.store, chroma_url=None)
     modes = chosen_modes(args.modes, settings, parser.error)
     llms: dict[str, LLM | None] = {
+        **({BEFORE: None} if args.before else {}),
         "extractive": None,
         **({"llm": make_llm(settings.answers)} if "llm" in modes else {}),
     }
@@ -131,27 +143,17 @@ def run_set(
         mode_settings = settings.replace(llm="none") if llm is None else settings
         progress(f"{name}: {mode}")
         started = time.perf_counter()
+        with legacy_extractor() if mode == BEFORE else nullcontext():
+            got = answers_of(name, args, mode_settings, llm)
+        if got is None:
+            where = shown(docs_of(name, args)[1])
+            progress(f"{name}: skipped, none of its PDFs is in {where}")
+            return {"skipped": f"none of its PDFs is in {where}"}
         if name == "covidqa":
-            got = answers_on_papers(
-                load_squad(COVIDQA), settings=mode_settings, llm=llm, halves=HALVES,
-                limit=args.limit, progress=counter,
-            )  # fmt: skip
             out.update(questions_file=shown(COVIDQA), papers=got["papers"])
         else:
-            file, docs = {
-                "pages": (PAGES, args.pages_docs),
-                "filings": (FILINGS / "questions.json", FILINGS / "pdfs"),
-                "howto": (HOWTO, ROOT / "data"),
-            }[name]
-            pageset, left_out = present(load_page_questions(file), docs)
-            if not pageset.questions:
-                progress(f"{name}: skipped, none of its PDFs is in {shown(docs)}")
-                return {"skipped": f"none of its PDFs is in {shown(docs)}", "left_out": left_out}
-            got = answers_on_documents(
-                pageset, docs, settings=mode_settings, llm=llm, halves=HALVES,
-                limit=args.limit, progress=counter,
-            )  # fmt: skip
-            out.update(questions_file=shown(file), docs=shown(docs), left_out=left_out)
+            file, docs = docs_of(name, args)
+            out.update(questions_file=shown(file), docs=shown(docs), left_out=got["left_out"])
             out["documents"] = len(got["documents"])
         print(file=sys.stderr)
         out["questions"], out["gradable"] = got["questions"], got["gradable"]
@@ -161,8 +163,38 @@ def run_set(
             "seconds": round(time.perf_counter() - started, 1),
             **got["summary"],
         }
-        records.extend({"set": name, **row} for row in got["rows"])
+        records.extend({"set": name, "answers": mode, **row} for row in got["rows"])
     return out
+
+
+def docs_of(name: str, args: argparse.Namespace) -> tuple[Path, Path]:
+    """A page-questions set's file and the folder of its PDFs."""
+    return {
+        "pages": (PAGES, args.pages_docs),
+        "filings": (FILINGS / "questions.json", FILINGS / "pdfs"),
+        "howto": (HOWTO, ROOT / "data"),
+    }[name]
+
+
+def answers_of(
+    name: str, args: argparse.Namespace, settings: Settings, llm: LLM | None
+) -> dict[str, Any] | None:
+    """One set asked in one mode, as ``rag eval --answers`` asks it; None when none of its
+    PDFs is there."""
+    if name == "covidqa":
+        return answers_on_papers(
+            load_squad(COVIDQA), settings=settings, llm=llm, halves=HALVES,
+            limit=args.limit, progress=counter,
+        )  # fmt: skip
+    file, docs = docs_of(name, args)
+    pageset, left_out = present(load_page_questions(file), docs)
+    if not pageset.questions:
+        return None
+    got = answers_on_documents(
+        pageset, docs, settings=settings, llm=llm, halves=HALVES,
+        limit=args.limit, progress=counter,
+    )  # fmt: skip
+    return {**got, "left_out": left_out}
 
 
 def present(pageset: PageSet, docs: Path) -> tuple[PageSet, dict[str, Any]]:

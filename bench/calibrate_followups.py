@@ -41,6 +41,7 @@ from rag.answer import (  # noqa: E402
     keeps_join,
     names_its_passages,
     needs_context,
+    passages_answer,
 )
 from rag.config import Settings  # noqa: E402
 from rag.index import open_index  # noqa: E402
@@ -52,22 +53,19 @@ DOCUMENTS = [ROOT / "data" / "R-intro.pdf", ROOT / "data" / "gmpl.pdf"]
 HALVES = ("tune", "report")
 
 
-def best(hits: list[Hit]) -> float:
-    return max((h.similarity if h.similarity is not None else -1.0 for h in hits), default=-1.0)
-
-
 def score_pair(retriever: Retriever, threshold: float, pair: dict[str, Any]) -> dict[str, Any]:
     """What the answerer sees for one pair: the drift, and whether the drift decides."""
     previous, followup = pair["previous"], pair["followup"]
     if not needs_context(followup):
         raise SystemExit(f"{followup!r} stands alone; it is not a follow-up (fix {PAIRS.name})")
     alone = retriever.retrieve(previous)
-    if best(alone) < threshold:
+    if not passages_answer(previous, alone, threshold):
         raise SystemExit(f"{previous!r} is not answered, so it is never joined (fix the pair)")
-    combined = retriever.retrieve(f"{previous.strip()} {followup}")
+    joined = f"{previous.strip()} {followup}"
+    combined = retriever.retrieve(joined)
 
-    def answerable(hits: list[Hit]) -> bool:
-        return best(hits) >= threshold
+    def answerable(hits: list[Hit]) -> bool:  # the answerer's own test
+        return passages_answer(joined, hits, threshold)
 
     return {
         **pair,

@@ -34,17 +34,33 @@ BLOCK = re.compile(r"<!-- bench-table:(?P<name>[\w-]+) -->\n.*?<!-- /bench-table
 
 
 def abstain(result: dict[str, object]) -> str:
-    rows = ["| questions | answerable | unanswerable | false abstain | false answer |"]
-    rows.append("|---|---:|---:|---:|---:|")
+    rows = [
+        "| questions | answerable | unanswerable | false abstain | false answer "
+        "| how-to questions | how-to false abstain |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for part, label in (("calibration", "calibration (chooses it)"), ("heldout", "held out")):
         row = result[part]
         assert isinstance(row, dict)
+        howto = row.get("howto") or {}
         rows.append(
             f"| {label} | {row['answerable']} | {row['unanswerable']} | "
-            f"{row['false_abstain_rate']:.1%} | {row['false_answer_rate']:.1%} |"
+            f"{row['false_abstain_rate']:.1%} | {row['false_answer_rate']:.1%} | "
+            + (
+                f"{howto['questions']} | {howto['false_abstain_rate']:.1%} |"
+                if howto
+                else "– | – |"
+            )
         )
+    weight = result.get("terms_weight")
+    score = (
+        f"evidence of the quotes (the best passage's cosine + {weight} × the share of the "
+        "question's terms quoted)"
+        if weight is not None
+        else str(result["score"])
+    )
     return (
-        f"Threshold **{result['threshold']}** on the {result['score']} under `{result['mode']}` "
+        f"Threshold **{result['threshold']}** on the {score} under `{result['mode']}` "
         f"retrieval, over {', '.join(str(d) for d in result['documents'])} "  # type: ignore[union-attr]
         f"(commit `{result['commit']}`, {result['date']}):\n\n" + "\n".join(rows) + "\n"
     )
@@ -567,6 +583,13 @@ def answers(result: dict[str, Any]) -> str:
                 f"{label}: {left['questions']} questions left out, their PDFs were not in "
                 f"`{part['docs']}` ({', '.join(left['files'])})"
             )
+    if any("extractive-before" in part.get("modes", {}) for part in result["sets"].values()):
+        notes.append(
+            "`extractive-before`: the extractive answer before issue 24 "
+            "(`bench/legacy_extractive.py`: sentences by cosine alone in reading order, "
+            "abstaining when no passage's cosine reaches 0.415), run beside `extractive` in the "
+            "same run, on the same indexes and retrieval"
+        )
     limit = result["limit"]
     subset = (
         f" **A subset: the first {limit} questions of each half of each set** (`--limit "
@@ -616,7 +639,14 @@ def render(name: str) -> str:
 
 
 def regenerate(text: str) -> str:
-    return BLOCK.sub(lambda m: render(m.group("name")), text)
+    def block(m: re.Match[str]) -> str:
+        if not (RESULTS / f"{m.group('name')}.json").exists():
+            # a results file not committed yet (written on another branch): its block stays
+            print(f"no results/{m.group('name')}.json: its table is left as it is", file=sys.stderr)
+            return m.group(0)
+        return render(m.group("name"))
+
+    return BLOCK.sub(block, text)
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
-from functools import cache
 from time import perf_counter
 
 from rag import extractive
@@ -22,6 +21,7 @@ from rag.embeddings import Embedder
 from rag.index import Index
 from rag.llm import LLM
 from rag.prompt import ABSTAIN, answer_messages, clean_condensed, condense_messages, fit_context
+from rag.question_words import REFERRING, not_subject_stems
 from rag.retriever import Retriever
 from rag.types import Answer, Citation, Hit, Turn
 
@@ -34,19 +34,6 @@ NO_LLM_NOTICE = (
     "answers set RAG_LLM_BASE_URL and RAG_LLM_MODEL (Ollama, vLLM, llama.cpp), "
     "OPENAI_API_KEY (OpenAI), or RAG_LLM=local (the bundled demo model)."
 )
-# Without an LLM a follow-up is recognised by its form: words that point back at the
-# conversation, an opening that continues it, or too few words to stand alone.
-REFERRING = frozenset(
-    {"it", "its", "it's", "itself", "this", "these", "those", "they", "them", "their"}
-    | {"theirs", "he", "him", "his", "she", "her", "ones", "former", "latter", "above"}
-)
-QUESTION_WORDS = frozenset({"who", "what", "when", "where", "why", "how", "which", "whom"})
-# words of the asking, not of the subject (BM25's stopword list keeps them: it is Lucene's 33)
-ASKING_WORDS = frozenset(
-    {"do", "does", "did", "i", "me", "my", "we", "us", "our", "you", "your", "can", "could"}
-    | {"should", "would", "may", "might", "must", "shall", "has", "have", "had", "about"}
-    | {"also", "too", "please", "so"}
-)
 CONTINUING = ("and ", "but ", "or ", "so ", "also ", "what about ", "how about ", "then ")
 STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for matrices?")
 # Joining a follow-up that stays on the previous subject barely moves the best passage's
@@ -54,7 +41,7 @@ STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for 
 # pairs and reported on 24 others by bench/calibrate_followups.py (results/followups.json;
 # a test keeps the two equal). A follow-up whose passages name all its own terms is kept
 # whatever the drop.
-FOLLOWUP_DRIFT = 0.04
+FOLLOWUP_DRIFT = 0.028
 TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
 PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
 
@@ -196,37 +183,42 @@ class Answerer:
             combined = self.retriever.retrieve(query, label=label)
             previous = last_answered(history)
             if keeps_join(
-                answerable=self._answerable(combined),
-                named=names_its_passages(question, combined, self._answerable),
+                answerable=self._answerable(combined, query),
+                named=names_its_passages(
+                    question, combined, lambda hits: self._answerable(hits, query)
+                ),
                 drift=lambda: drift(self.retriever.retrieve(previous, label=label), combined),
             ):
                 metadata["condensed_query"] = query
                 return query, combined
         return question, self.retriever.retrieve(question, label=label)
 
-    def _answerable(self, hits: list[Hit]) -> bool:
-        return any(_similarity(h) >= self.settings.abstain_threshold for h in hits)
+    def _answerable(self, hits: list[Hit], query: str) -> bool:
+        return passages_answer(query, hits, self.settings.abstain_threshold)
 
     def _extractive(
         self, query: str, hits: list[Hit], metadata: dict[str, object]
     ) -> Generator[str, None, tuple[list[Citation], list[Hit]]]:
         metadata["notice"] = NO_LLM_NOTICE
         # cosine similarity, not the mode's score: RRF/BM25 scores mean nothing absolute
-        # a hit below the cut is left out, but the [n] of the others stay their places
-        # among all the hits: the answer's sources list every hit, in this order
-        relevant = [
-            (n, h)
-            for n, h in enumerate(hits, start=1)
-            if _similarity(h) >= self.settings.abstain_threshold
-        ]
         best = max((_similarity(h) for h in hits), default=None)
         metadata["best_score"] = round(best, 4) if best is not None else None
-        sentences = extractive.extract(query, relevant, embedder=self.embedder) if relevant else []
-        if not sentences:
+        # the quotes' [n] are their passages' places among all the hits: the answer's
+        # sources list every hit, in this order
+        found = extractive.extract(query, list(enumerate(hits, start=1)), embedder=self.embedder)
+        evidence = found.evidence()
+        metadata["evidence"] = {
+            "score": round(evidence, 4),
+            "cosine": round(found.cosine, 4),
+            "terms": round(found.terms, 4),
+        }
+        # abstain on the evidence of the quotes themselves: the passage they come from and
+        # how much of what the question names they contain
+        if not found.sentences or evidence < self.settings.abstain_threshold:
             yield ABSTAIN
             return [], hits
-        yield from extractive.render(sentences)
-        numbers = dict.fromkeys(s.n for s in sentences)
+        yield from extractive.render(found.sentences)
+        numbers = dict.fromkeys(s.n for s in found.sentences)
         return [_citation(n, hits[n - 1]) for n in numbers], hits
 
     def _generate(
@@ -288,6 +280,17 @@ def answerer_for(index: Index, settings: Settings, llm: LLM | None) -> Answerer:
     return Answerer(retriever=retriever, llm=llm, settings=settings.answers)
 
 
+def passages_answer(query: str, hits: Sequence[Hit], threshold: float) -> bool:
+    """Whether the passages could answer ``query`` (a follow-up joined to the previous
+    question): the evidence the abstain cut reads, taken from whole passages (a passage's
+    cosine, and the query's terms in its heading and text), which needs no quotes."""
+    return any(
+        extractive.evidence(_similarity(h), extractive.terms_found(query, [h.header_path, h.text]))
+        >= threshold
+        for h in hits
+    )
+
+
 def followup_query(question: str, history: Sequence[Turn]) -> str:
     """Without an LLM: a question that cannot stand alone (it points back, continues the
     previous one, or is a few words) joined to the last question that was answered (not
@@ -321,7 +324,7 @@ def names_its_passages(
     follow-up itself names (its own terms, stemmed): "and for matrices?" finds matrices.
     All of them, not one: after data frames, "and a picture frame?" names a frame but not
     the picture. A follow-up that names nothing ("why?") passes."""
-    own = set(tokenize(question)) - _not_subject_stems()
+    own = set(tokenize(question)) - not_subject_stems()
     if not own:
         return True
     found: set[str] = set()
@@ -329,12 +332,6 @@ def names_its_passages(
         if answerable([hit]):
             found |= set(tokenize(hit.text))
     return own <= found
-
-
-@cache
-def _not_subject_stems() -> frozenset[str]:
-    """The words that point back or ask, stemmed as ``tokenize`` stems a question."""
-    return frozenset(tokenize(" ".join(REFERRING | QUESTION_WORDS | ASKING_WORDS)))
 
 
 def last_answered(history: Sequence[Turn]) -> str:

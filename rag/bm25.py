@@ -59,6 +59,11 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+def stopwords() -> frozenset[str]:
+    """The English stopwords ``tokenize`` drops (Lucene's list, as bm25s ships it)."""
+    return _stopwords()
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens without English stopwords, stemmed."""
     words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords()]

@@ -28,10 +28,11 @@ from rag.modes import parse_mode
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
-# Best-hit cosine below which the extractive answerer abstains: what
-# bench/calibrate_abstain.py chooses under the default mode (bench/results/abstain.json;
-# a test keeps the two equal).
-DEFAULT_ABSTAIN_THRESHOLD = 0.415
+# The evidence of its quotes (rag.extractive: the best passage's cosine plus EVIDENCE_TERMS
+# times the share of the question's words quoted) below which the extractive answerer
+# abstains: what bench/calibrate_abstain.py chooses under the default mode
+# (bench/results/abstain.json; a test keeps the two equal).
+DEFAULT_ABSTAIN_THRESHOLD = 0.356
 
 
 @dataclass(frozen=True)
@@ -478,7 +479,8 @@ class AnswerSettings:
     abstain_threshold: float = setting(
         DEFAULT_ABSTAIN_THRESHOLD,
         "RAG_ABSTAIN_THRESHOLD",
-        "extractive answers abstain when the best passage's cosine is below this",
+        "extractive answers abstain when the evidence of their quotes (the best passage's "
+        "cosine plus a weight times the share of the question's words quoted) is below this",
         minimum=-1.0,
     )
 

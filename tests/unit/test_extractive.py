@@ -1,8 +1,20 @@
-"""Extractive answers: sentence splitting, selection and rendering, exactly."""
+"""Extractive answers: units scored, chosen best first, rendered with their section and
+read back, exactly."""
 
 import numpy as np
 
-from rag.extractive import Sentence, quotes_of, render, select, split_sentences
+from rag.extractive import (
+    Extract,
+    Sentence,
+    evidence,
+    quotes_of,
+    render,
+    scored,
+    select,
+    split_sentences,
+    with_companions,
+)
+from rag.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
 
 
 def test_split_drops_cut_fragments_and_table_of_contents() -> None:
@@ -25,7 +37,7 @@ def test_split_sentences_exact() -> None:
     ]
 
 
-def test_select_best_in_reading_order_without_duplicates() -> None:
+def test_select_best_first_without_duplicates() -> None:
     sentences = [
         Sentence("late in passage one", 1, 5),
         Sentence("early in passage two", 2, 0),
@@ -37,23 +49,119 @@ def test_select_best_in_reading_order_without_duplicates() -> None:
     vectors[2] = vectors[1]  # a duplicate of sentence 1
     scores = [0.70, 0.80, 0.79, 0.66, 0.40]
     picked = select(sentences, scores, vectors)
-    assert [(s.n, s.position) for s in picked] == [(1, 0), (1, 5), (2, 0)]
+    # the best answer opens the answer, whatever its place in the passages
+    assert [(s.n, s.position) for s in picked] == [(2, 0), (1, 5), (1, 0)]
+    assert [s.score for s in picked] == [0.80, 0.70, 0.66]
+
+
+def test_the_sentence_naming_what_is_asked_outranks_a_closer_cosine() -> None:
+    """The histogram case of issue 24: the qqplot sentence has the better cosine, the hist
+    line and its explanation name what the question asks."""
+    found = [
+        Sentence("The third form plots the quantiles of x against those of y.", 1, 0),
+        Sentence("hist(x)", 1, 1, kind="code"),
+        Sentence("Produces a histogram of the numeric vector x.", 1, 2),
+    ]
+    question_terms = ["histogram", "data"]
+    units = [["third", "form", "plot"], ["hist", "x"], ["produc", "histogram", "vector", "x"]]
+    lexical = sentence_bm25(question_terms, units)
+    sig = [
+        Signals(cosine=0.40, lexical=lexical[0], code=0.0, heading=0.0, rank=1.0),
+        Signals(
+            cosine=0.20,
+            lexical=lexical[1],
+            code=names_asked("hist(x)", ["histogram"]),
+            heading=0.0,
+            rank=1.0,
+        ),
+        Signals(cosine=0.35, lexical=lexical[2], code=0.0, heading=0.0, rank=1.0),
+    ]
+    weights = QuoteWeights(lexical=0.5, code=0.1, heading=0.0, rank=0.0, near=0.6)
+    scores = scored(found, sig, weights)
+    picked = select(found, scores, np.eye(3, dtype=np.float32), spread=1.0)
+    # the qqplot sentence, best by cosine alone, comes last
+    assert [s.position for s in picked] == [1, 2, 0]
+
+
+def test_sentence_bm25_reads_zero_to_one() -> None:
+    scores = sentence_bm25(["hist", "data"], [["hist", "data"], ["hist"], ["plot"]])
+    assert scores[2] == 0.0 and scores[0] > scores[1] > 0.0
+    assert sentence_bm25([], [["a"]]) == [0.0]
+
+
+def test_names_asked_by_name_or_its_start() -> None:
+    assert names_asked("> hist(eruptions)", ["histogram"]) == 1.0
+    assert names_asked("seq(1, 10)", ["sequence"]) == 1.0
+    assert names_asked("lm(y ~ x)", ["function", "lm", "fit"]) == 1.0
+    assert names_asked("rm(x, y)", ["rmse"]) == 0.0  # two letters name only themselves
+    assert names_asked("plot(x)", ["histogram"]) == 0.0
+
+
+def test_companions_bring_the_code_an_explanation_is_about() -> None:
+    found = [
+        Sentence('> sink("record.lis")', 1, 0, kind="code"),
+        Sentence("will divert all subsequent output to an external file.", 1, 1),
+        Sentence("> sink()", 1, 2, kind="code"),
+        Sentence("Unrelated prose in another passage.", 2, 0),
+    ]
+    chosen = [replace_score(found[1], 0.9), replace_score(found[3], 0.5)]
+    assert [s.text for s in with_companions(chosen, found, after=True)] == [
+        '> sink("record.lis")',
+        "will divert all subsequent output to an external file.",
+        "> sink()",
+        "Unrelated prose in another passage.",
+    ]
+    assert [s.text for s in with_companions(chosen, found)] == [
+        '> sink("record.lis")',
+        "will divert all subsequent output to an external file.",
+        "Unrelated prose in another passage.",
+    ]
+
+
+def replace_score(s: Sentence, score: float) -> Sentence:
+    return Sentence(s.text, s.n, s.position, score, s.kind, s.heading)
 
 
 def test_render_puts_the_citation_before_the_final_punctuation() -> None:
     parts = render([Sentence("NA marks missing values.", 1, 0), Sentence("Use seq()", 2, 0)])
-    assert parts == ["NA marks missing values [1].", " Use seq() [2]."]
+    assert parts == ["NA marks missing values [1].", "\n\nUse seq() [2]."]
+
+
+def test_render_shows_each_quotes_section_once() -> None:
+    parts = render(
+        [
+            Sentence("hist(x)", 1, 3, kind="code", heading="Display graphics"),
+            Sentence("Produces a histogram.", 1, 4, heading="Display graphics"),
+            Sentence("A stem-and-leaf plot is like a histogram.", 2, 0, heading="Examining *data*"),
+        ]
+    )
+    assert "".join(parts) == (
+        "*Display graphics:* hist(x) [1].\n\nProduces a histogram [1].\n\n"
+        "*Examining data:* A stem-and-leaf plot is like a histogram [2]."
+    )
 
 
 def test_quotes_of_reads_back_what_render_wrote() -> None:
     sentences = [
-        Sentence("First one is here.", 1, 0),
-        Sentence("A long one, clipped …", 3, 0),
+        Sentence("First one is here.", 1, 0, heading="Intro"),
+        Sentence("A long one, clipped …", 3, 0, heading="Methods"),
         Sentence("Is it a question?", 3, 1),
+        Sentence("> hist(x)", 1, 2, kind="code", heading="Intro"),
     ]
     text = "".join(render(sentences))
     assert quotes_of(text) == {
-        1: ["First one is here"],
+        1: ["First one is here", "> hist(x)"],
         3: ["A long one, clipped", "Is it a question"],
     }
     assert quotes_of("An LLM's answer without quotes.") == {}
+
+
+def test_quotes_of_reads_answers_written_before_quotes_were_paragraphs() -> None:
+    old = "NA marks missing values [1]. Use seq() [2]. And is.na() [1]."
+    assert quotes_of(old) == {1: ["NA marks missing values", "And is.na()"], 2: ["Use seq()"]}
+
+
+def test_evidence_adds_the_share_of_terms_to_the_cosine() -> None:
+    assert evidence(0.3, 0.5, 0.2) == 0.3 + 0.1
+    assert Extract().evidence() == -1.0  # no quotes, no evidence
+    assert Extract([Sentence("x y z w", 1, 0)], cosine=0.4, terms=1.0).evidence(0.0) == 0.4

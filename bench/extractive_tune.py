@@ -1,0 +1,294 @@
+"""Choose the extractive answer's constants on the tuning halves (issue 24): the weights of
+``rag.quote_scores.QuoteWeights``, how many passages quotes come from, and the spread; each
+variant replayed from the hits ``bench/extractive_hits.py`` kept, graded by
+``rag.grading`` as ``rag eval --answers`` grades it.
+
+    nice -n 10 .venv/bin/python bench/extractive_tune.py [--sets covidqa,howto,pages]
+
+Every question's candidate units are embedded once (cached by text under the store), then
+each variant only re-weights and re-selects. The objective is the mean, over the sets'
+TUNING halves, of the share of gradable questions whose answer states the gold, answering
+every question (the abstain cut is calibrated apart, by bench/calibrate_abstain.py); the
+reporting halves are printed beside it for the record and choose nothing. The extractor
+before issue 24 (``bench/legacy_extractive.py``) is scored on the same hits. Writes
+bench/results/extractive_tune.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bench import legacy_extractive as legacy  # noqa: E402
+from bench.extractive_hits import STORE, questions_of  # noqa: E402
+from bench.provenance import write_result  # noqa: E402
+from rag import extractive  # noqa: E402
+from rag.answer import _citation  # noqa: E402
+from rag.answersets import AnswerQuestion  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.embeddings import Embedder  # noqa: E402
+from rag.grading import grade  # noqa: E402
+from rag.index import load_model  # noqa: E402
+from rag.quote_scores import QuoteWeights, Signals  # noqa: E402
+from rag.types import Answer, Hit  # noqa: E402
+
+SETS = ("covidqa", "howto", "pages")
+GRID = {
+    "lexical": (0.0, 0.15, 0.3, 0.5, 0.8, 1.2),
+    "code": (0.0, 0.1, 0.2, 0.3),
+    "heading": (0.0, 0.1, 0.2),
+    "rank": (0.0, 0.05, 0.1, 0.2),
+    "near": (0.0, 0.3, 0.6, 1.0),
+}
+PASSAGES = (3, 5)
+SPREADS = (0.15, 1.0)
+COMPANIONS = ("none", "before")
+
+
+@dataclass
+class Case:
+    """One question with its hits, gold and (per passage count) its scored candidates."""
+
+    set: str
+    question: AnswerQuestion
+    hits: list[Hit]
+    candidates: dict[int, tuple[list[extractive.Sentence], list[Signals], np.ndarray]]
+
+
+class Vectors:
+    """Unit and query embeddings, cached by text on disk between runs."""
+
+    def __init__(self, embedder: Embedder, path: Path) -> None:
+        self.embedder = embedder
+        self.path = path
+        self.docs: dict[str, np.ndarray] = {}
+        self.queries: dict[str, np.ndarray] = {}
+        if path.exists():
+            saved = np.load(path, allow_pickle=True)
+            self.docs = dict(zip(saved["doc_texts"].tolist(), saved["docs"], strict=True))
+            self.queries = dict(zip(saved["query_texts"].tolist(), saved["queries"], strict=True))
+
+    def fill(self, docs: Sequence[str], queries: Sequence[str]) -> None:
+        new = sorted(set(docs) - set(self.docs))
+        for start in range(0, len(new), 512):
+            batch = new[start : start + 512]
+            self.docs.update(zip(batch, self.embedder.embed_documents(batch), strict=True))
+            print(f"\r  embedded {start + len(batch)}/{len(new)} units", end="", file=sys.stderr)
+        for q in set(queries) - set(self.queries):
+            self.queries[q] = self.embedder.embed_query(q)
+        if new:
+            print(file=sys.stderr)
+            self.save()
+
+    def save(self) -> None:
+        np.savez(
+            self.path,
+            doc_texts=np.array(list(self.docs), dtype=object),
+            docs=np.stack(list(self.docs.values())),
+            query_texts=np.array(list(self.queries), dtype=object),
+            queries=np.stack(list(self.queries.values())),
+        )
+
+
+def load_cases(store: Path, sets: Sequence[str], pages_docs: Path) -> list[Case]:
+    cases = []
+    for name in sets:
+        golds = {q.id: q for q in questions_of(name, pages_docs)}
+        rows = json.loads((store / f"hits-{name}.json").read_text(encoding="utf-8"))
+        for row in rows:
+            hits = [Hit(**h) for h in row["hits"]]
+            cases.append(Case(name, golds[row["id"]], hits, {}))
+    return cases
+
+
+def prepare(cases: list[Case], vectors: Vectors) -> None:
+    texts: list[str] = []
+    for case in cases:
+        numbered = list(enumerate(case.hits, start=1))
+        texts += [s.text for s in extractive.candidates(numbered, passages=max(PASSAGES))]
+        texts += [
+            s for _, h in numbered[: legacy.MAX_PASSAGES] for s in legacy.split_sentences(h.text)
+        ]
+    vectors.fill(texts, [c.question.question for c in cases])
+    for case in cases:
+        numbered = list(enumerate(case.hits, start=1))
+        q = vectors.queries[case.question.question]
+        headings = {n: h.header_path for n, h in numbered}
+        for p in PASSAGES:
+            found = extractive.candidates(numbered, passages=p)
+            if not found:
+                case.candidates[p] = ([], [], np.zeros((0, q.shape[0])))
+                continue
+            unit_vectors = np.stack([vectors.docs[s.text] for s in found])
+            cosines = [float(x) for x in unit_vectors @ q]
+            sig = extractive.signals(case.question.question, found, cosines, headings)
+            case.candidates[p] = (found, sig, unit_vectors)
+
+
+@dataclass(frozen=True)
+class Variant:
+    weights: QuoteWeights
+    passages: int
+    spread: float
+    companions: str = "both"
+
+    def name(self) -> str:
+        w = ", ".join(f"{f.name}={getattr(self.weights, f.name)}" for f in fields(QuoteWeights))
+        return f"{w}; passages={self.passages}; spread={self.spread}; companions={self.companions}"
+
+
+def with_value(v: Variant, axis: str, value: Any) -> Variant:
+    if axis in GRID:
+        return replace(v, weights=replace(v.weights, **{axis: value}))
+    return replace(v, **{axis: value})
+
+
+def answer_new(case: Case, v: Variant) -> Answer:
+    found, sig, unit_vectors = case.candidates[v.passages]
+    if not found:
+        return Answer(text="", mode="extractive", hits=tuple(case.hits))
+    scores = extractive.scored(found, sig, v.weights)
+    chosen = extractive.select(found, scores, unit_vectors, spread=v.spread)
+    if v.companions != "none":
+        chosen = extractive.with_companions(chosen, found, after=v.companions == "both")
+    return composed(case, "".join(extractive.render(chosen)), [s.n for s in chosen])
+
+
+def answer_legacy(case: Case, vectors: Vectors) -> Answer:
+    numbered = list(enumerate(case.hits, start=1))
+    found = [
+        legacy.Sentence(s, n, i)
+        for n, h in numbered[: legacy.MAX_PASSAGES]
+        for i, s in enumerate(legacy.split_sentences(h.text))
+    ]
+    if not found:
+        return Answer(text="", mode="extractive", hits=tuple(case.hits))
+    unit_vectors = np.stack([vectors.docs[s.text] for s in found])
+    scores = [float(x) for x in unit_vectors @ vectors.queries[case.question.question]]
+    chosen = legacy.select(found, scores, unit_vectors)
+    return composed(case, "".join(legacy.render(chosen)), [s.n for s in chosen])
+
+
+def composed(case: Case, text: str, numbers: list[int]) -> Answer:
+    cited = [_citation(n, case.hits[n - 1]) for n in dict.fromkeys(numbers)]
+    return Answer(text=text, mode="extractive", citations=tuple(cited), hits=tuple(case.hits))
+
+
+def score(
+    cases: Sequence[Case],
+    answer: Callable[[Case], Answer],
+    halves: Sequence[str] = ("tune", "report"),
+) -> dict[str, Any]:
+    """Per set and half: the share of gradable questions whose answer states the gold (every
+    question answered), and the median length."""
+    out: dict[str, Any] = {}
+    for (name, half), group in itertools.groupby(
+        sorted(
+            (c for c in cases if c.question.half in halves), key=lambda c: (c.set, c.question.half)
+        ),
+        key=lambda c: (c.set, c.question.half),
+    ):
+        stated, lengths = [], []
+        for case in group:
+            if not case.question.gold.gradable:
+                continue
+            a = answer(case)
+            stated.append(bool(grade(a, case.question.gold).stated))
+            lengths.append(len(a.text))
+        out[f"{name}/{half}"] = {
+            "questions": len(stated),
+            "stated": round(sum(stated) / max(len(stated), 1), 4),
+            "median_chars": statistics.median(lengths) if lengths else 0,
+        }
+    return out
+
+
+def tuning_mean(result: dict[str, Any], sets: Sequence[str]) -> float:
+    return float(np.mean([result[f"{s}/tune"]["stated"] for s in sets if f"{s}/tune" in result]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--pages-docs", type=Path, default=ROOT / ".rag" / "bench-pdfs")
+    parser.add_argument("--store", type=Path, default=STORE)
+    args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    settings = Settings.from_env()
+    cases = load_cases(args.store, sets, args.pages_docs)
+    vectors = Vectors(load_model(settings.embedding), args.store / "extractive-vectors.npz")
+    prepare(cases, vectors)
+    before = score(cases, lambda c: answer_legacy(c, vectors))
+    print(f"before: tuning mean {tuning_mean(before, sets):.4f} {before}", file=sys.stderr)
+    shipped = Variant(QuoteWeights(), extractive.MAX_PASSAGES, extractive.SPREAD)
+    tried: dict[str, dict[str, Any]] = {}
+
+    def evaluate(v: Variant) -> float:
+        if v.name() not in tried:
+            result = score(cases, lambda c: answer_new(c, v), ("tune",))
+            weights = {f.name: getattr(v.weights, f.name) for f in fields(QuoteWeights)}
+            tried[v.name()] = {
+                "variant": v.name(), "tuning_mean": tuning_mean(result, sets), **result,
+                "weights": weights, "passages": v.passages, "spread": v.spread,
+                "companions": v.companions,
+            }  # fmt: skip
+            print(f"{tried[v.name()]['tuning_mean']:.4f} {v.name()}", file=sys.stderr)
+        return float(tried[v.name()]["tuning_mean"])
+
+    # coordinate ascent from the shipped values: each constant in turn over its grid, the
+    # others held, until a whole pass changes nothing (a full grid is hours on 2 cores)
+    current = replace(shipped, companions="before")
+    for _ in range(3):
+        before_pass = current
+        for axis, values in [*GRID.items(), ("passages", PASSAGES), ("spread", SPREADS),
+                             ("companions", COMPANIONS)]:  # fmt: skip
+            options = [with_value(current, axis, value) for value in values]
+            current = max(options, key=lambda v: (evaluate(v), v == current))
+        if current == before_pass:
+            break
+    ranked = sorted(tried.values(), key=lambda r: -r["tuning_mean"])
+    best = tried[current.name()]
+    for row in [best, *ranked[:10]]:  # the reporting halves, for the record only
+        if any(key.endswith("/report") for key in row):
+            continue
+        v = Variant(
+            QuoteWeights(**row["weights"]), row["passages"], row["spread"], row["companions"]
+        )
+        row.update(score(cases, lambda c, v=v: answer_new(c, v), ("report",)))  # type: ignore[misc]
+    print(f"chosen: {best['variant']} {best['tuning_mean']:.4f}", file=sys.stderr)
+    shipped_result = score(cases, lambda c: answer_new(c, shipped))
+    payload = {
+        "sets": sets,
+        "objective": "mean over the sets' tuning halves of the share of gradable questions "
+        "whose answer states the gold, every question answered",
+        "before": {"tuning_mean": tuning_mean(before, sets), **before},
+        "shipped": {
+            "variant": shipped.name(),
+            "tuning_mean": tuning_mean(shipped_result, sets),
+            **shipped_result,
+        },
+        "chosen": best,
+        "tried": len(tried),
+        "top": ranked[:20],
+    }
+    write_result("extractive_tune", payload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""A passage cut into the units an extractive answer quotes: prose sentences, code lines,
+definition items and table rows, each kept apart from the others.
+
+A PDF's text arrives line by line: prose wrapped over several lines, a line of code, a
+definition ("round(x) rounding x to nearest integer"), a table row ("1.600 2.163 4.000").
+Flattening all of it and cutting at full stops glued a line of code to the explanation
+after it, and table rows to whatever followed them, so the sentence that names ``hist`` was
+scored as one long sentence about something else. Here each line is classified first; only
+prose lines are joined and then cut into sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["prose", "code", "item", "row"]
+
+MIN_WORDS = 4  # a shorter prose "sentence" is a caption, a page header or a fragment
+MIN_ITEM_WORDS = 3
+MAX_CHARS = 320
+
+_LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
+# a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+_PROMPT = re.compile(r"^[>+$] ?\S")  # an R or shell prompt: "> hist(x)", "$ make"
+_COMMENT = re.compile(r"^(?:#+ ?[a-z0-9]|//|/\*)")  # "## make the bins smaller"
+_MD_HEADING = re.compile(r"^#{1,6} ")  # a Markdown heading: shown as the quote's section
+_FENCE = re.compile(r"^(?:```|~~~)")
+_CALL = re.compile(r"[A-Za-z_.][\w.]*\([^()]*(?:\([^()]*\)[^()]*)*\)")  # f(x, g(y))
+_CODE_MARK = re.compile(r"<-|->|:=|==|!=|[{}]|;\s*$|^\w[\w.]*\s*=\s*\S|^\s*\w[\w.]*\[")
+_LEADING_CALL = re.compile(r"^[A-Za-z_.][\w.]*\([^()]*(?:\([^()]*\)[^()]*)*\)\s+\S")
+# a statement of a modelling or programming language: braces, or a line ending in ; or {
+_STATEMENT = re.compile(r"\{[^{}]*\}|[;{]\s*$")
+_INDEXED = re.compile(r"\w\{[^{}]*\}")  # "balance{i in raw}": a name indexed over a set
+_PLAIN = re.compile(r"^[A-Za-z]+[,.;:]?$")
+PLAIN_SHARE = 0.6  # prose: most of a line's tokens are plain words
+_BULLET = re.compile(r"^(?:[-*•·▪◦–]|\d{1,2}[.)])\s+\S")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    kind: Kind
+
+
+def units_of(text: str) -> list[Unit]:
+    """The quotable units of a passage, in reading order, whitespace flattened. A chunk cut
+    in the middle of a sentence loses that fragment (a first one starting in lower case, a
+    last one without final punctuation); table-of-contents lines and headings are not
+    units."""
+    lines = text.splitlines()
+    units: list[Unit] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            flat = " ".join(" ".join(prose).split())
+            units.extend(Unit(s.strip(), "prose") for s in _BOUNDARY.split(flat) if s.strip())
+            prose.clear()
+
+    fenced = False
+    for raw in lines:
+        line = " ".join(raw.split())
+        if _FENCE.match(line):
+            flush()
+            fenced = not fenced
+            continue
+        kind = "code" if fenced and line else line_kind(line)
+        if kind == "prose":
+            if not prose and units and units[-1].kind == "item" and line[:1].islower():
+                # a definition's meaning wrapped onto the next line stays with its term
+                units[-1] = Unit(f"{units[-1].text} {line}", "item")
+            else:
+                prose.append(line)
+            continue
+        flush()
+        if kind == "bullet":  # a list item starts a new run of prose
+            prose.append(line)
+        elif kind in ("code", "item", "row"):
+            units.append(Unit(line, kind))  # type: ignore[arg-type]
+    flush()
+    return [_clip(u) for u in _without_cut_ends(units) if _quotable(u)]
+
+
+def line_kind(line: str) -> str:
+    """``prose``, ``code``, ``item`` (a definition: a term in code, then its meaning),
+    ``row`` (a table row: mostly figures, or cells between bars), ``bullet`` (a list item's
+    first line), ``comment`` (a code comment), ``heading`` or ``blank``."""
+    if not line:
+        return "blank"
+    if _MD_HEADING.match(line) and not _COMMENT.match(line):
+        return "heading"
+    if _COMMENT.match(line):
+        return "comment"  # "## make the bins smaller": a note on the code, no answer alone
+    if _PROMPT.match(line):
+        return "code"
+    if _is_row(line):
+        return "row"
+    if _BULLET.match(line):
+        return "bullet"
+    if _CALL.search(line) or _CODE_MARK.search(line):
+        rest = _CALL.sub(" ", line)
+        words = len(_WORDS.findall(rest))
+        if _LEADING_CALL.match(line) and words >= MIN_ITEM_WORDS:
+            return "item"
+        if words <= 2 or (words <= 4 and not line.endswith(".")):
+            return "code"
+        if _INDEXED.search(line) or (_STATEMENT.search(line) and _plain_share(line) < PLAIN_SHARE):
+            return "code"  # "var x{i in I}, integer, >= 0;": a statement, however wordy
+    return "prose"
+
+
+def _plain_share(line: str) -> float:
+    tokens = line.split()
+    return sum(bool(_PLAIN.match(t)) for t in tokens) / len(tokens) if tokens else 0.0
+
+
+def _is_row(line: str) -> bool:
+    if "|" in line and "||" not in line:  # cells between bars (Markdown tables, stem plots)
+        return True
+    tokens = line.split()
+    figures = sum(bool(_NUMBER.match(t)) for t in tokens)
+    return len(tokens) >= 3 and figures >= 2 and figures / len(tokens) >= 0.4
+
+
+def _without_cut_ends(units: list[Unit]) -> list[Unit]:
+    if units and units[0].kind == "prose" and units[0].text[:1].islower():
+        units = units[1:]
+    if units and units[-1].kind == "prose" and units[-1].text[-1:] not in ".!?:)":
+        units = units[:-1]
+    if units and units[-1].kind == "code" and units[-1].text.count("(") > units[-1].text.count(")"):
+        units = units[:-1]  # a call cut by the chunk boundary
+    return units
+
+
+def _quotable(unit: Unit) -> bool:
+    if _LEADERS.search(unit.text):
+        return False
+    words = len(unit.text.split())
+    if unit.kind == "prose":
+        return words >= MIN_WORDS
+    if unit.kind == "item":
+        return words >= MIN_ITEM_WORDS
+    if unit.kind == "row":
+        return words >= 2
+    return bool(_WORDS.search(unit.text))  # code: names something
+
+
+def _clip(unit: Unit) -> Unit:
+    if len(unit.text) <= MAX_CHARS:
+        return unit
+    cut = unit.text[:MAX_CHARS].rsplit(" ", 1)[0]
+    return Unit(cut.rstrip(",;:") + " …", unit.kind)
