@@ -22,7 +22,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,7 +57,6 @@ TOKEN_PROBES = (
     "\u200bzero\x00width\ufeff and a\u0301ccent",
 )
 Array = npt.NDArray[Any]
-STREAM_BATCH = 16  # texts per batch when the runtime runs several streams at once
 
 
 class TokenCounter(Protocol):
@@ -148,29 +147,16 @@ class FastEmbedder:
         return vector
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
-        """Length-sorted batches, as ``rag.runtimes.encode_with`` runs them; with several
-        streams, batches of STREAM_BATCH run side by side (smaller batches pad less too)."""
+        """Length-sorted batches, as ``rag.runtimes.encode_with`` runs them."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        size = STREAM_BATCH if self._runtime.streams > 1 else self.batch_size
-        parts = [order[start : start + size] for start in range(0, len(texts), size)]
-        masks: dict[int, Array] = {}
-
-        def inputs() -> Iterator[dict[str, Array]]:
-            for i, idx in enumerate(parts):
-                features = self.batch([texts[j] for j in idx])
-                masks[i] = features["attention_mask"]
-                yield {n: features[n] for n in self._runtime.input_names}
-
-        def pooled(i: int, tokens: Vectors) -> None:
-            mask = masks.pop(i)
-            out[parts[i]] = _normalize(_pool(tokens, mask, self._layout.pooling))
-
-        if len(parts) == 1:  # a query: one request, no queue to set up
-            batch = next(inputs())
-            pooled(0, self._runtime.token_embeddings(batch))
-        else:
-            self._runtime.map_batches(inputs(), pooled)
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            features = self.batch([texts[i] for i in idx])
+            tokens = self._runtime.token_embeddings(
+                {n: features[n] for n in self._runtime.input_names}
+            )
+            out[idx] = _normalize(_pool(tokens, features["attention_mask"], self._layout.pooling))
         return out
 
 

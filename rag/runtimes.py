@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -199,13 +199,8 @@ class OpenVinoRuntime:
         # included): later processes skip compiling
         core.set_property({"CACHE_DIR": str(path.parent / "compiled")})
         # always explicit: on CPUs with bf16 units OpenVINO would pick bf16 by itself
-        # THROUGHPUT: one stream per core or two (a thread each), fed small batches at once
-        # by ``map_batches``; on 2 cores that embedded a PDF's chunks 27% faster than one
-        # 2-thread stream on batches of 64 (bench/encode.py measures it). A single text
-        # runs on one stream, which a short query hardly notices.
-        config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "THROUGHPUT"}
+        config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-        self.streams = max(1, int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         # what OpenVINO settled on, which is what is reported (a CPU without bf16 gets f32)
         settled = self._compiled.get_property("INFERENCE_PRECISION_HINT")
         self.precision = str(getattr(settled, "get_type_name", lambda: settled)())
@@ -219,47 +214,9 @@ class OpenVinoRuntime:
         self._output = self._compiled.output(0)
 
     def token_embeddings(self, inputs: dict[str, Array]) -> npt.NDArray[np.float32]:
-        """One batch; a large one is cut into a part per stream, run side by side."""
-        rows = len(inputs[self.input_names[0]])
-        if self.streams > 1 and rows > 1:
-            step = -(-rows // self.streams)
-            parts = [
-                {n: inputs[n][start : start + step] for n in self.input_names}
-                for start in range(0, rows, step)
-            ]
-            results: dict[int, npt.NDArray[np.float32]] = {}
-            self.map_batches(parts, results.__setitem__)
-            return np.concatenate([results[i] for i in range(len(parts))])
         feed = {n: np.asarray(inputs[n], dtype=np.int64) for n in self.input_names}
         result = self._request.infer(feed)
         return np.array(result[self._output], dtype=np.float32)
-
-    def map_batches(
-        self,
-        batches: Iterable[dict[str, Array]],
-        done: Callable[[int, npt.NDArray[np.float32]], None],
-    ) -> None:
-        """Run every batch, ``self.streams`` at a time, calling ``done(i, token_embeddings)``
-        for batch ``i`` as it finishes (in OpenVINO's thread, in any order): the caller
-        pools there, so only ``streams`` batches of token embeddings are ever held."""
-        import openvino as ov
-
-        queue = ov.AsyncInferQueue(self._compiled, self.streams)
-        failures: list[BaseException] = []
-
-        def finished(request: Any, i: int) -> None:
-            try:
-                done(i, np.array(request.get_output_tensor(0).data, dtype=np.float32))
-            except BaseException as exc:  # raised again in the caller's thread below
-                failures.append(exc)
-
-        queue.set_callback(finished)
-        for i, inputs in enumerate(batches):
-            feed = {n: np.asarray(inputs[n], dtype=np.int64) for n in self.input_names}
-            queue.start_async(feed, i)
-        queue.wait_all()
-        if failures:
-            raise failures[0]
 
 
 def encode_with(
