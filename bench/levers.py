@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.provenance import write_result  # noqa: E402
+from bench.provenance import env_precision, write_result  # noqa: E402
 from bench.tables import lever_cell  # noqa: E402
 from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
@@ -123,7 +123,11 @@ def scifact(model: Embedder) -> Yardstick:
     train = load_beir(SCIFACT, split="train")
     test = load_beir(SCIFACT, split="test")
     settings = eval_settings(
-        Settings.default(ROOT / ".rag" / "bench-tune", device="cpu"), train, limit=None
+        Settings.default(
+            ROOT / ".rag" / "bench-tune", device="cpu", embed_precision=env_precision()
+        ),
+        train,
+        limit=None,
     )
     index = index_corpus(train, settings=settings, model=model)
     queries = {f"train:{q}": t for q, t in train.queries.items() if q not in DUPLICATES_OF_TEST}

@@ -67,6 +67,15 @@ def machine_line(result: dict[str, object]) -> str:
     return f"Measured on: {cpu}, {shown}{embedding}."
 
 
+def env_precision() -> str:
+    """RAG_EMBED_PRECISION as the environment sets it: for a script that builds its own
+    settings (``Settings.default`` reads no environment), so what it measures in is what
+    ``provenance`` records."""
+    from rag.config import Settings
+
+    return Settings.from_env().embedding.embed_precision
+
+
 def _precision() -> str:
     """RAG_EMBED_PRECISION as it resolves here for the environment's settings."""
     from rag.config import Settings

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.provenance import write_result  # noqa: E402
+from bench.provenance import env_precision, write_result  # noqa: E402
 from ingest.corpus import index_corpus  # noqa: E402
 from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
@@ -157,7 +157,11 @@ def main() -> int:
         split="train",
     )
     test = load_beir(SCIFACT, split="test")
-    settings = eval_settings(Settings.default(args.store, device="cpu"), train, limit=None)
+    settings = eval_settings(
+        Settings.default(args.store, device="cpu", embed_precision=env_precision()),
+        train,
+        limit=None,
+    )
     shipped_retrieval = settings.retrieval
     model = QueryMemo(load_model(settings.embedding))
     log.info("indexing %d documents (embedded once, kept in %s)", len(train.corpus), args.store)
