@@ -64,6 +64,13 @@ def load_pdf(
     from ingest.outline import pdf_sections
 
     sections = pdf_sections(source, data, [p.text for p in pages])
+    if not any(sections):
+        # no outline: each page's own title lines are what its chunks are about
+        from ingest.pagetitle import page_titles
+
+        sections = [
+            ((0, title),) if title else () for title in page_titles([p.text for p in pages])
+        ]
     pages = [
         replace(p, sections=sections[p.number - 1] if 0 < p.number <= total else ())
         for p in pages
