@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.loaders import KINDS
+from ingest.document import KINDS
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.uploads import keep_ingested, save_upload, upload_folder

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import Chunker
-from ingest.loaders import Page
+from ingest.document import Page
 from rag.config import Settings
 from rag.embeddings import Embedder
 

@@ -11,7 +11,7 @@ import posixpath
 import zipfile
 from typing import Any
 
-from ingest.loaders import Document, Page, decode_text
+from ingest.document import Document, Page, decode_text
 from rag.errors import IngestError
 
 MAX_CHAPTERS = 5000

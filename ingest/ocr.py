@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingest.loaders import Document, Page
+from ingest.document import Document, Page
 from rag.errors import IngestError
 
 log = logging.getLogger(__name__)

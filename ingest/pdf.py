@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.loaders import NO_TEXT, Document, Page, clean, reason_of
+from ingest.document import NO_TEXT, Document, Page, clean, reason_of
 from rag.errors import IngestError
 
 if TYPE_CHECKING:
