@@ -13,7 +13,8 @@ from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.uploads import keep_ingested, save_upload, upload_folder
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
-from rag.embeddings import Embedder, precision_in_use
+from rag.embedder_types import Embedder
+from rag.embeddings import precision_in_use
 from rag.errors import IngestError, RagError
 from rag.index import Index, connect, load_model, open_index
 from rag.llm import make_llm

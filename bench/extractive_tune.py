@@ -41,7 +41,7 @@ from rag import extractive  # noqa: E402
 from rag.answer import _citation  # noqa: E402
 from rag.answersets import AnswerQuestion  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
 from rag.grading import grade  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.quote_scores import QuoteWeights, Signals  # noqa: E402

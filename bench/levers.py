@@ -58,7 +58,7 @@ from bench.provenance import env_precision, write_result  # noqa: E402
 from bench.tables import lever_cell  # noqa: E402
 from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
 from rag.fusion import reciprocal_rank_fusion  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.longeval import SpanJudge, page_rank  # noqa: E402

@@ -25,7 +25,7 @@ from ingest.prefetch import prefetch
 from ingest.report import FileError, Report
 from ingest.writer import Prepared, store_files
 from rag import bm25
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.errors import IngestError
 from rag.index import Index
 from rag.lock import writer_lock

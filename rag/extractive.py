@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.answer_types import expected_kind, holds
 from rag.bm25 import tokenize
-from rag.embeddings import Embedder, Vectors
+from rag.embedder_types import Embedder, Vectors
 from rag.question_words import subject_terms, subject_words
 from rag.quote_scores import (
     QuoteWeights,
