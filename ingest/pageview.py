@@ -26,7 +26,7 @@ from typing import Any
 from ingest.document import reason_of
 from ingest.loaders import check_regular_file
 from ingest.pagetext import Span, find_passage, normalised
-from ingest.pdf import PDFIUM_LOCK
+from ingest.pdfium_lock import PDFIUM_LOCK
 from rag.errors import IngestError, PageViewError
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import logging
 import re
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.document import NO_TEXT, Document, Page, clean, reason_of
+from ingest.pdfium_lock import PDFIUM_LOCK
 from rag.errors import IngestError
 
 if TYPE_CHECKING:
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTRACTORS = ("pdfium", "pypdf", "pypdf-layout")  # RAG_PDF_TEXT's values, the default first
-# PDFium is not thread-safe, even across documents: every call into it in this process
-# (text here, rendering for OCR) holds this lock
-PDFIUM_LOCK = threading.RLock()
 # PDFium's FPDF_GetLastError codes for a document that does not open
 _PASSWORD, _SECURITY = 4, 5
 # the reason an encrypted file is refused, and how to get past it without sharing the password
