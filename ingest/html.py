@@ -51,13 +51,6 @@ def _config() -> Any:
     return config
 
 
-def title_of(html: bytes | str) -> str:
-    import trafilatura
-
-    meta = trafilatura.extract_metadata(html)
-    return (meta.title or "").strip() if meta is not None else ""
-
-
 def load_html(source: str, data: bytes) -> Document:
     text = html_to_markdown(data if b"charset" in data[:4096].lower() else decode_text(data))
     pages = (Page(0, text),) if text else ()
