@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from ingest.loaders import KINDS
+from ingest.document import KINDS
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.uploads import keep_ingested, save_upload, upload_folder
 from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
-from rag.embeddings import Embedder, precision_in_use
+from rag.embedder_types import Embedder
+from rag.embeddings import precision_in_use
 from rag.errors import IngestError, RagError
 from rag.index import Index, connect, load_model, open_index
 from rag.llm import make_llm
@@ -85,9 +87,11 @@ def index_for(settings: Settings, *, writing: bool = False) -> Index:
 # -- sidebar --------------------------------------------------------------------------------
 
 
-def collection_size(settings: Settings, index: Index) -> None:
-    """Under the collection picker: what the chosen collection holds and its model."""
-    with st.sidebar:
+def collection_size(settings: Settings, index: Index, place: DeltaGenerator) -> None:
+    """Under the collection picker (``place``, kept empty until now): what the chosen
+    collection holds and its model. Drawn after the sidebar's forms, so the counts include
+    what an upload in this run just added."""
+    with place.container():
         documents = index.manifest.count()
         index.close()
         st.markdown(f"**{documents}** documents · **{index.store.count()}** chunks")
@@ -248,9 +252,10 @@ def main() -> None:
             "settings; the page says why and how to fix it. Choose another collection above."
         )
         return
-    collection_size(settings, index)
+    size = st.sidebar.empty()
     panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
     settings = sidebar(settings, index, llm)
+    collection_size(settings, index, size)
     conversations = begin(settings)
     attach_store(index.store)
     if index.store.count() == 0:

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import BUNDLED_MODEL, Settings
-from rag.embeddings import BUNDLED_SHA256, Prefixes, bundled_model_path
+from rag.embedder_types import Prefixes
+from rag.embeddings import BUNDLED_SHA256, bundled_model_path
 from rag.fast_embedder import FastEmbedder
 from rag.index import load_model
 from rag.model_folder import read_layout

@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.cpu import this_cpu  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
 from rag.index import load_model  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact" / "corpus.jsonl"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, _citation, _similarity
-from rag.embeddings import Embedder, Vectors
+from rag.embedder_types import Embedder, Vectors
 from rag.types import Citation, Hit
 
 CUT = 0.415  # RAG_ABSTAIN_THRESHOLD's default before issue 24 (bench/results/abstain.json then)

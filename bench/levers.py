@@ -2,14 +2,16 @@
 
     nice -n 10 .venv/bin/python bench/levers.py [--fresh]
 
-The three yardsticks, each with a half that chooses and a half that only reports:
+The four yardsticks, each with a half that chooses and a half that only reports:
 
 - SciFact (``rag eval``'s collection): nDCG@10, train chooses, test reports;
 - COVID-QA (98 papers in one index, ``bench/longdocs.py``'s): hit@5, halves by paper;
-- page-known PDFs (each manual in its own index): page@5, halves as in the question file.
+- page-known PDFs (each manual in its own index): page@5, halves as in the question file;
+- the filings (``../shared/data/filings``: real 10-K/10-Q/8-K PDFs, each in its own index,
+  long, table-heavy and mostly without an outline): page@5, halves by company.
 
-The indexes are the ones ``bench/tune.py`` and ``bench/longdocs.py`` build through the
-ingestion pipeline (built here when absent). Each lever is replayed from the stored chunks:
+The indexes are the ones ``bench/tune.py``, ``bench/longdocs.py`` and ``bench/filings.py``
+build through the ingestion pipeline (built here when absent). Each lever is replayed from the stored chunks:
 dense is an exact search over the stored vectors, BM25 is ``rag.bm25.Bm25Index`` over the
 stored texts, fusion is ``rag.fusion``'s, so the grid costs no index build. The replay of
 the shipped hybrid is checked against the real ``Retriever`` on COVID-QA.
@@ -27,7 +29,7 @@ Levers:
   first results), RM3 on the BM25 side (the query's terms mixed with the best terms of its
   first results, Anserini's defaults: 10 documents, 10 terms, original weight 0.5).
 
-The objective is the mean of the three tuning metrics; a setting replaces the shipped one
+The objective is the mean of the four tuning metrics; a setting replaces the shipped one
 only if it gains more than ``MARGIN`` there. Writes ``bench/results/levers.json``.
 """
 
@@ -56,7 +58,7 @@ from bench.provenance import env_precision, write_result  # noqa: E402
 from bench.tables import lever_cell  # noqa: E402
 from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
 from rag.fusion import reciprocal_rank_fusion  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.longeval import SpanJudge, page_rank  # noqa: E402
@@ -69,6 +71,9 @@ SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact"
 COVIDQA = ROOT.parent / "shared" / "data" / "qa" / "covidqa" / "covidqa-200423.json"
 PAGES = ROOT / "bench" / "data" / "pages_questions.json"
 DOCS = ROOT / ".rag" / "bench-pdfs"
+FILINGS = ROOT.parent / "shared" / "data" / "filings"
+# the yardsticks of page-known questions over PDFs: their question file and PDF folder
+PAGED = {"pages": (PAGES, DOCS), "filings": (FILINGS / "questions.json", FILINGS / "pdfs")}
 CACHE = ROOT / ".rag" / "bench-levers"
 DUPLICATES_OF_TEST = {"871", "1291"}
 DEPTH = 50  # candidates per ranker, as the retriever's default
@@ -153,18 +158,21 @@ def covidqa(model: Embedder, settings: Settings) -> Yardstick:
     return Yardstick("covidqa", "hit@5", [group], {q.id: q.half for q in spans.questions})
 
 
-def pages(model: Embedder, settings: Settings) -> Yardstick:
+def pages(model: Embedder, settings: Settings, name: str = "pages") -> Yardstick:
     from ingest.longdocs import index_document
     from rag.longsets import load_page_questions
 
-    pageset = load_page_questions(PAGES)
+    questions, docs = PAGED[name]
+    if name == "filings":  # the indexes bench/filings.py builds, not built twice
+        settings = settings.replace(store_dir=ROOT / ".rag" / "bench-filings")
+    pageset = load_page_questions(questions)
     groups = []
-    for name in dict.fromkeys(q.file for q in pageset.questions):
-        index, _ = index_document(DOCS / name, settings=settings, model=model)
-        asked = {q.id: q.question for q in pageset.questions if q.file == name}
+    for file in dict.fromkeys(q.file for q in pageset.questions):
+        index, _ = index_document(docs / file, settings=settings, model=model)
+        asked = {q.id: q.question for q in pageset.questions if q.file == file}
         groups.append(stored_group(index, asked))
         index.close()
-    return Yardstick("pages", "page@5", groups, {q.id: q.half for q in pageset.questions})
+    return Yardstick(name, "page@5", groups, {q.id: q.half for q in pageset.questions})
 
 
 def judge_for(name: str) -> Callable[[str, list[Hit]], int | None] | None:
@@ -177,10 +185,10 @@ def judge_for(name: str) -> Callable[[str, list[Hit]], int | None] | None:
         judge = SpanJudge(spans.papers, paper_lookup(spans.papers))
         by_span = {q.id: q for q in spans.questions}
         return lambda qid, hits: judge.rank(by_span[qid].paper, by_span[qid].span, hits)
-    if name == "pages":
+    if name in PAGED:
         from rag.longsets import load_page_questions
 
-        by_page = {q.id: q for q in load_page_questions(PAGES).questions}
+        by_page = {q.id: q for q in load_page_questions(PAGED[name][0]).questions}
         return lambda qid, hits: page_rank(by_page[qid].pages, hits)
     return None
 
@@ -225,11 +233,11 @@ def headings(yard: Yardstick, model: Embedder) -> Yardstick:
     from ingest.outline import section_at
     from rag.passages import CONTEXT, indexed_text
 
-    if yard.name != "pages":
+    if yard.name not in PAGED:
         return yard
     groups = []
     for group in yard.groups:
-        path = DOCS / Path(next(iter(group.hits.values())).source).name
+        path = PAGED[yard.name][1] / Path(next(iter(group.hits.values())).source).name
         sections = {p.number: p.sections for p in load(path).pages}
         texts = [
             indexed_text(
@@ -239,7 +247,7 @@ def headings(yard: Yardstick, model: Embedder) -> Yardstick:
             )
             for n, c in enumerate(group.ids)
         ]
-        vectors = embed_cached(model, texts, f"headings-{len(groups)}")
+        vectors = embed_cached(model, texts, f"{yard.name}-headings-{len(groups)}")
         groups.append(Group(group.ids, texts, vectors, group.hits, group.questions))
     return Yardstick(yard.name, yard.metric, groups, yard.half, yard.qrels)
 
@@ -249,9 +257,9 @@ def contextual(yard: Yardstick, model: Embedder, papers: dict[str, str] | None) 
     for PDFs, the heading path: the variant with the title, measured and not shipped."""
     groups = []
     for group in yard.groups:
-        if yard.name == "pages":
+        if yard.name in PAGED:
             source = Path(next(iter(group.hits.values())).source)
-            where = pdf_context(DOCS / source.name)
+            where = pdf_context(PAGED[yard.name][1] / source.name)
             heads = [where(group.hits[c].page) for c in group.ids]
         elif yard.name == "covidqa":
             assert papers is not None
@@ -551,6 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scifact": lambda: scifact(model),
         "covidqa": lambda: covidqa(model, settings),
         "pages": lambda: pages(model, settings),
+        "filings": lambda: pages(model, settings, "filings"),
     }
     results: dict[str, Any] = {"yardsticks": {}, "depth": DEPTH, "margin": MARGIN}
     table: dict[str, dict[str, dict[str, float]]] = {}
@@ -586,7 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             y = variants.get(variant, yard)
             for label, lever in levers().items():
                 for beta in BETAS:
-                    if beta is not None and name != "pages":
+                    if beta is not None and name not in PAGED:
                         continue  # no pages: aggregation is the identity
                     key = f"{variant} | {label}" + ("" if beta is None else f" | page b={beta}")
                     table.setdefault(key, {})[name] = score(y, pool, lever, beta, judge)

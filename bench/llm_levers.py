@@ -76,7 +76,7 @@ from bench.levers import (  # noqa: E402
 )
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
 from rag.fusion import reciprocal_rank_fusion  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.llm import OpenAILLM  # noqa: E402

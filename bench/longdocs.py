@@ -48,7 +48,8 @@ import numpy as np  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from ingest.longdocs import index_document, index_papers, paper_lookup  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import Embedder, bundled_model_path  # noqa: E402
+from rag.embedder_types import Embedder  # noqa: E402
+from rag.embeddings import bundled_model_path  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.longeval import DEPTH, KS, SpanJudge, summarize  # noqa: E402
 from rag.longsets import (  # noqa: E402

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.provenance import write_result  # noqa: E402
-from ingest.loaders import clean  # noqa: E402
+from ingest.document import clean  # noqa: E402
 from ingest.pdf import pdfium_texts, pypdf_texts  # noqa: E402
 from rag.errors import IngestError  # noqa: E402
 

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import Chunker
-from ingest.loaders import Page
+from ingest.document import Page
 from rag.config import Settings
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 
 log = logging.getLogger(__name__)
 

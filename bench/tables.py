@@ -185,6 +185,37 @@ def longdocs(result: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def filings(result: dict[str, Any]) -> str:
+    ours = result["settings"]["ours"]
+    default = ours["default_mode"]
+    parts = [
+        f"Commit `{result['commit']}`, {result['date']}; {result['documents']} filings, each in "
+        f"its own index; questions {result['questions']['tune']} tuning / "
+        f"{result['questions']['report']} reporting (halves by company); a hit is a top-k "
+        f"passage on an evidence page. Ours: {ours['model']} ({ours['backend']}), "
+        f"{ours['chunk_size_tokens']}-token chunks; tutorial: pypdf pages, 1000/200-character "
+        "splitter, torch, Chroma cosine; both in the same run.\n\n",
+        _long_table(result, "page", default=default),
+    ]
+    heads = ("page@1", "page@5", "page@10", "mrr@10")
+    rows = [
+        "| pipeline | half | kind | questions | page@1 | page@5 | page@10 | MRR@10 |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    pipelines = [("tutorial", result["tutorial"])] + [
+        (f"ours, `{mode}`" + (" (default)" if mode == default else ""), figures)
+        for mode, figures in result["ours"]["modes"].items()
+    ]
+    for label, figures in pipelines:
+        for half, shown in (("tune", "tuning"), ("report", "reporting")):
+            for kind, row in sorted(figures[half].get("kinds", {}).items()):
+                cells = " | ".join(f"{row[h]:.3f}" for h in heads)
+                rows.append(f"| {label} | {shown} | {kind} | {row['questions']} | {cells} |")
+    parts.append("\nBy kind (`table`: a figure from the financial statements):\n\n")
+    parts.append("\n".join(rows) + "\n")
+    return "".join(parts)
+
+
 def _measured_at(part: dict[str, Any]) -> str:
     """A yardstick kept from an earlier run (``bench/longdocs.py --only``) names its commit."""
     if "commit" not in part:
@@ -620,6 +651,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "api_load": api_load,
     "tune": tune,
     "longdocs": longdocs,
+    "filings": filings,
     "query": query,
     "levers": levers,
     "chunks": chunks,

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.loaders import Page
+from ingest.document import Page
 from ingest.outline import section_at
 from rag.errors import ConfigError
 from rag.types import Chunk

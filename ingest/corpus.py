@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.pipeline import Ingestor, Record
 from rag.config import Settings
-from rag.embeddings import Embedder, Identity, Prefixes, Vectors
+from rag.embedder_types import Embedder, Identity, Prefixes, Vectors
 from rag.evaluation import Dataset, run_queries, score
 from rag.index import Index, open_index
 from rag.retriever import Retriever

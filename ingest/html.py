@@ -11,7 +11,7 @@ import posixpath
 import zipfile
 from typing import Any
 
-from ingest.loaders import Document, Page, decode_text
+from ingest.document import Document, Page, decode_text
 from rag.errors import IngestError
 
 MAX_CHAPTERS = 5000
@@ -49,13 +49,6 @@ def _config() -> Any:
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "10")
     config.set("DEFAULT", "MIN_OUTPUT_SIZE", "10")
     return config
-
-
-def title_of(html: bytes | str) -> str:
-    import trafilatura
-
-    meta = trafilatura.extract_metadata(html)
-    return (meta.title or "").strip() if meta is not None else ""
 
 
 def load_html(source: str, data: bytes) -> Document:

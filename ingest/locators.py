@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ingest.loaders import MARKDOWN_KINDS, Document
+from ingest.document import MARKDOWN_KINDS, Document
 from ingest.office import row_range
 from rag.types import Chunk
 

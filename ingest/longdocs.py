@@ -20,7 +20,7 @@ from pathlib import Path
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from rag.config import Settings
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.errors import IngestError
 from rag.index import Index, open_index
 from rag.longsets import SpanSet

@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingest.loaders import Document, Page
+from ingest.document import Document, Page
+from ingest.pdfium_lock import PDFIUM_LOCK
 from rag.errors import IngestError
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,6 @@ def ocr_pdf_pages(
     """Render (``scale`` pixels a point, at most) and recognise the pages ``numbers``
     (1-based) of a PDF."""
     import pypdfium2 as pdfium
-
-    from ingest.pdf import PDFIUM_LOCK
 
     pages: list[Page] = []
     with PDFIUM_LOCK:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ingest.loaders import Document, Page, decode_text
+from ingest.document import Document, Page, decode_text
 
 ROW = re.compile(r"^row (\d+):", re.MULTILINE)
 MAX_CELL_CHARS = 2000  # a cell longer than this is cut: a sheet is not a place for prose

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ingest.pdf import PDFIUM_LOCK
+from ingest.pdfium_lock import PDFIUM_LOCK
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Where a stored passage is in its page's text as PDFium reads it.
 
 A chunk's ``start_index`` is an offset into the page text *after* our normalisation
-(``ingest.pdf.pdfium_text`` then ``ingest.loaders.clean``): PDFium's U+FFFE marks of
+(``ingest.pdf.pdfium_text`` then ``ingest.document.clean``): PDFium's U+FFFE marks of
 removed hyphens and its U+0002 dropped, CR LF and CR turned into LF, NUL bytes dropped.
 ``normalised`` redoes that while remembering, for every character it keeps, where it was in
 PDFium's text, so an offset in our text maps back to PDFium's (and from there to its

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders import check_regular_file, reason_of
+from ingest.document import reason_of
+from ingest.loaders import check_regular_file
 from ingest.pagetext import Span, find_passage, normalised
-from ingest.pdf import PDFIUM_LOCK
+from ingest.pdfium_lock import PDFIUM_LOCK
 from rag.errors import IngestError, PageViewError
 
 log = logging.getLogger(__name__)

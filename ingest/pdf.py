@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import logging
 import re
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.loaders import NO_TEXT, Document, Page, clean, reason_of
+from ingest.document import NO_TEXT, Document, Page, clean, reason_of
+from ingest.pdfium_lock import PDFIUM_LOCK
 from rag.errors import IngestError
 
 if TYPE_CHECKING:
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTRACTORS = ("pdfium", "pypdf", "pypdf-layout")  # RAG_PDF_TEXT's values, the default first
-# PDFium is not thread-safe, even across documents: every call into it in this process
-# (text here, rendering for OCR) holds this lock
-PDFIUM_LOCK = threading.RLock()
 # PDFium's FPDF_GetLastError codes for a document that does not open
 _PASSWORD, _SECURITY = 4, 5
 # the reason an encrypted file is refused, and how to get past it without sharing the password
@@ -64,6 +61,13 @@ def load_pdf(
     from ingest.outline import pdf_sections
 
     sections = pdf_sections(source, data, [p.text for p in pages])
+    if not any(sections):
+        # no outline: each page's own title lines are what its chunks are about
+        from ingest.pagetitle import page_titles
+
+        sections = [
+            ((0, title),) if title else () for title in page_titles([p.text for p in pages])
+        ]
     pages = [
         replace(p, sections=sections[p.number - 1] if 0 < p.number <= total else ())
         for p in pages

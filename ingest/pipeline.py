@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import Chunker
+from ingest.document import MARKDOWN_KINDS, Document
 from ingest.files import discover, file_sha256, source_of
-from ingest.loaders import MARKDOWN_KINDS, Document, check_regular_file, load
+from ingest.loaders import check_regular_file, load
 from ingest.locators import locate
 from ingest.ocr import OcrProgress
 from ingest.prefetch import prefetch
 from ingest.report import FileError, Report
 from ingest.writer import Prepared, store_files
 from rag import bm25
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.errors import IngestError
 from rag.index import Index
 from rag.lock import writer_lock

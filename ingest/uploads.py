@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.loaders import KINDS
+from ingest.document import KINDS
 from ingest.report import Report
 from ingest.sniff import mismatch, sniff
 from rag.config import StoreSettings

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from ingest.document import Document, Page
 from ingest.html import html_to_markdown
-from ingest.loaders import Document, Page
 from rag.config import IngestSettings
 from rag.errors import IngestError
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.duplicates import similar_pairs
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.manifest import FileRecord, Manifest
 from rag.passages import indexed_text
 from rag.store import Store

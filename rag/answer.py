@@ -17,7 +17,7 @@ from rag import extractive
 from rag.bm25 import tokenize
 from rag.citations import CitationFilter
 from rag.config import AnswerSettings, Settings
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.index import Index
 from rag.llm import LLM
 from rag.prompt import ABSTAIN, answer_messages, clean_condensed, condense_messages, fit_context

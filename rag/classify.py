@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.errors import ConfigError
 from rag.topics import normalize
 from rag.types import Hit

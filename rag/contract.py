@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from rag.config import IngestSettings
-from rag.embeddings import Identity
+from rag.embedder_types import Identity
 from rag.errors import IndexMismatchError
 from rag.passages import CONTEXT
 

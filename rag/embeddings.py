@@ -7,15 +7,13 @@ import contextlib
 import copy
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from rag.config import BUNDLED_MODEL, EmbeddingSettings
 from rag.digests import sha256_of, weights_sha256
+from rag.embedder_types import Embedder, Identity, Prefixes, Vectors
 from rag.errors import ConfigError, ModelError
 from rag.runtimes import (
     MIN_COSINE,
@@ -35,33 +33,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-Vectors = npt.NDArray[np.float32]
-
 BGE_INSTRUCTION = "Represent this sentence for searching relevant passages: "
-
-
-@dataclass(frozen=True)
-class Prefixes:
-    query: str = ""
-    document: str = ""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What an embedder's vectors mean: its part of the index contract."""
-
-    provider: str  # local or openai
-    model: str
-    dimension: int  # 0 when not known yet (before the model loads)
-    query_prefix: str
-    document_prefix: str
-    reduction: str = ""  # "pca" when projected to `dimension` (RAG_EMBED_DIM)
-    projection: str = ""  # the fitted PCA's hash, once fitted
-
-    @classmethod
-    def of(cls, provider: str, model: str, dimension: int, prefixes: Prefixes) -> Identity:
-        """An embedder's own identity, before any reduction."""
-        return cls(provider, model, dimension, prefixes.query, prefixes.document)
 
 
 def expected_identity(embedding: EmbeddingSettings) -> Identity:
@@ -117,32 +89,6 @@ def resolve_prefixes(
         query=base.query if query_prefix is None else query_prefix,
         document=base.document if document_prefix is None else document_prefix,
     )
-
-
-class Embedder(Protocol):
-    """What ingestion and retrieval need from an embedding model."""
-
-    name: str
-    prefixes: Prefixes
-
-    @property
-    def identity(self) -> Identity:
-        """What its vectors mean (the index contract's embedding fields)."""
-        ...
-
-    @property
-    def dimension(self) -> int: ...
-
-    @property
-    def max_tokens(self) -> int: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
-
-    def embed_documents(self, texts: list[str]) -> Vectors: ...
-
-    def embed_query(self, text: str) -> Vectors: ...
 
 
 def bundled_model_path() -> Path:

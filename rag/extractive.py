@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rag.answer_types import expected_kind, holds
 from rag.bm25 import tokenize
-from rag.embeddings import Embedder, Vectors
+from rag.embedder_types import Embedder, Vectors
 from rag.question_words import subject_terms, subject_words
 from rag.quote_scores import (
     QuoteWeights,
@@ -113,6 +114,7 @@ def signals(
     words = subject_words(question)
     lexical = sentence_bm25(terms, [tokenize(s.text) for s in found])
     heading_share = {n: coverage(terms, tokenize(h)) for n, h in headings.items()}
+    kind = expected_kind(question)
     return [
         Signals(
             cosine=cosines[i],
@@ -120,6 +122,7 @@ def signals(
             code=names_asked(s.text, words) if s.kind in ("code", "item") else 0.0,
             heading=heading_share.get(s.n, 0.0),
             rank=1.0 / s.n,
+            expected=holds(s.text, kind),
         )
         for i, s in enumerate(found)
     ]

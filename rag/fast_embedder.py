@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.digests import weights_sha256
-from rag.embeddings import Identity, Prefixes, Vectors
+from rag.embedder_types import Identity, Prefixes, Vectors
 from rag.model_folder import Layout, Unsupported, read_layout
 from rag.runtimes import (
     MIN_COSINE,

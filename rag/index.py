@@ -21,7 +21,8 @@ from types import TracebackType
 
 from rag.config import EmbeddingSettings, Settings, StoreSettings
 from rag.contract import SCHEMA_VERSION, Contract, check_contract
-from rag.embeddings import Embedder, Identity, expected_identity, load_local
+from rag.embedder_types import Embedder, Identity
+from rag.embeddings import expected_identity, load_local
 from rag.errors import IndexMismatchError
 from rag.manifest import Manifest
 from rag.store import Store

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.embeddings import Identity, Vectors, resolve_prefixes
+from rag.embedder_types import Identity, Vectors
+from rag.embeddings import resolve_prefixes
 from rag.errors import ConfigError, EmbeddingError, EmbeddingUnavailableError
 from rag.openai_client import OPENAI_URL, Family, OpenAIError, make_client, translate_error
 

@@ -51,9 +51,15 @@ def source_label(hit: Hit) -> str:
 
 
 def passage_block(n: int, hit: Hit) -> str:
-    """One numbered passage; a closing delimiter inside the text cannot end the block."""
+    """One numbered passage under its source and, where it has one, the section it sits in
+    (a passage cut from the middle of a section does not say what it is about: "Capital
+    spending (4,625)" needs "Statement of Cash Flows"); a closing delimiter inside the text
+    cannot end the block."""
     text = hit.text.strip().replace(CLOSE, "</ documents>").replace(OPEN, "< documents>")
-    return f"[{n}] ({source_label(hit)})\n{text}"
+    section = " ".join(hit.header_path.split())
+    # a Markdown passage's place already is its heading path
+    under = f"\nSection: {section}" if section and section != hit.locator else ""
+    return f"[{n}] ({source_label(hit)}){under}\n{text}"
 
 
 def user_turn(question: str, hits: Sequence[Hit]) -> str:

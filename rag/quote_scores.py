@@ -13,6 +13,8 @@ signals, each measured on the tuning halves by ``bench/extractive_tune.py``:
 - ``heading``: the share of the question's terms in the section heading its passage sits
   under;
 - ``rank``: the passage's place in the retrieval, ``1/n``;
+- ``expected``: the unit holds the kind of answer the question asks for, a figure for "how
+  many" or a date for "when" (``rag.answer_types``);
 - ``near``: a code line or definition borrows the score of the prose next to it. Manuals
   put the line to type beside the sentence that says what it does ("> sink("record.lis")"
   then "will divert all subsequent output ... to an external file"); the sentence matches
@@ -44,6 +46,7 @@ class QuoteWeights:
     heading: float = 0.0  # measured: no gain on the tuning halves
     rank: float = 0.05
     near: float = 0.0  # measured: no gain once each prose quote brings its code line
+    expected: float = 0.3  # a figure for "how many", a date for "when"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Signals:
     code: float
     heading: float
     rank: float
+    expected: float = 0.0
 
     def score(self, w: QuoteWeights) -> float:
         return (
@@ -63,6 +67,7 @@ class Signals:
             + w.code * self.code
             + w.heading * self.heading
             + w.rank * self.rank
+            + w.expected * self.expected
         )
 
 

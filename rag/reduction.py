@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from rag.embeddings import Embedder, Identity, Prefixes
+from rag.embedder_types import Embedder, Identity, Prefixes
 from rag.errors import ConfigError, IndexMismatchError
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.bm25 import Bm25Cache
 from rag.config import RetrievalSettings, check_mode
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.index import Index
 from rag.modes import MODES, Mode, parse_mode

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from rag.embeddings import Embedder, Identity, Prefixes, Vectors
+from rag.embedder_types import Embedder, Identity, Prefixes, Vectors
 
 
 class Serialized:

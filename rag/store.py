@@ -289,13 +289,6 @@ class Store:
             )
         ]
 
-    def metadata_by_id(self) -> dict[str, dict[str, Any]]:
-        col = self._existing()
-        if col is None:
-            return {}
-        page = col.get(include=["metadatas"])
-        return {i: dict(m or {}) for i, m in zip(page["ids"], page["metadatas"], strict=True)}
-
     def get(self, ids: Sequence[str], *, vectors: bool = True) -> tuple[list[Hit], np.ndarray]:
         """Hits (score 0) and their stored vectors, in the order of ``ids``; unknown ids drop.
 

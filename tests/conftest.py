@@ -22,7 +22,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from rag.config import Settings
-from rag.embeddings import Embedder, SentenceTransformerEmbedder
+from rag.embedder_types import Embedder
+from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import open_index
 from rag.manifest import Manifest
 from rag.retriever import Retriever

@@ -30,7 +30,7 @@ from ingest.uploads import (
 )
 from rag.answer import Answerer, AnswerStream
 from rag.config import Settings
-from rag.embeddings import Embedder, Vectors
+from rag.embedder_types import Embedder, Vectors
 from rag.errors import ConfigError, NotFoundError, UploadTooLargeError
 from rag.index import Index, collection_names, connect, load_model, open_index
 from rag.llm import LLM, make_llm

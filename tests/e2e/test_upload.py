@@ -4,6 +4,7 @@ cited page opened beside the chat with the passage boxed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,10 @@ def test_upload_then_ask_then_open_the_cited_page(browser: object, tmp_path: Pat
         # the encrypted file is refused with its reason and the way past it, the other kept
         page.get_by_text(f"{LOCKED.name}: {ENCRYPTED}").wait_for(timeout=30_000)
         wait_until_idle(page)
+        # the sidebar counts what was just added, in the same run as the upload
+        sidebar = page.locator("[data-testid='stSidebar']")
+        counts = sidebar.get_by_text(re.compile(r"^1 documents · [1-9]\d* chunks$"))
+        counts.wait_for(timeout=30_000)
 
         ask(page, "What should a blind text contain?")
         answer = chat_messages(page)[-1]

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import Chunker
-from ingest.loaders import Page
+from ingest.document import Page
 from rag.embeddings import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.integration

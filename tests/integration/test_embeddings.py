@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.embedder_types import Prefixes
 from rag.embeddings import (
     BUNDLED_SHA256,
-    Prefixes,
     SentenceTransformerEmbedder,
     bundled_model_path,
     verify_bundled_weights,

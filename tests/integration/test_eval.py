@@ -8,7 +8,8 @@ import pytest
 from ingest.corpus import index_corpus
 from rag.cli import main
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder, Vectors
+from rag.embedder_types import Vectors
+from rag.embeddings import SentenceTransformerEmbedder
 from rag.errors import ConfigError
 from rag.evaluation import eval_settings, load_beir, run_queries, score
 from rag.retriever import Retriever

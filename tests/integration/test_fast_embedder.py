@@ -19,7 +19,8 @@ import pytest
 from ingest.chunking import Chunker
 from ingest.loaders import load
 from rag.digests import weights_sha256
-from rag.embeddings import Prefixes, SentenceTransformerEmbedder, bundled_model_path, load_local
+from rag.embedder_types import Prefixes
+from rag.embeddings import SentenceTransformerEmbedder, bundled_model_path, load_local
 from rag.fast_embedder import FastEmbedder, open_fast
 from rag.runtimes import cache_folder
 from tests.conftest import MODEL_CACHE, R_INTRO, SHARED, run_cli

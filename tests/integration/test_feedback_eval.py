@@ -11,7 +11,7 @@ import pytest
 from rag.answer import Answerer
 from rag.config import Settings
 from rag.conversations import Conversations
-from rag.embeddings import Embedder
+from rag.embedder_types import Embedder
 from rag.feedback import give_feedback
 from rag.types import Answer
 from tests.conftest import retriever_for, run_cli

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ingest import pipeline
-from ingest.loaders import Document, load
+from ingest.document import Document
+from ingest.loaders import load
 from ingest.ocr import recovered, word_error_rate, words
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder

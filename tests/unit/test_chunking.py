@@ -3,7 +3,7 @@
 import re
 
 from ingest.chunking import Chunker, markdown_sections
-from ingest.loaders import Page
+from ingest.document import Page
 
 
 class WordCounter:

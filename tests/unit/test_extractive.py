@@ -11,6 +11,7 @@ from rag.extractive import (
     render,
     scored,
     select,
+    signals,
     split_sentences,
     with_companions,
 )
@@ -81,6 +82,23 @@ def test_the_sentence_naming_what_is_asked_outranks_a_closer_cosine() -> None:
     picked = select(found, scores, np.eye(3, dtype=np.float32), spread=1.0)
     # the qqplot sentence, best by cosine alone, comes last
     assert [s.position for s in picked] == [1, 2, 0]
+
+
+def test_the_sentence_with_the_figure_answers_a_how_many_question() -> None:
+    """COVID-QA's kind: both sentences name the subject, one gives the number asked for."""
+    question = "What is the size of the bovine coronavirus genome?"
+    found = [
+        Sentence("The bovine coronavirus genome was sequenced in France [4].", 1, 0),
+        Sentence("Its genome is 31 kb long.", 1, 1),
+    ]
+    cosines = [0.62, 0.55]
+    sig = signals(question, found, cosines, {1: ""})
+    assert [s.expected for s in sig] == [0.0, 1.0]  # "[4]" is a citation, not a figure
+    picked = select(found, scored(found, sig, QuoteWeights()), np.eye(2, dtype=np.float32))
+    assert picked[0].text == "Its genome is 31 kb long."
+    # without the signal the closer cosine would open the answer
+    plain = scored(found, sig, QuoteWeights(expected=0.0, lexical=0.0))
+    assert select(found, plain, np.eye(2, dtype=np.float32))[0].position == 0
 
 
 def test_sentence_bm25_reads_zero_to_one() -> None:

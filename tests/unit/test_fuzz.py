@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import Chunker
-from ingest.loaders import Page, decode_text, load
+from ingest.document import Page, decode_text
+from ingest.loaders import load
 from rag.errors import IngestError
 
 SAMPLE_PDF = Path(__file__).resolve().parents[2] / "data" / "gmpl.pdf"

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import decode_text, load
+from ingest.document import decode_text
+from ingest.loaders import load
 from ingest.pdf import ENCRYPTED, pdfium_text
 from rag.errors import IngestError
 

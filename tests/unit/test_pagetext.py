@@ -4,7 +4,7 @@ in it: at its stored offset, by its text, or by its words."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.loaders import clean
+from ingest.document import clean
 from ingest.pagetext import Span, find_passage, normalised
 from ingest.pdf import pdfium_text
 

@@ -1,6 +1,7 @@
 import pytest
 
-from rag.embeddings import BGE_INSTRUCTION, Prefixes, registry_prefixes, resolve_prefixes
+from rag.embedder_types import Prefixes
+from rag.embeddings import BGE_INSTRUCTION, registry_prefixes, resolve_prefixes
 
 
 @pytest.mark.parametrize(

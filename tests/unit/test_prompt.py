@@ -36,6 +36,21 @@ def test_a_passage_cannot_close_the_data_block() -> None:
     assert CLOSE not in block and OPEN not in block
 
 
+def test_a_passage_names_the_section_it_sits_in() -> None:
+    inside = Hit(
+        chunk_id="c1", text="hist(x) draws it.", source="/docs/R-intro.pdf", page=12,
+        score=0.9, header_path="Graphics > Display graphics",
+    )  # fmt: skip
+    assert passage_block(1, inside) == (
+        "[1] (R-intro.pdf, page 12)\nSection: Graphics > Display graphics\nhist(x) draws it."
+    )
+    markdown = Hit(
+        chunk_id="c2", text="Run it.", source="/docs/a.md", page=0, score=0.9,
+        header_path="Guide > Usage", locator="Guide > Usage",
+    )  # fmt: skip
+    assert "Section:" not in passage_block(2, markdown)
+
+
 def test_history_goes_between_system_and_the_question() -> None:
     history = [Turn("user", f"q{i}") for i in range(6)]
     messages = answer_messages("now?", [hit(1, "x")], history)

@@ -1,0 +1,82 @@
+"""A page's title lines, for PDFs without an outline: what stays, what is body, what runs."""
+
+from __future__ import annotations
+
+from ingest.pagetitle import MAX_CHARS, SEPARATOR, is_column_years, page_titles, title_of
+
+STATEMENT = """Table of Contents
+Consolidated Statement of Cash Flows
+PepsiCo, Inc. and Subsidiaries
+Fiscal years ended December 25, 2021, December 26, 2020 and December 28, 2019
+(in millions)
+2021 2020 2019
+Operating Activities
+Net income $ 7,679 $ 7,175 $ 7,353
+Capital spending (4,625) (4,240) (4,232)
+"""
+
+PROSE = """Table of Contents
+Beverage unit volume grew 13%, primarily reflecting double-digit growth in China, partially offset
+by a low-single-digit decline in Vietnam.
+"""
+
+BODY = "The figures below are for the full year, in millions of dollars, as audited."
+CONTINUED = """Table of Contents
+food businesses in Asia Pacific, Australia and New Zealand, and China region.
+Frito-Lay North America
+"""
+
+
+def test_a_statement_page_is_titled_by_its_name_company_period_units_and_years() -> None:
+    titles = page_titles([STATEMENT, PROSE, CONTINUED, PROSE])
+    assert titles[0].startswith(
+        "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · Fiscal years "
+        "ended December 25, 2021, December 26, 2020 and December 28, 2019 · (in mil"
+    )
+    assert titles[1:] == ["", "", ""]
+    # the running header that opens every page is no page's title
+    assert "Table of Contents" not in titles[0]
+
+
+def test_body_text_ends_the_title() -> None:
+    running = frozenset({"table of contents"})
+    assert title_of(PROSE, running) == ""  # a long sentence first: no title
+    assert title_of(CONTINUED, running) == ""  # a paragraph continued from the page before
+    assert title_of("Notes\n• The Firm's capital was $206 billion\n", running) == "Notes"
+
+
+def test_the_column_years_row_is_kept_and_ends_the_title() -> None:
+    page = "Consolidated Balance Sheets\n(in millions)\n2021 2020\nAssets\nCash 1,234 1,100\n"
+    assert title_of(page) == SEPARATOR.join(
+        ["Consolidated Balance Sheets", "(in millions)", "2021 2020"]
+    )
+    assert is_column_years("FY2022 FY2021") and is_column_years("Q1 Q2 Q3 Q4")
+    assert not is_column_years("Net income 2021")
+
+
+def test_a_row_of_figures_and_a_page_number_are_not_titles() -> None:
+    assert title_of("63\nCapital spending (4,625) (4,240) (4,232)\n") == ""
+    page = "Page 12 of 40\nSelected Financial Data\nRevenue 1,200 1,100\n"
+    assert title_of(page) == "Selected Financial Data"
+
+
+def test_a_page_of_short_lines_only_has_no_title() -> None:
+    # a cover page or a one-line page: nothing follows that the lines would be the title of
+    assert title_of("Annual Report\nFiscal 2021\n") == ""
+    assert title_of("Hello world") == ""
+
+
+def test_a_title_is_cut_to_what_a_chunk_context_keeps() -> None:
+    page = "\n".join(f"Heading number {i} of a long statement title" for i in range(6))
+    title = title_of(page)
+    assert len(title) <= MAX_CHARS and title.endswith("…")
+
+
+def test_lines_that_open_many_pages_are_running_headers() -> None:
+    names = ["Revenue", "Costs", "Leases", "Debt", "Equity", "Taxes", "Pensions", "Segments"]
+    pages = [
+        f"ACME Corp Annual Report {n}\n{name} overview\n{name}: {BODY}"
+        for n, name in enumerate(names)
+    ]
+    # "ACME Corp Annual Report <page>" opens every page (its number aside): never a title
+    assert page_titles(pages) == [f"{name} overview" for name in names]
