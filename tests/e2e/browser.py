@@ -126,6 +126,9 @@ def ask(page: object, question: str) -> None:
     box.fill(question)
     box.press("Enter")
     wait_for_answers(page, before + 2)
+    # the run that drew the answer goes on (the conversation list, the URL): a click or text
+    # given before it ends can be lost to the rerun it starts
+    wait_until_idle(page)
 
 
 def publish_screenshot(taken: Path, name: str) -> None:

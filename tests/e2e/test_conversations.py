@@ -14,7 +14,13 @@ import pytest
 
 from rag.config import Settings
 from tests.conftest import copy_store, run_cli
-from tests.e2e.browser import ask, chat_messages, publish_screenshot, running_app
+from tests.e2e.browser import (
+    ask,
+    chat_messages,
+    publish_screenshot,
+    running_app,
+    wait_until_idle,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -137,6 +143,8 @@ def test_feedback_with_a_note_is_exported(
     reply.get_by_label("Thumbs up").click()
     details = reply.get_by_text("Feedback: a note, and which passages were useful")
     details.wait_for(timeout=60_000)
+    # the note typed while the thumb's rerun still draws the form is lost with that form
+    wait_until_idle(page)
     details.click()
     reply.get_by_label("Note (optional)").fill("the help() example is what I needed")
     reply.get_by_role("button", name="Save feedback").click()
