@@ -33,11 +33,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.longdocs import TUTORIAL, Tutorial, pages, shown  # noqa: E402
+from bench.longdocs import Tutorial, pages, recorded_settings, shown  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.index import load_model  # noqa: E402
-from rag.longeval import KS  # noqa: E402
 
 FILINGS = ROOT.parent / "shared" / "data" / "filings"
 STORE = ROOT / ".rag" / "bench-filings"
@@ -76,19 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if "skipped" in measured:
         raise SystemExit(f"filings not measured: {measured['skipped']}")
     payload: dict[str, Any] = {
-        "settings": {
-            "k": list(KS),
-            "tutorial": {**TUTORIAL, "backend": "torch", "store": "chroma cosine"},
-            "ours": {
-                "model": Path(settings.embedding.embed_model).name,
-                "backend": getattr(model, "backend", None),
-                "chunk_size_tokens": settings.ingest.chunk_size,
-                "chunk_overlap_tokens": settings.ingest.chunk_overlap,
-                "default_mode": settings.retrieval.retrieval_mode,
-                "modes": modes,
-                "reused_indexes": args.reuse,
-            },
-        },
+        "settings": recorded_settings(settings, model, modes, args.reuse),
         **measured,
         "seconds": round(time.perf_counter() - started, 1),
     }

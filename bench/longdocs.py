@@ -248,6 +248,35 @@ def pages(
     return out
 
 
+def recorded_settings(
+    settings: Settings, model: Embedder, modes: list[str], reused: bool
+) -> dict[str, Any]:
+    """Both pipelines' settings as a results file records them (this script's and
+    bench/filings.py's), so the two files describe a run the same way."""
+    return {
+        "k": list(KS),
+        "tutorial": {
+            **TUTORIAL,
+            "model": "all-MiniLM-L6-v2 (bundled)",
+            "backend": "torch",
+            "store": "chroma cosine",
+            "pdf_text": "pypdf",
+        },
+        "ours": {
+            "model": Path(settings.embedding.embed_model).name,
+            "backend": getattr(model, "backend", None),
+            "chunk_size_tokens": settings.ingest.chunk_size,
+            "chunk_overlap_tokens": settings.ingest.chunk_overlap,
+            "default_mode": settings.retrieval.retrieval_mode,
+            "candidates": settings.retrieval.candidates,
+            "rrf_k": settings.retrieval.rrf_k,
+            "weights": [settings.retrieval.dense_weight, settings.retrieval.bm25_weight],
+            "modes": modes,
+            "reused_indexes": reused,
+        },
+    }
+
+
 def previous(only: str | None) -> dict[str, Any]:
     """With ``--only``, the other yardstick's part of the last results file, stamped with
     the commit that measured it."""
@@ -312,28 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rag-bench-longdocs-") as tmp:
         tutorial = Tutorial(Path(tmp))
         payload: dict[str, Any] = {
-            "settings": {
-                "k": list(KS),
-                "tutorial": {
-                    **TUTORIAL,
-                    "model": "all-MiniLM-L6-v2 (bundled)",
-                    "backend": "torch",
-                    "store": "chroma cosine",
-                    "pdf_text": "pypdf",
-                },
-                "ours": {
-                    "model": Path(settings.embedding.embed_model).name,
-                    "backend": getattr(model, "backend", None),
-                    "chunk_size_tokens": settings.ingest.chunk_size,
-                    "chunk_overlap_tokens": settings.ingest.chunk_overlap,
-                    "default_mode": settings.retrieval.retrieval_mode,
-                    "candidates": settings.retrieval.candidates,
-                    "rrf_k": settings.retrieval.rrf_k,
-                    "weights": [settings.retrieval.dense_weight, settings.retrieval.bm25_weight],
-                    "modes": modes,
-                    "reused_indexes": args.reuse,
-                },
-            },
+            "settings": recorded_settings(settings, model, modes, args.reuse)
         }
         kept = previous(args.only)
         if args.only == "pages":
