@@ -1,6 +1,6 @@
 """Every retrieval lever on every yardstick: chosen on the tuning halves, reported on the rest.
 
-    nice -n 10 .venv/bin/python bench/levers.py [--fresh]
+    nice -n 10 .venv/bin/python bench/levers.py [--fresh] [--yardsticks filings,...]
 
 The four yardsticks, each with a half that chooses and a half that only reports:
 
@@ -26,6 +26,12 @@ Levers:
 - contextual chunks: the document's title and the section heading path (a PDF's outline,
   a text's first line) put before the text that is embedded and indexed for BM25; the
   passage itself is unchanged;
+- question focus (issue 25: questions wrapped in instructions): a question of several
+  sentences is embedded whole and sentence by sentence; the sentence whose best passage
+  stands out most from its other candidates (the z-score of its top cosine) is the one
+  that names something in the document, and the dense query moves ``lambda`` towards it.
+  No list of phrasings: a one-sentence question is unchanged, and an instruction finds
+  nothing in particular in a filing. BM25 keeps the whole question;
 - pseudo-relevance feedback: Rocchio on the dense side (the query vector moved towards its
   first results), RM3 on the BM25 side (the query's terms mixed with the best terms of its
   first results, Anserini's defaults: 10 documents, 10 terms, original weight 0.5).
@@ -38,9 +44,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import os
 import pickle
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -86,6 +94,8 @@ PRF_DOCS = 3
 PRFS = (0.5, 1.0)
 RM3_DOCS, RM3_TERMS, RM3_ORIGINAL = 10, 10, 0.5  # Anserini's defaults (fbDocs, fbTerms, weight)
 BETAS = (None, 0.0, 0.25, 0.5, 1.0)  # None: no page aggregation
+FOCUS = (0.5, 1.0, 2.0)  # how far the dense query moves towards its most telling sentence
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z(])")
 
 
 @dataclass
@@ -364,6 +374,39 @@ def pools(
     return Pools(dense, lexical, hits)
 
 
+def sentences(question: str) -> list[str]:
+    """A question's sentences; one when it has only one."""
+    return [s.strip() for s in SENTENCE_END.split(question.strip()) if s.strip()]
+
+
+def focused(
+    yard: Yardstick,
+    queries: dict[str, np.ndarray],
+    sentence_vectors: dict[str, np.ndarray],
+    lam: float,
+) -> dict[str, np.ndarray]:
+    """Each question's dense query moved ``lam`` towards its most telling sentence: the one
+    whose top cosine over its own document's chunks stands out most (z-score against the
+    first DEPTH), so wrapper instructions, which match nothing in particular, weigh less."""
+    out = dict(queries)
+    for group in yard.groups:
+        for text in group.questions.values():
+            parts = sentences(text)
+            if len(parts) < 2:
+                continue
+
+            best = max(parts, key=lambda p, g=group: standing(g.vectors, sentence_vectors[p]))
+            moved = queries[text] + lam * sentence_vectors[best]
+            out[text] = (moved / np.linalg.norm(moved)).astype(np.float32)
+    return out
+
+
+def standing(vectors: np.ndarray, query: np.ndarray) -> float:
+    """How far the query's best cosine stands out of its first DEPTH (a z-score)."""
+    sims = np.sort(vectors @ query)[::-1][:DEPTH]
+    return float((sims[0] - sims.mean()) / (sims.std() or 1.0))
+
+
 def rrf(k: int, weight: float) -> Callable[[Ranked, Ranked], Ranked]:
     def fuse(dense: Ranked, lexical: Ranked) -> Ranked:
         return reciprocal_rank_fusion(
@@ -495,6 +538,7 @@ def summarize(table: dict[str, dict[str, dict[str, float]]], names: list[str]) -
 
     1. the fusion, over the chunks as the pipeline embeds them ("headings");
     2. page aggregation, over that fusion;
+    2b. question focus, over that fusion (kept only with the margin, like the others);
     3. the chunk text (plain, headings, with the title, BM25 only) and dense PRF are
        reported beside it.
     """
@@ -518,11 +562,14 @@ def summarize(table: dict[str, dict[str, dict[str, float]]], names: list[str]) -
     pages = [k for k in means if k.startswith(fusion + " | page")]
     page = pick(pages, fusion)
     lever = fusion.split(" | ")[1]
+    focused_keys = [k for k in means if k.startswith("focus") and k.endswith(f" | {lever}")]
+    focus = pick(focused_keys, fusion) if focused_keys else fusion
     return {
         "objective": "mean over the yardsticks of each half's metric; chosen on tune",
         "before": {"lever": f"plain | {BEFORE}", **means[f"plain | {BEFORE}"]},
         "fusion": {"lever": fusion, **means[fusion]},
         "page": {"lever": page, **means[page]},
+        "focus": {"lever": focus, **means[focus]},
         "variants": {
             k: means[k] for k in means if k.split(" | ", 1)[1] == lever and " | page" not in k
         },
@@ -546,6 +593,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached pools")
     parser.add_argument("--no-context", action="store_true", help="skip contextual chunks")
+    parser.add_argument(
+        "--yardsticks",
+        default="scifact,covidqa,pages,filings",
+        help="a comma list; a run on fewer prints its summary and writes no results file",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = Settings.from_env().replace(
@@ -562,6 +614,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pages": lambda: pages(model, settings),
         "filings": lambda: pages(model, settings, "filings"),
     }
+    chosen = [y.strip() for y in args.yardsticks.split(",") if y.strip()]
+    if not chosen or set(chosen) - set(yards):
+        parser.error(f"--yardsticks takes a comma list of {', '.join(yards)}")
+    yards = {name: yards[name] for name in chosen}
     results: dict[str, Any] = {"yardsticks": {}, "depth": DEPTH, "margin": MARGIN}
     table: dict[str, dict[str, dict[str, float]]] = {}
     for name, build in yards.items():
@@ -592,8 +648,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             built[f"prf{prf}"] = pools(yard, queries, prf=prf)
         # RM3 over the chunks as shipped (with their heading paths where there are any)
         built["rm3"] = pools(variants.get("headings", yard), queries, rm3_on=True)
+        # built on every yardstick (the same as "headings" where no question has two
+        # sentences), so each is scored as itself, not as a fallback
+        parts = {p for t in texts for p in sentences(t) if len(sentences(t)) > 1}
+        by_sentence = load_or_build(
+            f"sentences-{name}",
+            lambda parts=parts: {p: model.embed_query(p) for p in parts},  # type: ignore[misc]
+            fresh=args.fresh,
+        )
+        shipped = variants.get("headings", yard)
+        for lam in FOCUS:
+            built[f"focus{lam}"] = pools(shipped, focused(shipped, queries, by_sentence, lam))
         for variant, pool in built.items():
-            y = variants.get(variant, yard)
+            y = variants.get(
+                variant, variants.get("headings", yard) if "focus" in variant else yard
+            )
             for label, lever in levers().items():
                 for beta in BETAS:
                     if beta is not None and name not in PAGED:
@@ -604,6 +673,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["table"] = table
     results["summary"] = summarize(table, list(yards))
     results["seconds"] = round(time.perf_counter() - started, 1)
+    if len(yards) < 4:
+        print(json.dumps(results["summary"], indent=2))
+        return 0
     path = write_result("levers", results)
     print(f"wrote {path.relative_to(ROOT)}")
     return 0

@@ -284,6 +284,7 @@ def levers(result: dict[str, Any]) -> str:
         *(f"prf{p} | {chosen}" for p in (0.5, 1.0)),
         "rm3 | bm25",
         f"rm3 | {chosen}",
+        *(f"focus{lam} | {chosen}" for lam in (0.5, 1.0, 2.0)),
         f"{fusion} | page b=0.0",
         f"{fusion} | page b=0.5",
     ]
