@@ -284,7 +284,8 @@ def levers(result: dict[str, Any]) -> str:
         *(f"prf{p} | {chosen}" for p in (0.5, 1.0)),
         "rm3 | bm25",
         f"rm3 | {chosen}",
-        *(f"focus{lam} | {chosen}" for lam in (0.5, 1.0, 2.0)),
+        # measured since the question-focus lever exists; an older run has none to show
+        *(f"focus{lam} | {chosen}" for lam in (0.5, 1.0, 2.0) if f"focus{lam} | {chosen}" in table),
         f"{fusion} | page b=0.0",
         f"{fusion} | page b=0.5",
     ]
