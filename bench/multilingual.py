@@ -221,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "groups": {g: len(m) for g, m in groups.items()},
         "table": table,
         "detected_languages": {
+            "subset documents": dict(Counter(detect_language(d) for d in docs)),
             "english test claims": dict(detected),
             "translated claims": {f"{a}->{b}": n for (a, b), n in sorted(translated.items())},
         },

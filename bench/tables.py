@@ -465,6 +465,10 @@ MULTILINGUAL_COLUMNS = (
 )
 
 
+def _languages(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
 def multilingual(result: dict[str, Any]) -> str:
     sub, groups, fusion = result["subset"], result["groups"], result["fusion"]
     rows = [
@@ -478,7 +482,7 @@ def multilingual(result: dict[str, Any]) -> str:
         values = " | ".join(f"{cells[c]:.3f}" for c in MULTILINGUAL_COLUMNS)
         rows.append(f"| {label} | {values} |")
     published = result["published_full_corpus_test"]
-    speed = result["speed"]
+    speed, detected = result["speed"], result["detected_languages"]
     lines = [
         f"SciFact **subset** of {sub['documents']} of its {sub['corpus_documents']:,} "
         f"documents: the {sub['relevant']} judged relevant to the claims asked (every test "
@@ -494,14 +498,11 @@ def multilingual(result: dict[str, Any]) -> str:
         "",
         *rows,
         "",
-        "English BM25 rankings of the test claims unchanged by the language-aware analyser: "
-        f"**{'yes' if result['bm25_english_unchanged'] else 'no'}** (every subset document "
-        f"and test claim read as English: {result['detected_languages']['english test claims']}"
-        "; translated claims read as "
-        + ", ".join(
-            f"{k} {v}" for k, v in result["detected_languages"]["translated claims"].items()
-        )
-        + ").",
+        "English BM25 rankings of the test claims identical under the language-aware "
+        f"analyser: **{'yes' if result['bm25_english_unchanged'] else 'no'}**. Languages "
+        f"detected: subset documents {_languages(detected['subset documents'])}; English "
+        f"test claims {_languages(detected['english test claims'])}; translated claims "
+        f"(written as -> read as) {_languages(detected['translated claims'])}.",
         "",
         f"Speed: the {sub['documents']} passages embedded by each model in one process, "
         "batched as the pipeline batches (the machine is shared, so the CPU-time ratio is the "
