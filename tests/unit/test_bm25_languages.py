@@ -56,6 +56,12 @@ def test_a_sentence_is_detected_in_its_language(language: str) -> None:
         "Vitamin D deficiency and bone density",
         "$ nice -n 19 python bench/answers.py  # both halves",  # French elisions: l', n'
         "$ .venv/bin/python -m rag eval; .venv/bin/python -m rag stats",  # German 'bin', once
+        # English chunks of the bench's PDFs that the first rule read as Dutch or Danish
+        "Weighted average common shares 549,536 578,795 573,317 542,873 490,875\nDividends "
+        "declared per common share $ 0.48 $ 0.44 $ — $ — $ —\nAt-year end:\nTotal assets",
+        "Schedule I\nAgent’s Address\nCitibank Delaware\nOne Penns Way\nOPS II, Floor 2\n"
+        "New Castle, DE 19720\nAttn: Agency Operations\nPhone: (302) 894-6010",
+        "param : init_stock cost value :=\niron 7.32 .025 -.1\nnickel 35.8 .03 .02 ;",
     ],
 )
 def test_silence_ties_and_one_stopword_stay_english(text: str) -> None:
