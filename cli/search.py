@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from application.wire import hit_json
 from rag.config import Settings
 from rag.index import open_index
 from rag.retriever import Retriever
-from rag.types import Hit
 
 
 def register(sub: Any) -> None:
@@ -44,15 +44,3 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def snippet(text: str, width: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def hit_json(hit: Hit) -> dict[str, object]:
-    return {
-        "source": hit.source,
-        "page": hit.page,
-        "locator": hit.locator,
-        "ocr": hit.ocr,
-        "score": round(hit.score, 6),
-        "text": hit.text,
-        "chunk_id": hit.chunk_id,
-    }

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from application.wire import answer_json
 from rag.answer import answerer_for
 from rag.config import Settings
 from rag.errors import ConfigError
@@ -58,22 +59,3 @@ def print_sources(answer: Answer) -> None:
     for c in answer.citations:
         place = f" {c.place(short=True)}" if c.place() else ""
         print(f"  [{c.n}] {Path(c.source).name}{place}")
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    return {
-        "answer": answer.text,
-        "mode": answer.mode,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "page": c.page,
-                "locator": c.locator,
-                "ocr": c.ocr,
-                "chunk_id": c.chunk_id,
-            }
-            for c in answer.citations
-        ],
-        "timings": answer.timings,
-    }
