@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, openai_compat, rest
 from api.guard import Guard
-from api.service import Service
+from application.service import Service
 from rag.config import Settings
 from rag.errors import ConfigError
 

@@ -14,7 +14,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from api.service import Service
+from application.service import Service
 from application.wire import answer_json, hit_json
 from rag.config import Settings
 from rag.errors import RagError

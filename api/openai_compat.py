@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import SERVER, UNEXPECTED, error_body, problem_for, rag_error_response
-from api.service import EmbedKind, Service
+from application.service import EmbedKind, Service
 from application.wire import answer_json
 from rag.answer import AnswerStream
 from rag.errors import ConfigError, NotFoundError, RagError

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.errors import error_response
 from api.openai_compat import service_of
-from api.service import document_id
+from application.service import document_id
 from application.wire import hit_json
 
 router = APIRouter(prefix="/v1", tags=["Search and documents"])

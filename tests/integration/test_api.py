@@ -26,7 +26,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.service import Service
+from application.service import Service
 from application.wire import answer_json, hit_json
 from cli import main as rag_main
 from rag.answer import ABSTAIN, Answerer
