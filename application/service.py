@@ -1,17 +1,18 @@
-"""What the API server and the MCP server do, without HTTP: one object both share.
+"""The work every edge does, without widgets, HTTP or argv: ``Service(settings)`` over the
+collections of one store (``RAG_STORE_DIR`` / ``RAG_CHROMA_URL``).
 
-Every index is opened through ``rag.index.open_index`` (so ``RAG_CHROMA_URL`` and the
-contract checks hold here as everywhere), on one connection per collection and one loaded
-model. Readers share that model behind a lock (``Serialized``); uploads embed with a second
-instance of their own, so that a long ingestion does not queue every question behind it.
-Writes go through ``ingest.pipeline.Ingestor``, which holds the store's writer lock.
+The app, the API server, the MCP server and ``python -m rag search``/``ask`` all go through
+it. Every index is opened through ``rag.index.open_index`` (so ``RAG_CHROMA_URL`` and the
+contract checks hold here as everywhere), on the process's shared connections and model
+(``application.resources``). Retrieval and answers are assembled in ``application.queries``;
+writes go through ``ingest.pipeline.Ingestor``, which holds the store's writer lock, and an
+upload is one transaction (``upload``): a file that fails to ingest is taken back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 
+from application import queries
+from application.resources import Loading, Resources, shared
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.uploads import (
@@ -28,16 +31,14 @@ from ingest.uploads import (
     save_upload,
     upload_folder,
 )
-from rag.answer import Answerer, AnswerStream
+from rag.answer import AnswerStream
 from rag.config import Settings
 from rag.embedder_types import Embedder, Vectors
-from rag.errors import ConfigError, NotFoundError, UploadTooLargeError
-from rag.index import Index, collection_names, connect, load_model, open_index
-from rag.llm import LLM, make_llm
+from rag.errors import ConfigError, IngestError, NotFoundError, UploadTooLargeError
+from rag.index import Index, collection_names, open_index
+from rag.llm import LLM
 from rag.local_server import stop_local_servers
 from rag.manifest import FileRecord
-from rag.retriever import Retriever
-from rag.serialized import Serialized
 from rag.store import Store
 from rag.types import Hit, Turn
 
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 ModelFactory = Callable[[], Embedder]
 EmbedKind = Literal["document", "query"]
+# the app's per-file hooks of an upload: a file refused (its name and why), the files saved
+Refused = Callable[[str, IngestError], None]
+Saved = Callable[[Sequence[Path]], None]
 
 
 def document_id(source: str) -> str:
@@ -65,44 +69,50 @@ def document_json(record: FileRecord) -> dict[str, object]:
 
 
 class Service:
-    """The collections of one store (``RAG_STORE_DIR`` / ``RAG_CHROMA_URL``), served."""
+    """The collections of one store (``RAG_STORE_DIR`` / ``RAG_CHROMA_URL``), served.
 
-    def __init__(self, settings: Settings, *, model: ModelFactory | None = None) -> None:
+    Cheap to make (the app makes one per run): what is expensive lives in ``resources``,
+    the process's shared one unless given. ``model`` (tests) replaces the configured model's
+    loader. ``separate_writer``: uploads embed with a second instance of the model (the
+    servers: a long ingestion does not queue every question behind it) or with the readers'
+    one (the app: one model in memory). ``loading`` wraps the model's first load (the app's
+    spinner)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: ModelFactory | None = None,
+        resources: Resources | None = None,
+        separate_writer: bool = True,
+        loading: Loading | None = None,
+    ) -> None:
         self.settings = settings
-        self._make_model = model or (lambda: load_model(settings.embedding))
-        self._reader: Embedder | None = None
-        self._writer: Embedder | None = None
-        self._llm: LLM | None = None
-        self._llm_made = False
-        self._stores: dict[str, Store] = {}
-        self._lock = threading.Lock()
+        if model is not None:
+            resources = Resources(load=lambda _: model())
+        self.resources = resources or shared()
+        self._separate_writer = separate_writer
+        self._loading = loading
 
     # -- shared resources ------------------------------------------------------------------
 
     def reader(self) -> Embedder:
-        """The model questions and searches embed with, loaded once."""
-        with self._lock:
-            if self._reader is None:
-                model = self._make_model()
-                local = self.settings.embedding.embed_provider == "local"
-                self._reader = Serialized(model) if local else model
-            return self._reader
+        """The model questions and searches embed with, loaded once per process."""
+        embedding = self.settings.embedding
+        if self._loading is None:
+            return self.resources.reader(embedding)
+        return self.resources.reader(embedding, loading=self._loading)
 
     def writer(self) -> Embedder:
-        """The uploads' own model (the writer lock lets one ingestion use it at a time)."""
-        with self._lock:
-            if self._writer is None:
-                self._writer = self._make_model()
-            return self._writer
+        """The model uploads embed with (see ``separate_writer``)."""
+        if not self._separate_writer:
+            return self.reader()
+        return self.resources.writer(self.settings.embedding)
 
     @property
     def llm(self) -> LLM | None:
-        """The configured LLM (None: extractive answers), made once."""
-        with self._lock:
-            if not self._llm_made:
-                self._llm = make_llm(self.settings.answers)
-                self._llm_made = True
-            return self._llm
+        """The configured LLM (None: extractive answers), made once per process."""
+        return self.resources.llm(self.settings.answers)
 
     def warm(self) -> None:
         """Load the model and start the LLM now, rather than on the first request."""
@@ -114,11 +124,21 @@ class Service:
         stop_local_servers()
 
     def store(self, settings: Settings) -> Store:
-        name = settings.store.collection
-        with self._lock:
-            if name not in self._stores:
-                self._stores[name] = connect(settings.store)
-            return self._stores[name]
+        return self.resources.store(settings.store)
+
+    def open(self, settings: Settings, *, writing: bool = False) -> Index:
+        """``settings``' collection through the one seam, on the shared connection and
+        model; close it (or use it as a context manager) to close its manifest."""
+        return open_index(
+            settings,
+            writing=writing,
+            model=self.writer if writing else self.reader,
+            store=self.store(settings),
+        )
+
+    def create(self, settings: Settings) -> None:
+        """An empty collection for ``settings``, its index contract recorded."""
+        self.open(settings, writing=True).close()
 
     # -- collections -----------------------------------------------------------------------
 
@@ -149,9 +169,7 @@ class Service:
     def reading(self, collection: str | None) -> Iterator[Index]:
         """An existing collection opened for reading; leaving closes its manifest, the one
         part of an index that is per thread (answers go on streaming after it)."""
-        settings = self.existing(collection)
-        index = open_index(settings, writing=False, model=self.reader, store=self.store(settings))
-        with index:
+        with self.open(self.existing(collection)) as index:
             yield index
 
     # -- reading ---------------------------------------------------------------------------
@@ -165,10 +183,9 @@ class Service:
         mode: str | None = None,
         label: str | None = None,
     ) -> list[Hit]:
-        """Ranked hits, as ``python -m rag search`` finds them."""
+        """Ranked hits (``application.queries.search``)."""
         with self.reading(collection) as index:
-            retriever = Retriever(index=index, settings=index.settings.retrieval)
-            return retriever.retrieve(query, k=k, mode=mode, label=label)
+            return queries.search(index, query, k=k, mode=mode, label=label)
 
     def ask(
         self,
@@ -176,19 +193,18 @@ class Service:
         *,
         history: Sequence[Turn] = (),
         collection: str | None = None,
+        k: int | None = None,
+        mode: str | None = None,
         label: str | None = None,
     ) -> AnswerStream:
-        """The answer as ``python -m rag ask`` and the app give it, as a stream."""
+        """The answer as a stream (``application.queries.ask``), with the configured LLM;
+        a label no document has is refused first."""
         with self.reading(collection) as index:
-            if label and label not in index.store.labels():
-                known = ", ".join(index.store.labels()) or "none yet"
-                raise ConfigError(
-                    f"No document has the label {label!r} (labels: {known}). Label the "
-                    "collection with `python -m rag classify LABELS.toml`, or drop the label."
-                )
-            retriever = Retriever(index=index, settings=index.settings.retrieval)
-            answerer = Answerer(retriever=retriever, llm=self.llm, settings=self.settings.answers)
-            return answerer.ask(question, history=history, label=label)
+            llm = self.llm  # made (with RAG_LLM=local: started) before the label is checked
+            queries.check_label(index, label, drop="the label")
+            return queries.ask(
+                index, question, llm=llm, history=history, k=k, mode=mode, label=label
+            )
 
     def embed(
         self, texts: list[str], *, collection: str | None = None, kind: EmbedKind = "document"
@@ -211,54 +227,57 @@ class Service:
     # -- writing ---------------------------------------------------------------------------
 
     def upload(
-        self, files: Sequence[tuple[str, bytes]], *, collection: str | None = None
+        self,
+        files: Sequence[tuple[str, bytes]],
+        *,
+        collection: str | None = None,
+        refused: Refused | None = None,
+        saved: Saved | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> tuple[Report, list[str]]:
-        """Check every file as the app does, save them to the uploads folder, ingest them;
-        one bad file refuses the whole request before anything is stored, and a file that
-        fails to ingest is not kept. Returns the report and the ingested files' sources."""
+        """The one upload transaction: save the files to the collection's uploads folder,
+        ingest them, and take back every file that was not ingested; on any exception
+        (a bug, an interrupt, a busy store) every saved file is taken back and the
+        exception raised again. Returns the report and the ingested files' sources.
+
+        Without ``refused`` (the API), every file is checked first and one bad file refuses
+        the whole request before anything is stored. With it (the app), a file that cannot
+        be saved is passed to it and the others go on. ``saved`` hears the saved files
+        before ingestion starts, ``progress`` each file as it is done."""
         settings = self.settings_for(collection)
         limit = settings.app.max_upload_mb * 1_000_000
-        if not files:
-            raise ConfigError("No file in the request: send each as the multipart field 'file'.")
-        names = [safe_filename(name) for name, _ in files]
-        if len(set(names)) != len(names):
-            raise ConfigError("Two uploads have the same file name: send them separately.")
-        for (name, data), safe in zip(files, names, strict=True):
-            if len(data) > limit:
-                raise UploadTooLargeError(
-                    name,
-                    f"{len(data) / 1e6:.1f} MB is over the upload limit of "
-                    f"{settings.app.max_upload_mb} MB; raise RAG_MAX_UPLOAD_MB or ingest it "
-                    "with `python -m rag ingest`",
-                )
-            check_content(safe, data, max_bytes=limit)
-        with open_index(
-            settings, writing=True, model=self.writer, store=self.store(settings)
-        ) as index:
-            saved = [
-                save_upload(
-                    name,
-                    data,
-                    folder=upload_folder(settings.store, name, manifest=index.manifest),
-                    max_bytes=limit,
-                )
-                for name, data in files
-            ]
+        if refused is None:
+            check_uploads(files, max_upload_mb=settings.app.max_upload_mb)
+        with self.open(settings, writing=True) as index:
+            stored: list[Path] = []
             try:
-                report = Ingestor(index).run(saved)
-            except BaseException:
-                keep_ingested(saved, None)
+                for name, data in files:
+                    folder = upload_folder(settings.store, name, manifest=index.manifest)
+                    try:
+                        stored.append(save_upload(name, data, folder=folder, max_bytes=limit))
+                    except IngestError as exc:
+                        if refused is None:
+                            raise
+                        refused(name, exc)
+                if saved is not None:
+                    saved(stored)
+                report = Ingestor(index).run(stored, progress=progress) if stored else Report()
+            except BaseException:  # whatever it was, no file stays un-ingested
+                keep_ingested(stored, None)
                 raise
-        kept = keep_ingested(saved, report)
+        kept = keep_ingested(stored, report)
         log.info("upload into '%s': %s", settings.store.collection, report.as_dict())
         return report, [str(p.absolute()) for p in kept]
+
+    def fetch(self, url: str, *, depth: int, collection: str | None = None) -> Report:
+        """A web page (and its same-site links, ``depth`` deep) through the pipeline."""
+        with self.open(self.settings_for(collection), writing=True) as index:
+            return Ingestor(index).run_urls([url], depth=depth)
 
     def delete(self, doc_id: str, *, collection: str | None = None) -> Report:
         """Forget one document (by ``document_id``) through ``Ingestor.remove``."""
         settings = self.existing(collection)
-        with open_index(
-            settings, writing=True, model=self.writer, store=self.store(settings)
-        ) as index:
+        with self.open(settings, writing=True) as index:
             sources = [r.source for r in index.manifest.records()]
             source = next((s for s in sources if document_id(s) == doc_id), None)
             report = Ingestor(index).remove([source]) if source else None
@@ -268,3 +287,23 @@ class Service:
                 f"{doc_id!r}; list them with GET /v1/documents."
             )
         return report
+
+
+def check_uploads(files: Sequence[tuple[str, bytes]], *, max_upload_mb: int) -> None:
+    """Every file of an all-or-nothing upload checked before any is stored: present, names
+    distinct once made safe, within the size limit, content matching the extension."""
+    limit = max_upload_mb * 1_000_000
+    if not files:
+        raise ConfigError("No file in the request: send each as the multipart field 'file'.")
+    names = [safe_filename(name) for name, _ in files]
+    if len(set(names)) != len(names):
+        raise ConfigError("Two uploads have the same file name: send them separately.")
+    for (name, data), safe in zip(files, names, strict=True):
+        if len(data) > limit:
+            raise UploadTooLargeError(
+                name,
+                f"{len(data) / 1e6:.1f} MB is over the upload limit of "
+                f"{max_upload_mb} MB; raise RAG_MAX_UPLOAD_MB or ingest it "
+                "with `python -m rag ingest`",
+            )
+        check_content(safe, data, max_bytes=limit)
