@@ -1,27 +1,27 @@
-"""Streamlit chat over your documents. Thin: every decision lives in rag/ and ingest/."""
+"""Streamlit chat over your documents. Widgets only: the work is the application layer's
+(``application.service.Service``), over ingest/ and rag/."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from application.resources import Resources
+from application.service import Service
 from ingest.document import KINDS
-from ingest.pipeline import Ingestor
 from ingest.report import Report
-from ingest.uploads import keep_ingested, save_upload, upload_folder
-from rag.config import AnswerSettings, EmbeddingSettings, Settings, StoreSettings
-from rag.embedder_types import Embedder
+from rag.config import Settings
 from rag.embeddings import precision_in_use
 from rag.errors import IngestError, RagError
-from rag.index import Index, connect, load_model, open_index
-from rag.llm import make_llm
+from rag.index import Index
 from rag.retriever import MODES
-from rag.serialized import Serialized
-from rag.store import Store
 from ui.chat import EXTRACTIVE_BADGE, chat
 from ui.collections import chosen_collection, describe
 from ui.conversations import begin, conversations_panel
@@ -37,26 +37,31 @@ LLM_HINT = (
 
 log = logging.getLogger(__name__)
 
-# -- cached resources: one model per process, shared by every browser session ---------------
+# -- the application layer: one model, connection and LLM per process, shared by every
+# browser session and rerun
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def cached_model(embedding: EmbeddingSettings) -> Embedder:
-    # keyed by the frozen embedding settings: every collection and session shares one model,
-    # so calls take turns (a rerun starts while the interrupted run may still be inside it)
-    model = load_model(embedding)
-    return Serialized(model) if embedding.embed_provider == "local" else model
+@contextmanager
+def model_spinner() -> Iterator[None]:
+    """The spinner over the model's first load, when a script run draws it (ingestion's
+    prefetch thread may load it, and a thread outside the run cannot draw)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        yield
+        return
+    with st.spinner("Loading the embedding model…"):
+        yield
 
 
-@st.cache_resource
-def cached_store(store: StoreSettings) -> Store:
-    # keyed by the frozen store settings, RAG_CHROMA_URL included
-    return connect(store)
+@st.cache_resource(show_spinner=False)
+def resources() -> Resources:
+    """The process's one ``Resources``, held by Streamlit so that its "Clear cache" drops
+    the model, the connections and the LLM too (made again on the next run)."""
+    return Resources()
 
 
-@st.cache_resource
-def cached_llm(answers: AnswerSettings) -> Any:
-    return make_llm(answers)
+def service_for(settings: Settings) -> Service:
+    # uploads embed with the readers' model: the app keeps one model in memory
+    return Service(settings, resources=resources(), separate_writer=False, loading=model_spinner)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -67,21 +72,6 @@ def llm_status(_llm: Any, key: str) -> str | None:
     except RagError as exc:
         return str(exc)
     return None
-
-
-def create_collection(settings: Settings) -> None:
-    """An empty collection for ``settings``, its index contract recorded."""
-    index_for(settings, writing=True).close()
-
-
-def index_for(settings: Settings, *, writing: bool = False) -> Index:
-    """The collection through the one seam, on the shared connection and model."""
-    return open_index(
-        settings,
-        writing=writing,
-        model=lambda: cached_model(settings.embedding),
-        store=cached_store(settings.store),
-    )
 
 
 # -- sidebar --------------------------------------------------------------------------------
@@ -106,7 +96,7 @@ def collection_size(settings: Settings, index: Index, place: DeltaGenerator) -> 
         )
 
 
-def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
+def sidebar(service: Service, settings: Settings, llm: Any) -> Settings:
     retrieval = settings.retrieval
     with st.sidebar:
         st.header("Settings")
@@ -127,12 +117,12 @@ def sidebar(settings: Settings, index: Index, llm: Any) -> Settings:
                 st.success(f"{llm.model} is reachable")
 
         st.header("Add documents")
-        upload_form(settings)
-        url_form(settings)
+        upload_form(service, settings)
+        url_form(service, settings)
     return settings.replace(top_k=top_k, retrieval_mode=mode)
 
 
-def upload_form(settings: Settings) -> None:
+def upload_form(service: Service, settings: Settings) -> None:
     st.caption(f"Into collection **{settings.store.collection}**")
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
@@ -143,10 +133,10 @@ def upload_form(settings: Settings) -> None:
         )
         submitted = st.form_submit_button("Ingest", icon=":material/upload:")
     if submitted and files:
-        ingest_uploads(settings, [(f.name, f.getvalue()) for f in files])
+        ingest_uploads(service, settings, [(f.name, f.getvalue()) for f in files])
 
 
-def url_form(settings: Settings) -> None:
+def url_form(service: Service, settings: Settings) -> None:
     with st.form("url", clear_on_submit=True):
         url = st.text_input("Web page", placeholder="https://…").strip()
         depth = st.number_input(
@@ -154,17 +144,16 @@ def url_form(settings: Settings) -> None:
         )
         submitted = st.form_submit_button("Fetch and ingest", icon=":material/language:")
     if submitted and url:
-        ingest_url(settings, url, depth=int(depth))
+        ingest_url(service, settings, url, depth=int(depth))
 
 
-def ingest_url(settings: Settings, url: str, *, depth: int) -> None:
+def ingest_url(service: Service, settings: Settings, url: str, *, depth: int) -> None:
     """The page (and its same-site links, ``depth`` deep) through the CLI's pipeline: private
     and loopback addresses refused unless RAG_URL_PRIVATE=allow, since anyone who reaches
     the app can ask it to fetch."""
     with st.status(f"Fetching {url}…", expanded=True) as status:
         try:
-            with index_for(settings, writing=True) as index:
-                report = Ingestor(index).run_urls([url], depth=depth)
+            report = service.fetch(url, depth=depth, collection=settings.store.collection)
         except RagError as exc:
             st.error(str(exc))
             status.update(label="Nothing fetched", state="error", expanded=True)
@@ -180,35 +169,39 @@ def ingest_url(settings: Settings, url: str, *, depth: int) -> None:
         )
 
 
-def ingest_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> None:
-    limit = settings.app.max_upload_mb * 1_000_000
+def ingest_uploads(service: Service, settings: Settings, files: list[tuple[str, bytes]]) -> None:
+    """The files through the upload transaction (``Service.upload``): a file refused is
+    shown and the others go on; a failed run takes back every file it saved."""
     saved: list[Path] = []
     with st.status(f"Ingesting {len(files)} file(s)…", expanded=True) as status:
-        with index_for(settings) as index:
-            for name, data in files:
-                folder = upload_folder(settings.store, name, manifest=index.manifest)
-                try:
-                    saved.append(save_upload(name, data, folder=folder, max_bytes=limit))
-                except IngestError as exc:
-                    st.error(f"{name}: {exc.reason}")
+        bar: Any = None
+        done = 0
+
+        def refused(name: str, exc: IngestError) -> None:
+            st.error(f"{name}: {exc.reason}")
+
+        def started(stored: Sequence[Path]) -> None:
+            nonlocal bar
+            saved.extend(stored)
+            if stored:
+                bar = st.progress(0.0, text="embedding…")
+
+        def progress(_: str) -> None:
+            nonlocal done
+            done += 1
+            bar.progress(done / len(saved), text=f"{done}/{len(saved)} files")
+
         report = Report()
-        if saved:
-            bar = st.progress(0.0, text="embedding…")
-            done = 0
-
-            def progress(_: str) -> None:
-                nonlocal done
-                done += 1
-                bar.progress(done / len(saved), text=f"{done}/{len(saved)} files")
-
-            try:
-                with index_for(settings, writing=True) as index:
-                    report = Ingestor(index).run(saved, progress=progress)
-            except RagError as exc:
-                st.error(str(exc))
-                keep_ingested(saved, None)
-            else:
-                keep_ingested(saved, report)
+        try:
+            report, _ = service.upload(
+                files,
+                collection=settings.store.collection,
+                refused=refused,
+                saved=started,
+                progress=progress,
+            )
+        except RagError as exc:
+            st.error(str(exc))
         for error in report.errors:
             st.error(f"{Path(error.path).name}: {error.reason}")
         ok = len(report.added) + len(report.updated) + len(report.unchanged)
@@ -235,16 +228,14 @@ def main() -> None:
     st.set_page_config(page_title="Chat with your documents", page_icon=":material/forum:")
     st.title("Chat with your documents")
     try:
-        settings = Settings.from_env()
-        llm = cached_llm(settings.answers)
+        service = service_for(Settings.from_env())
+        llm = service.llm
     except RagError as exc:
         st.error(str(exc))
         return
-    settings = chosen_collection(
-        settings, store_of=lambda s: cached_store(s.store), create=create_collection
-    )
+    settings = chosen_collection(service.settings, store_of=service.store, create=service.create)
     try:
-        index = index_for(settings)
+        index = service.open(settings)
     except RagError as exc:  # a contract mismatch: its message says how to fix it
         st.error(str(exc))
         st.sidebar.warning(
@@ -254,7 +245,7 @@ def main() -> None:
         return
     size = st.sidebar.empty()
     panel = st.sidebar.container()  # the collection's conversations, drawn after the chat
-    settings = sidebar(settings, index, llm)
+    settings = sidebar(service, settings, llm)
     collection_size(settings, index, size)
     conversations = begin(settings)
     attach_store(index.store)

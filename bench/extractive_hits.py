@@ -25,10 +25,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.answers import COVIDQA, HOWTO, PAGES, present  # noqa: E402
+from cli.longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
 from rag.answer import answerer_for  # noqa: E402
 from rag.answersets import AnswerQuestion, from_pages, from_spans  # noqa: E402
-from rag.cli.longeval import index_documents  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.index import load_model  # noqa: E402
 from rag.longsets import load_page_questions, load_squad  # noqa: E402

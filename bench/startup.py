@@ -37,7 +37,7 @@ out = {}
 def stage(name, fn):
     c = time.process_time(); value = fn(); out[name] = round(time.process_time() - c, 2)
     return value
-stage("import the ingest command", lambda: __import__("rag.cli.ingest"))
+stage("import the ingest command", lambda: __import__("cli.ingest"))
 from rag.config import Settings
 from rag.index import load_model, connect
 settings = Settings.from_env()

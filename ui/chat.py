@@ -9,14 +9,13 @@ from typing import Any
 
 import streamlit as st
 
-from rag.answer import Answerer, Turn
+from application.queries import ask
 from rag.config import Settings
 from rag.conversations import Conversations
 from rag.errors import RagError
 from rag.extractive import quotes_of
 from rag.index import Index
-from rag.retriever import Retriever
-from rag.types import Answer
+from rag.types import Answer, Turn
 from ui.conversations import remember_answer, remember_failure, remember_question, sync_url
 from ui.explore import ALL_LABELS, file_name
 from ui.feedback import feedback_controls
@@ -83,9 +82,17 @@ def answer_last(
         placeholder = st.empty()
         text = ""
         try:
-            retriever = Retriever(index=index, settings=settings.retrieval)
-            answerer = Answerer(retriever=retriever, llm=llm, settings=settings.answers)
-            stream = answerer.ask(question, history=turns, label=label)
+            # the sidebar's top-k and mode, through the one assembly every edge uses
+            retrieval = settings.retrieval
+            stream = ask(
+                index,
+                question,
+                llm=llm,
+                history=turns,
+                k=retrieval.top_k,
+                mode=retrieval.retrieval_mode,
+                label=label,
+            )
             for delta in stream:
                 text += delta
                 placeholder.markdown(neutralize_markdown(text) + " ▌")

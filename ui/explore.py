@@ -6,10 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from application.queries import search
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index import Index
-from rag.retriever import Retriever
 from rag.store import Store
 from rag.topics import TopicMap, build_topic_map
 from ui.highlight import highlight
@@ -37,10 +37,7 @@ def search_view(settings: Settings, index: Index) -> None:
         st.caption(f"Ranked passages for a query ({retrieval.retrieval_mode}); no LLM involved.")
         return
     try:
-        retriever = Retriever(index=index, settings=retrieval)
-        hits = retriever.retrieve(
-            query, k=retrieval.top_k, mode=retrieval.retrieval_mode, label=label
-        )
+        hits = search(index, query, k=retrieval.top_k, mode=retrieval.retrieval_mode, label=label)
     except RagError as exc:
         st.error(str(exc))
         return

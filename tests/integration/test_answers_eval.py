@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import answers, main
+from cli import answers, main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.local_server import LocalServer

@@ -25,16 +25,15 @@ import openai
 import pytest
 import uvicorn
 
+from api.app import create_app
+from application.service import Service
+from application.wire import answer_json, hit_json
+from cli import main as rag_main
 from rag.answer import ABSTAIN, Answerer
-from rag.cli import main as rag_main
-from rag.cli.ask import answer_json
-from rag.cli.search import hit_json
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect, read_contract
 from rag.passages import indexed_text
-from rag.server.app import create_app
-from rag.server.service import Service
 from rag.types import Turn
 from tests.conftest import (
     DATA,

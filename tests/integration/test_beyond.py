@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main as rag_main
+from cli import main as rag_main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect

@@ -190,7 +190,7 @@ description = "glaciers, ice ages and valleys"
 def test_eval_within_a_label(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rag.cli import main
+    from cli import main
     from tests.integration.test_eval import toy_beir
 
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))

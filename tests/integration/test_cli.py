@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import main as rag_main
 from ingest.pdf import ENCRYPTED
-from rag.cli import main as rag_main
 from rag.config import Settings
 from rag.cpu import this_cpu
 from rag.embeddings import bundled_model_path

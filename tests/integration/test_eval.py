@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import main
 from ingest.corpus import index_corpus
-from rag.cli import main
 from rag.config import Settings
 from rag.embedder_types import Vectors
 from rag.embeddings import SentenceTransformerEmbedder

@@ -82,7 +82,7 @@ def test_rag_search_prints_the_locator(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from rag.cli import build_parser, search
+    from cli import build_parser, search
     from rag.index import open_index
 
     def with_model(settings: Settings, writing: bool) -> object:  # the loaded model, in-process
@@ -97,7 +97,7 @@ def test_rag_search_prints_the_locator(
 def test_search_json_carries_locator_and_ocr(
     office_store: Settings, embedder: SentenceTransformerEmbedder
 ) -> None:
-    from rag.cli.search import hit_json
+    from application.wire import hit_json
 
     hit = retriever_for(office_store, embedder).retrieve("zeppelin launch", k=1)[0]
     data = json.loads(json.dumps(hit_json(hit)))

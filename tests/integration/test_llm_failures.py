@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.cli import main as rag_main
+from cli import main as rag_main
 from rag.config import Settings
 from rag.errors import LLMAuthError, LLMError, LLMRateLimitError, LLMUnavailableError
 from rag.llm import OpenAILLM

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import longeval, main
+from cli import longeval, main
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.index import connect

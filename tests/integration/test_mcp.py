@@ -15,9 +15,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from application.wire import answer_json
+from cli import main as rag_main
 from rag.answer import Answerer
-from rag.cli import main as rag_main
-from rag.cli.ask import answer_json
 from rag.embeddings import SentenceTransformerEmbedder
 from tests.conftest import DATA, ROOT, make_settings, retriever_for, run_ingest
 

@@ -169,7 +169,7 @@ def test_the_index_wraps_local_models_only_when_asked(
 def test_eval_prints_the_dimension_tradeoff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rag.cli import main
+    from cli import main
 
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("RAG_DEVICE", "cpu")

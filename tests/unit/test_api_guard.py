@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from api.app import check_bind
+from api.guard import Keys, RateLimit
 from rag.config import Settings, is_local_host
 from rag.errors import ConfigError
-from rag.server.app import check_bind
-from rag.server.guard import Keys, RateLimit
 
 KEY_A = "a" * 20
 KEY_B = "b" * 32

@@ -6,10 +6,10 @@ import sys
 
 CHECK = """
 import sys
-from rag.cli import build_parser
+from cli import build_parser
 build_parser({argv!r}).parse_args({argv!r})
-print(sorted(m for m in ("rag.cli.ask", "rag.cli.evaluate", "rag.answer", "openai",
-                         "rag.cli.search", "rag.cli.ingest") if m in sys.modules))
+print(sorted(m for m in ("cli.ask", "cli.evaluate", "rag.answer", "openai",
+                         "cli.search", "cli.ingest") if m in sys.modules))
 """
 
 
@@ -21,8 +21,8 @@ def imported(argv: list[str]) -> str:
 
 
 def test_a_command_imports_only_its_own_module() -> None:
-    assert imported(["search", "q"]) == "['rag.cli.search']"
-    assert imported(["ingest", "x.txt"]) == "['rag.cli.ingest']"
+    assert imported(["search", "q"]) == "['cli.search']"
+    assert imported(["ingest", "x.txt"]) == "['cli.ingest']"
 
 
 def test_help_and_unknown_commands_still_list_every_command() -> None:

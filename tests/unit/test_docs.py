@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli.configuration import BLOCK, block, table
+from cli.configuration import BLOCK, block, table
 from rag.config import specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,8 @@ def test_every_setting_is_in_the_full_table_once_and_the_common_ones_in_the_read
 
 def test_only_the_settings_module_reads_the_environment() -> None:
     readers = []
-    for path in sorted((ROOT / "rag").rglob("*.py")) + sorted((ROOT / "ingest").rglob("*.py")):
+    packages = ("rag", "ingest", "application", "cli", "api")
+    for path in (p for name in packages for p in sorted((ROOT / name).rglob("*.py"))):
         source = path.read_text(encoding="utf-8")
         if re.search(r"environ(\.get)?\(?\[?[\"']RAG_|getenv\([\"']RAG_", source):
             readers.append(path.relative_to(ROOT).as_posix())

@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.errors import RagError
 
 EXIT_USAGE = 2
-# module names under rag.cli; each is imported only when the parser needs it, so that
+# module names under cli; each is imported only when the parser needs it, so that
 # `python -m rag search` does not pay for the imports of `ask` or `eval`
 COMMANDS: tuple[str, ...] = (
     "ingest",
@@ -37,7 +37,7 @@ ALIASES = {"eval": "evaluate", "settings": "configuration"}  # command name -> m
 
 
 def command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"rag.cli.{name}")
+    return importlib.import_module(f"cli.{name}")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.longeval import Counter, index_documents, ingested
 from ingest.longdocs import index_papers
 from rag.answer import Answerer, answerer_for
 from rag.answer_eval import Progress, Row, ask_all, row_record, summarize
@@ -36,7 +37,6 @@ from rag.answersets import (
     question_file_kind,
     restrict_spans,
 )
-from rag.cli.longeval import Counter, index_documents, ingested
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
 from rag.index import load_model, open_index

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.answer import answerer_for
+from application.queries import ask, check_label
+from application.wire import answer_json
 from rag.config import Settings
-from rag.errors import ConfigError
 from rag.index import open_index
 from rag.llm import make_llm
 from rag.types import Answer
@@ -25,17 +25,13 @@ def register(sub: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    # the contract is checked on open, before the models load
+    # the contract is checked on open, before the models load; the answer is assembled as
+    # the app's and the servers' are (application.queries). One question per process: no
+    # shared resources to keep (application.resources), and their imports not paid for
     index = open_index(settings, writing=False)
-    store = index.store
-    answerer = answerer_for(index, settings, make_llm(settings.answers))
-    if args.label and args.label not in store.labels():
-        known = ", ".join(store.labels()) or "none yet"
-        raise ConfigError(
-            f"No document has the label {args.label!r} (labels: {known}). Label the "
-            "collection with `python -m rag classify LABELS.toml`, or drop --label."
-        )
-    stream = answerer.ask(args.question, label=args.label)
+    llm = make_llm(settings.answers)
+    check_label(index, args.label, drop="--label")
+    stream = ask(index, args.question, llm=llm, label=args.label)
     if args.json:
         answer = stream.answer
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
@@ -58,22 +54,3 @@ def print_sources(answer: Answer) -> None:
     for c in answer.citations:
         place = f" {c.place(short=True)}" if c.place() else ""
         print(f"  [{c.n}] {Path(c.source).name}{place}")
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    return {
-        "answer": answer.text,
-        "mode": answer.mode,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "page": c.page,
-                "locator": c.locator,
-                "ocr": c.ocr,
-                "chunk_id": c.chunk_id,
-            }
-            for c in answer.citations
-        ],
-        "timings": answer.timings,
-    }

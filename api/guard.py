@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_response
 from rag.config import Settings, is_local_host
-from rag.server.errors import error_response
 
 OPEN_PATHS = ("/health",)  # no key, no rate limit: a load balancer's probe
 DOCS_PATHS = ("/docs", "/openapi.json")  # no key: the schema holds no data

@@ -11,10 +11,10 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from rag.cli.search import hit_json
-from rag.server.errors import error_response
-from rag.server.openai_compat import service_of
-from rag.server.service import document_id
+from api.errors import error_response
+from api.openai_compat import service_of
+from application.service import document_id
+from application.wire import hit_json
 
 router = APIRouter(prefix="/v1", tags=["Search and documents"])
 health = APIRouter(tags=["Operations"])

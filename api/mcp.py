@@ -14,11 +14,10 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from rag.cli.ask import answer_json
-from rag.cli.search import hit_json
+from application.service import Service
+from application.wire import answer_json, hit_json
 from rag.config import Settings
 from rag.errors import RagError
-from rag.server.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 it with uvicorn (``python -m rag serve``).
 
 Layers, outside in: ``CatchAll`` (an unexpected error is a logged 500, never a traceback),
-``Guard`` (host, origin, API key, rate, body size; ``rag.server.guard``), then the routes of
+``Guard`` (host, origin, API key, rate, body size; ``api.guard``), then the routes of
 ``openai_compat`` and ``rest``. The model loads (and ``RAG_LLM=local`` starts) before the
 server accepts a connection, so ``/health`` answering means ready. ``/docs`` serves Swagger
 UI from the ``swagger-ui-bundle`` package: nothing is fetched from a CDN.
@@ -23,11 +23,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
+from api import errors, openai_compat, rest
+from api.guard import Guard
+from application.service import Service
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.server import errors, openai_compat, rest
-from rag.server.guard import Guard
-from rag.server.service import Service
 
 log = logging.getLogger(__name__)
 

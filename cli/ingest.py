@@ -185,7 +185,7 @@ def finish(report: Report, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.cli import run, setup_logging
+    from cli import run, setup_logging
 
     setup_logging()
     parser = argparse.ArgumentParser(prog="python -m ingest", description=DESCRIPTION)

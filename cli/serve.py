@@ -26,9 +26,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.port is not None:
         changes["api_port"] = args.port
     settings = settings.replace(**changes)
-    from rag.server.app import check_bind, serve  # fastapi and uvicorn load only here
+    from api.app import check_bind, serve  # fastapi and uvicorn load only here
 
     check_bind(settings)  # before the model loads: a refusal is immediate
-    logging.getLogger("rag").setLevel(logging.INFO)
+    # the server's own lines ("ready: ...") and the library's, at INFO
+    for name in ("api", "application", "rag"):
+        logging.getLogger(name).setLevel(logging.INFO)
     serve(settings)
     return 0

@@ -1,11 +1,11 @@
 """``python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
 [--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder; ``--qa FILE`` and
 ``--pages FILE --docs DIR`` [--half tune|report|all] [--rebuild]: on long documents
-(``rag.cli.longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
-feedback --export``, on the current collection (``rag.cli.feedback``).
+(``cli.longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
+feedback --export``, on the current collection (``cli.feedback``).
 
 ``--answers FILE [--docs DIR] [--half tune|report|all] [--limit N] [--mode MODE] [--rebuild]
-[--json]``: the answers themselves, graded (``rag.cli.answers``): each question asked
+[--json]``: the answers themselves, graded (``cli.answers``): each question asked
 through the app's answer path (an LLM when the settings configure one, else the extractive
 answer; the output says which), and per question whether it answered or abstained, whether
 the answer states the gold, whether a passage it cites does, and its length; summed up per
@@ -27,8 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli import feedback, longeval
 from ingest.corpus import dimension_tradeoff, index_corpus
-from rag.cli import feedback, longeval
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
 from rag.evaluation import eval_settings, load_beir, restrict_to_label, run_queries, score
@@ -124,7 +124,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             f"FILE or --answers FILE (got {', '.join('--' + g for g in given) or 'none'})."
         )
     if args.answers is not None:
-        from rag.cli.answers import cmd_answers  # its imports (the LLM client) only when asked
+        from cli.answers import cmd_answers  # its imports (the LLM client) only when asked
 
         return cmd_answers(args, settings)
     if args.feedback is not None:

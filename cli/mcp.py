@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.server.mcp import run  # the mcp SDK loads only here
+    from api.mcp import run  # the mcp SDK loads only here
 
     run(settings)  # logs go to stderr; stdout is the protocol's
     return 0

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.errors import SERVER, UNEXPECTED, error_body, problem_for, rag_error_response
+from application.service import EmbedKind, Service
+from application.wire import answer_json
 from rag.answer import AnswerStream
-from rag.cli.ask import answer_json
 from rag.errors import ConfigError, NotFoundError, RagError
-from rag.server.errors import SERVER, UNEXPECTED, error_body, problem_for, rag_error_response
-from rag.server.service import EmbedKind, Service
 from rag.types import Answer, Turn
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from application.queries import search
+from application.wire import hit_json
 from rag.config import Settings
 from rag.index import open_index
-from rag.retriever import Retriever
-from rag.types import Hit
 
 
 def register(sub: Any) -> None:
@@ -24,10 +24,10 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    # the contract is checked on open, before the model loads
+    # the contract is checked on open, before the model loads; the search is the app's and
+    # the servers' (application.queries)
     index = open_index(settings, writing=False)
-    retriever = Retriever(index=index, settings=settings.retrieval)
-    hits = retriever.retrieve(args.query, k=args.k, mode=args.mode, label=args.label)
+    hits = search(index, args.query, k=args.k, mode=args.mode, label=args.label)
     if args.json:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -44,15 +44,3 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def snippet(text: str, width: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def hit_json(hit: Hit) -> dict[str, object]:
-    return {
-        "source": hit.source,
-        "page": hit.page,
-        "locator": hit.locator,
-        "ocr": hit.ocr,
-        "score": round(hit.score, 6),
-        "text": hit.text,
-        "chunk_id": hit.chunk_id,
-    }
