@@ -297,3 +297,41 @@ def test_racing_claims_leave_one_holder_at_a_time(chroma_server: str, collection
     spans = sorted(held)
     for (_, ended, who), (began, _, other) in itertools.pairwise(spans):
         assert began >= ended, f"writers {who} and {other} held the lease at once"
+
+
+def test_an_ingest_killed_mid_run_on_one_host_is_finished_by_the_other(
+    hosts: tuple[Settings, Settings], embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """A real `python -m ingest` on host A, SIGKILLed once some of its chunks are on the
+    server; host B, ingesting the same folder, takes over the lease once it runs out and
+    ends with every file recorded with exactly its chunks."""
+    a, b = hosts
+    names = [f"part{n:02d}" for n in range(40)]
+    docs = write_docs(tmp_path / "docs", names, words=150)
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(docs), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=host_env(a),
+        cwd=ROOT,
+    )
+    store = connect(b.store)
+    try:
+        deadline = time.monotonic() + 300
+        while store.count() == 0 and killed.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            store = connect(b.store)  # the collection appears once A writes
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+    assert killed.returncode == -signal.SIGKILL, "the ingest ended before it could be killed"
+    assert store.count() > 0
+
+    with open_index(b, writing=True, model=embedder) as index:
+        report = Ingestor(index).run([docs])
+    assert report.errors == []
+    ids, records = state(b)
+    assert sorted(Path(s).stem for s in records) == names
+    listed = [i for chunk_ids in records.values() for i in chunk_ids]
+    assert len(listed) == len(set(listed)) == len(ids) and set(listed) == ids
