@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,8 @@ from rag import bm25
 from rag.embedder_types import Embedder
 from rag.errors import IngestError
 from rag.index import Index
-from rag.lock import writer_lock
 from rag.reduction import FIT_SAMPLES, needs_fit
+from rag.shared import WriteSession
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class Ingestor:
         self.ocr_progress = ocr_progress
         self._chunker: Chunker | None = None
         self._lock = threading.Lock()  # the prefetch thread and this one both call _ready
+        self._session = WriteSession()  # the writer's hold on the index, while it writes
 
     def _ready(self) -> tuple[Embedder, Chunker]:
         embedder = self.index.embedder
@@ -200,11 +201,15 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _writer(
-        self, on_wait: Callable[[str], None] | None
-    ) -> contextlib.AbstractContextManager[None]:
-        store_dir = self.index.settings.store.store_dir
-        return writer_lock(store_dir, timeout=self.settings.lock_timeout, on_wait=on_wait)
+    @contextlib.contextmanager
+    def _writer(self, on_wait: Callable[[str], None] | None) -> Iterator[WriteSession]:
+        """Hold the index's writer lock (and, on a Chroma server, its lease) meanwhile."""
+        with self.index.writer(on_wait=on_wait) as session:
+            self._session = session
+            try:
+                yield session
+            finally:
+                self._session = WriteSession()
 
     def _run(
         self,
@@ -221,6 +226,7 @@ class Ingestor:
         report = Report(dry_run=dry_run)
         if rebuild and not dry_run:
             # a new corpus gets a new PCA (RAG_EMBED_DIM), fitted on its first flush
+            self._session.changing()
             self.index.clear()
         files, missing, report.skipped = discover(paths)
         report.errors.extend(missing)
@@ -269,6 +275,10 @@ class Ingestor:
         progress: Progress | None,
     ) -> None:
         """Load, chunk, embed and store ``todo``; delete the chunks of ``gone``."""
+        if todo or gone:
+            # before the first write: a host that reads the shared index meanwhile, or
+            # finds this session dead, knows it was being written (rag.shared)
+            self._session.changing()
         # files are loaded and chunked in a thread while this one embeds and writes; a PCA
         # still to be fitted (RAG_EMBED_DIM) waits for the whole run, up to FIT_SAMPLES
         # chunks, so that it is fitted on the corpus rather than on its first files
@@ -296,18 +306,23 @@ class Ingestor:
     def _forget(self, sources: Sequence[str], report: Report) -> None:
         """Delete the chunks and manifest rows of ``sources``, then bring BM25 in step."""
         store, manifest = self.index.store, self.index.manifest
+        if sources:
+            self._session.changing()
         for source in sources:
             stale = store.ids_for_source(source)
             store.delete(stale)
             manifest.remove(source)
             report.removed.append(source)
             report.chunks_deleted += len(stale)
+        # the writes are done: on a Chroma server every host learns it by the new generation
+        generation = self._session.finish(changed=_changed(report))
         # the one hook that keeps the BM25 index (derived from the store) in step with it
         bm25.sync(
             store,
             self.index.settings.store.bm25_dir,
             changed=_changed(report),
             context=self.index.context,
+            generation=generation,
         )
 
     def _gone(self, roots: Sequence[Path], present: set[str]) -> list[str]:
@@ -388,6 +403,7 @@ class Ingestor:
             if self.settings.dedup == "skip"
             else None,
             context=self.index.context,
+            before_write=self._session.check,
         )
         self.index.check()  # the first write under a new PCA names it in the contract
         report.chunks_deleted += written.deleted

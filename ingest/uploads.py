@@ -14,7 +14,7 @@ from ingest.report import Report
 from ingest.sniff import mismatch, sniff
 from rag.config import StoreSettings
 from rag.errors import IngestError
-from rag.manifest import Manifest
+from rag.manifest import FileManifest
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
@@ -86,7 +86,7 @@ def previous_of(path: Path) -> Path:
     return path.with_name(f".{path.name}.previous")
 
 
-def upload_folder(store: StoreSettings, name: str, *, manifest: Manifest) -> Path:
+def upload_folder(store: StoreSettings, name: str, *, manifest: FileManifest) -> Path:
     """Where an upload of ``name`` is kept: its collection's own folder, so two collections
     can each hold a ``report.pdf``. A file this collection indexed when every collection
     shared one folder is updated where it is, not indexed a second time."""

@@ -4,13 +4,14 @@ writes, each file's stale chunks dropped, and only then the files' manifest rows
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.duplicates import similar_pairs
 from rag.embedder_types import Embedder
-from rag.manifest import FileRecord, Manifest
+from rag.manifest import FileManifest, FileRecord
 from rag.passages import indexed_text
 from rag.store import Store
 from rag.types import Chunk
@@ -76,11 +77,14 @@ def store_files(
     *,
     embedder: Embedder,
     store: Store,
-    manifest: Manifest,
+    manifest: FileManifest,
     dedup_threshold: float | None = None,
     context: str = "",
+    before_write: Callable[[], None] | None = None,
 ) -> Written:
-    """Store ``batch``: with ``dedup_threshold``, leave out near-copies of other files."""
+    """Store ``batch``: with ``dedup_threshold``, leave out near-copies of other files.
+    ``before_write`` runs after the embedding, right before the first write (a writer
+    lease is checked there: embedding a batch can take longer than the lease lasts)."""
     if not batch:
         return Written(0, 0)
     ids = [i for p in batch for i in p.chunks]
@@ -94,6 +98,8 @@ def store_files(
     if dedup_threshold is not None:
         skip = duplicate_indexes(batch, vectors, store=store, threshold=dedup_threshold)
     keep = [n for n in range(len(ids)) if n not in skip]
+    if before_write is not None:
+        before_write()
     store.upsert(
         ids=[ids[n] for n in keep],
         vectors=vectors[keep],

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from rag.errors import StoreError
 from rag.lock import writer_active
 from rag.passages import indexed_text
+from rag.shared import Generation
 from rag.store import Store
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,8 @@ class Bm25Index:
     model: Any  # bm25s.BM25
     context: str = ""  # the collection's rag.passages context its texts were indexed with
     languages: tuple[str, ...] = (ENGLISH,)  # of its chunks (detect_language), sorted
+    # with RAG_CHROMA_URL, the shared index's generation (rag.shared) it was built from
+    generation: str = ""
     # the query's analyser: QueryAnalyser(languages), or the one analyser bench/tune.py
     # gives ``build`` for documents and queries alike
     tokenizer: Callable[[str], list[str]] = field(default=_BY_LANGUAGE, repr=False)
@@ -273,6 +276,7 @@ class Bm25Index:
                     "ids": self.ids,
                     "context": self.context,
                     "languages": list(self.languages),
+                    "generation": self.generation,
                 }
             ),
             encoding="utf-8",
@@ -296,8 +300,9 @@ class Bm25Index:
                 return None
             # an index from before languages were detected holds English chunks only
             languages = tuple(meta.get("languages", [ENGLISH]))
+            generation = str(meta.get("generation", ""))
             if not meta["ids"]:
-                return cls(ids=[], model=None, context=context)
+                return cls(ids=[], model=None, context=context, generation=generation)
             model = bm25s.BM25.load(str(directory / version), load_corpus=False)
         except (OSError, ValueError) as exc:
             log.info("no usable BM25 index at %s (%s)", directory, exc)
@@ -305,7 +310,13 @@ class Bm25Index:
         if (model.k1, model.b) != (K1, B):  # built before the parameters changed: rebuilt
             log.info("BM25 index at %s: k1=%s b=%s, now %s %s", directory, model.k1, model.b, K1, B)
             return None
-        return cls(ids=list(meta["ids"]), model=model, context=context, languages=languages)
+        return cls(
+            ids=list(meta["ids"]),
+            model=model,
+            context=context,
+            languages=languages,
+            generation=generation,
+        )
 
 
 def build_from_store(store: Store, *, context: str = "") -> Bm25Index:
@@ -325,18 +336,27 @@ def build_from_store(store: Store, *, context: str = "") -> Bm25Index:
     return built
 
 
-def sync(store: Store, directory: Path, *, changed: bool, context: str) -> None:
+def sync(
+    store: Store, directory: Path, *, changed: bool, context: str, generation: str = ""
+) -> None:
     """Rebuild the persisted index when the store changed, or when it is missing or stale.
 
     Called once at the end of an ingestion run: the one place that keeps BM25 in step
-    with the store (adds, updates and prunes alike).
+    with the store (adds, updates and prunes alike). ``generation`` is the shared index's
+    (``rag.shared``, with RAG_CHROMA_URL; read before the store is), which the index
+    records: another generation means another host wrote since.
     """
     current = Bm25Index.load(directory, context=context) if not changed else None
-    if current is not None and len(current.ids) == store.count():
+    if (
+        current is not None
+        and current.generation == generation
+        and len(current.ids) == store.count()
+    ):
         return
     started = time.perf_counter()
     try:
         index = build_from_store(store, context=context)
+        index.generation = generation
         index.save(directory)
     except OSError as exc:
         raise StoreError(
@@ -356,17 +376,73 @@ class Bm25Cache:
 
     Loaded indexes are shared by every cache on the same folder, so a UI that builds a
     new retriever per question still reads the index from disk once.
+
+    With RAG_CHROMA_URL other hosts write to the store too, and nothing changes on this
+    host's disk when they do: ``marker`` reads the shared index's generation (one small
+    record, ``rag.shared``) on each ``get``, and the copy is rebuilt when it was built
+    from another generation, except while a writer's lease is live (``writer_live``): it
+    ends with a new generation, and a rebuild meanwhile would cost every search one.
     """
 
     _loaded: ClassVar[dict[Path, tuple[tuple[int, int], Bm25Index]]] = {}
 
-    def __init__(self, directory: Path, store: Store, *, store_dir: Path, context: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        store: Store,
+        *,
+        store_dir: Path,
+        context: str,
+        marker: Callable[[], Generation | None] | None = None,
+        writer_live: Callable[[], bool] | None = None,
+    ) -> None:
         self.directory = directory
         self.store = store
         self.store_dir = store_dir
         self.context = context
+        self.marker = marker
+        self.writer_live = writer_live or (lambda: False)
 
     def get(self) -> Bm25Index:
+        mark = self.marker() if self.marker is not None else None
+        if mark is None:  # an embedded store, or a server no session of ours wrote to yet
+            return self._get_local()
+        stamp = _stamp(self.directory / "CURRENT")
+        known = self._loaded.get(self.directory)
+        if known is not None and stamp == known[0] and self._current(known[1], mark):
+            return known[1]
+        index = Bm25Index.load(self.directory, context=self.context) if stamp else None
+        if index is not None and stamp is not None and self._current(index, mark):
+            self._loaded[self.directory] = (stamp, index)
+            return index
+        # built from another generation (another host wrote since), or none yet: rebuilt
+        # from the store, labelled with the generation read before reading it, unless a
+        # write is under way (then labelled with none: rebuilt again once it has ended)
+        writing = mark.writing and self.writer_live()
+        log.info("BM25 index at %s older than the shared index: rebuilding it", self.directory)
+        sync(
+            self.store,
+            self.directory,
+            changed=True,
+            context=self.context,
+            generation="" if writing else mark.token,
+        )
+        stamp = _stamp(self.directory / "CURRENT")
+        index = Bm25Index.load(self.directory, context=self.context)
+        if index is None or stamp is None:
+            raise StoreError(
+                f"The BM25 index at {self.directory} cannot be read after rebuilding it. "
+                "Delete that folder and run the search again."
+            )
+        self._loaded[self.directory] = (stamp, index)
+        return index
+
+    def _current(self, index: Bm25Index, mark: Generation) -> bool:
+        """Whether ``index`` may serve now: built from the shared index's generation, or a
+        write is under way (it ends with a new generation)."""
+        return index.generation == mark.token or (mark.writing and self.writer_live())
+
+    def _get_local(self) -> Bm25Index:
         stamp = _stamp(self.directory / "CURRENT")
         known = self._loaded.get(self.directory)
         if known is not None and stamp == known[0]:

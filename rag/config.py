@@ -107,7 +107,8 @@ class StoreSettings:
         None,
         "RAG_CHROMA_URL",
         "`http://host:port` of a Chroma server (`chroma run --path DIR --port 8000`) instead "
-        "of the embedded store; the manifest and BM25 index stay under `RAG_STORE_DIR`",
+        "of the embedded store; the manifest and the writer lease then live on the server, "
+        "shared by every host, and the BM25 index stays under each host's `RAG_STORE_DIR`",
         shown_default="unset (embedded store under `RAG_STORE_DIR`)",
         common=True,
     )
@@ -292,6 +293,14 @@ class IngestSettings:
         "RAG_LOCK_TIMEOUT",
         "seconds an ingestion waits while another one writes to the same store",
         minimum=0,
+    )
+    lease_seconds: float = setting(
+        30.0,
+        "RAG_LEASE_SECONDS",
+        "with `RAG_CHROMA_URL`: how long the writer lease that every host honours lasts "
+        "unless renewed (a writer renews it every third of this); a writer that died is "
+        "taken over once it ends. Keep it well above the hosts' clock skew",
+        minimum=1,
     )
     dedup: str = setting(
         "off",

@@ -13,9 +13,10 @@ server mode and the contract checks hold everywhere by construction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
 
@@ -24,7 +25,10 @@ from rag.contract import SCHEMA_VERSION, Contract, check_contract
 from rag.embedder_types import Embedder, Identity
 from rag.embeddings import expected_identity, load_local
 from rag.errors import IndexMismatchError
-from rag.manifest import Manifest
+from rag.lease import Lease, holding
+from rag.lock import writer_lock
+from rag.manifest import FileManifest, Manifest
+from rag.shared import SharedManifest, WriteSession, companion
 from rag.store import Store
 
 log = logging.getLogger(__name__)
@@ -107,7 +111,7 @@ class Index:
         self._model = model
         self._embedder: Embedder | None = None
         self._checked: Identity | None = None
-        self._manifest: Manifest | None = None
+        self._manifest: FileManifest | None = None
         self._lock = threading.Lock()  # ingestion's prefetch thread loads the model too
 
     # -- the embedder ---------------------------------------------------------------------
@@ -140,13 +144,50 @@ class Index:
     # -- the manifest and housekeeping ------------------------------------------------------
 
     @property
-    def manifest(self) -> Manifest:
-        """The record of ingested files (opened on first use, closed by ``close``)."""
+    def manifest(self) -> FileManifest:
+        """The record of ingested files (opened on first use, closed by ``close``): a SQLite
+        file under RAG_STORE_DIR for an embedded store, the records every host shares on
+        the server with RAG_CHROMA_URL (``rag.shared``)."""
         if self._manifest is None:
-            self._manifest = Manifest(
-                self.settings.store.manifest_path, collection=self.settings.store.collection
-            )
+            where = self.settings.store
+            if where.chroma_url:
+                self._manifest = SharedManifest(companion(self.store), collection=where.collection)
+            else:
+                self._manifest = Manifest(where.manifest_path, collection=where.collection)
         return self._manifest
+
+    @property
+    def shared(self) -> SharedManifest | None:
+        """The manifest every host shares, with RAG_CHROMA_URL; None for an embedded store."""
+        manifest = self.manifest
+        return manifest if isinstance(manifest, SharedManifest) else None
+
+    def lease(self) -> Lease | None:
+        """The writer lease every host honours, with RAG_CHROMA_URL; None when embedded."""
+        if not self.settings.store.chroma_url:
+            return None
+        return Lease(
+            companion(self.store),
+            seconds=self.settings.ingest.lease_seconds,
+            what=f"collection '{self.store.name}' on {self.store.location}",
+        )
+
+    @contextlib.contextmanager
+    def writer(self, *, on_wait: Callable[[str], None] | None = None) -> Iterator[WriteSession]:
+        """Hold the right to write this index for the body of a ``with``: the file lock under
+        RAG_STORE_DIR (one writer per host, and the host's BM25 folder), and with
+        RAG_CHROMA_URL the collection's lease on the server (one writer across hosts),
+        after which whatever a writer that died mid-write left is repaired."""
+        timeout = self.settings.ingest.lock_timeout
+        with writer_lock(self.settings.store.store_dir, timeout=timeout, on_wait=on_wait):
+            lease = self.lease()
+            if lease is None:
+                yield WriteSession()
+                return
+            with holding(lease, timeout=timeout, on_wait=on_wait):
+                session = WriteSession(self.shared, lease)
+                session.recover(self.store)
+                yield session
 
     def contract(self) -> Contract | None:
         return read_contract(self.store)

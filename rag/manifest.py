@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from rag.errors import StoreError
 
@@ -30,7 +31,29 @@ class FileRecord:
     ingested_at: float
 
 
+class FileManifest(Protocol):
+    """What ingestion, the app and the API read and write of a manifest: this SQLite one
+    (an embedded store) or the one a Chroma server keeps for every host
+    (``rag.shared.SharedManifest``)."""
+
+    def get(self, source: str) -> FileRecord | None: ...
+
+    def records(self) -> Iterator[FileRecord]: ...
+
+    def count(self) -> int: ...
+
+    def put_many(self, records: list[FileRecord]) -> None: ...
+
+    def remove(self, source: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Manifest:
+    """The manifest of an embedded store: one SQLite file under ``RAG_STORE_DIR``."""
+
     def __init__(self, path: Path, *, collection: str) -> None:
         self.path = path
         self.collection = collection

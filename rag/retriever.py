@@ -39,8 +39,17 @@ class Retriever:
         self.top_k = settings.top_k
         self.mode = parse_mode(settings.retrieval_mode)
         where = index.settings.store
+        # an embedded store's manifest is not opened here: a reader needs none
+        shared = index.shared if where.chroma_url else None
+        lease = index.lease()
         self._bm25 = Bm25Cache(
-            where.bm25_dir, index.store, store_dir=where.store_dir, context=index.context
+            where.bm25_dir,
+            index.store,
+            store_dir=where.store_dir,
+            context=index.context,
+            # with RAG_CHROMA_URL: other hosts' writes are seen by the shared generation
+            marker=shared.generation if shared is not None else None,
+            writer_live=lease.live if lease is not None else None,
         )
         self._allowed: set[str] | None = None  # chunk ids of a label filter, per retrieve()
 

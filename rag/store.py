@@ -225,6 +225,12 @@ class Store:
             ]
             yield hits, np.asarray(page["embeddings"], dtype=np.float32)
 
+    def ids(self, *, batch: int = 10000) -> Iterator[str]:
+        """Every chunk id of the collection, a page at a time."""
+        col = self._existing()
+        for offset in range(0, self.count() if col is not None else 0, batch):
+            yield from col.get(include=[], limit=batch, offset=offset)["ids"]
+
     def ids_with_label(self, label: str) -> set[str]:
         col = self._existing()
         if col is None:
@@ -356,6 +362,11 @@ class Store:
         metas = col.get(include=["metadatas"])["metadatas"] or []
         return sorted({str(m.get("source", "")) for m in metas})
 
+    def companion(self, suffix: str) -> Records:
+        """A collection of keyed records beside this one (``NAME.suffix``): where a Chroma
+        server keeps what every host must share about this collection (``rag.shared``)."""
+        return Records(self._client, f"{self.name}.{suffix}", location=self.location)
+
     def _require(self) -> Any:
         col = self._existing()
         if col is None:
@@ -384,3 +395,128 @@ def hit_from(
         locator=str(meta.get("locator", "")),
         ocr=bool(meta.get("ocr", False)),
     )
+
+
+# A record has no meaning as a vector, but a Chroma collection stores one per entry: every
+# record carries this same one-dimensional placeholder.
+_PLACEHOLDER = [1.0]
+Scalar = str | int | float | bool
+
+
+class Records:
+    """A companion collection of small keyed records: an id, flat metadata and a text each.
+
+    Chroma has no transactions and no compare-and-swap: each call below is one atomic
+    write or read of the records it names, and nothing more; ``rag.lease`` builds its
+    mutual exclusion on top of that (write, wait, read back).
+    """
+
+    def __init__(self, client: Any, name: str, *, location: str) -> None:
+        self._client = client
+        self.name = name
+        self.location = location
+        self._collection: Any = None
+
+    def _col(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = self._client.get_or_create_collection(
+                    self.name, metadata={"rag_records": 1}, embedding_function=None
+                )
+            except Exception as exc:  # chromadb raises many types; all mean "cannot open"
+                raise StoreError(
+                    f"Cannot open the records collection '{self.name}' at {self.location} "
+                    f"({exc}). Check that the Chroma server at RAG_CHROMA_URL is reachable."
+                ) from exc
+        return self._collection
+
+    def get(self, ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
+        """The records of ``ids`` that exist: id -> (metadata, text)."""
+        if not ids:
+            return {}
+        got = self._call("read", lambda col: col.get(ids=list(ids), include=_INCLUDE))
+        return _rows(got)
+
+    def where(
+        self, where: Mapping[str, Any], *, texts: bool = True, batch: int = 5000
+    ) -> dict[str, tuple[dict[str, Any], str]]:
+        """Every record whose metadata matches ``where``, read a page at a time."""
+        include = _INCLUDE if texts else ["metadatas"]
+        found: dict[str, tuple[dict[str, Any], str]] = {}
+        offset = 0
+        while True:
+            page = self._call(
+                "read",
+                lambda col, o=offset: col.get(
+                    where=dict(where), include=include, limit=batch, offset=o
+                ),
+            )
+            found.update(_rows(page))
+            if len(page["ids"]) < batch:
+                return found
+            offset += batch
+
+    def put(self, records: Mapping[str, tuple[Mapping[str, Scalar], str]]) -> None:
+        """Write (insert or replace) ``records``: id -> (metadata, text)."""
+        ids = list(records)
+        step = 1000
+        for i in range(0, len(ids), step):
+            part = ids[i : i + step]
+            self._call(
+                "write",
+                lambda col, part=part: col.upsert(
+                    ids=part,
+                    embeddings=[_PLACEHOLDER] * len(part),
+                    metadatas=[dict(records[r][0]) for r in part],
+                    documents=[records[r][1] for r in part],
+                ),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), 1000):
+            part = list(ids[i : i + 1000])
+            self._call("write", lambda col, part=part: col.delete(ids=part))
+
+    def delete_where(self, where: Mapping[str, Any]) -> None:
+        self._call("write", lambda col: col.delete(where=dict(where)))
+
+    def metadata(self) -> dict[str, Any]:
+        return dict(self._col().metadata or {})
+
+    def set_metadata(self, key: str, value: str | int) -> None:
+        col = self._col()
+        metadata = dict(col.metadata or {})
+        metadata[key] = value
+        self._call("write", lambda c: c.modify(metadata=metadata))
+
+    def drop(self) -> None:
+        """Delete the whole companion collection (tests and housekeeping)."""
+        try:
+            self._client.delete_collection(self.name)
+        except Exception:  # already gone
+            log.debug("records collection %s was not there to drop", self.name)
+        self._collection = None
+
+    def _call(self, what: str, do: Any) -> Any:
+        try:
+            return do(self._col())
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types; all mean this call failed
+            raise StoreError(
+                f"Could not {what} the records collection '{self.name}' at {self.location} "
+                f"({exc}). Check that the Chroma server at RAG_CHROMA_URL is reachable, then "
+                "run again."
+            ) from exc
+
+
+_INCLUDE = ["metadatas", "documents"]
+
+
+def _rows(got: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:
+    metas = got.get("metadatas") or [None] * len(got["ids"])
+    texts = got.get("documents") or [None] * len(got["ids"])
+    return {
+        str(i): (dict(m or {}), str(t or ""))
+        for i, m, t in zip(got["ids"], metas, texts, strict=True)
+    }

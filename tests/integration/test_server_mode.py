@@ -13,7 +13,7 @@ from rag.errors import StoreError
 from rag.index import connect, open_index
 from rag.retriever import Retriever
 from rag.store import Store
-from tests.conftest import R_INTRO, free_port, make_settings, manifest_of, run_cli, run_ingest
+from tests.conftest import R_INTRO, free_port, make_settings, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -62,9 +62,10 @@ def test_ingest_search_and_reingest_against_the_server(
     assert store._existing().get(ids=list(store.ids_for_source(bikes)))["documents"] == [
         "Bicycles are now only unicycles."
     ]
-    manifest = manifest_of(server_settings)
-    assert manifest.count() == 3
-    manifest.close()
+    # the manifest lives on the server (rag.shared), not under RAG_STORE_DIR
+    assert not server_settings.store.manifest_path.exists()
+    with open_index(server_settings, writing=False, model=embedder) as index:
+        assert index.manifest.count() == 3
 
 
 def test_cli_with_rag_chroma_url(chroma_server: str, tmp_path: Path) -> None:
