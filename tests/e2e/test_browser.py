@@ -14,7 +14,7 @@ import pytest
 
 from rag.config import Settings
 from tests.conftest import ROOT, copy_store, make_settings, run_cli, run_ingest
-from tests.e2e.browser import ask, chat_messages, running_app, wait_for_answers
+from tests.e2e.browser import ask, chat_messages, running_app, wait_for_answers, wait_until_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -197,6 +197,7 @@ def test_switching_collection_answers_from_that_collection_only(
     picker.click()
     page.get_by_role("option", name="lighthouses").click()
     sidebar.get_by_text("Into collection lighthouses").wait_for(timeout=60_000)
+    wait_until_idle(page)  # the counts are drawn after the sidebar's forms
     assert "1 documents · 1 chunks" in sidebar.inner_text()
     ask(page, "How far out is the beam of a lighthouse seen?")
     page.get_by_text("Sources (").last.click()
