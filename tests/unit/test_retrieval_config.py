@@ -33,10 +33,12 @@ def test_retrieval_defaults(tmp_path: Path) -> None:
 
 def test_tuned_defaults_are_what_the_benchmarks_chose() -> None:
     """RRF's k, its weights and BM25's parameters are bench/tune.py's choice on SciFact
-    train; bench/levers.py kept that fusion on the three tuning halves together."""
+    train; bench/levers.py kept that fusion on the yardsticks' tuning halves together, or
+    what it chose instead is declined by name in docs/retrieval.md, with the reason."""
     results = ROOT / "bench" / "results"
     tuned = json.loads((results / "tune.json").read_text(encoding="utf-8"))
-    levers = json.loads((results / "levers.json").read_text(encoding="utf-8"))["summary"]
+    measured = json.loads((results / "levers.json").read_text(encoding="utf-8"))
+    levers = measured["summary"]
     retrieval = Settings.from_env({}).retrieval
     fusion = tuned["fusion"]["chosen"]
     assert (retrieval.rrf_k, retrieval.dense_weight / retrieval.bm25_weight) == (
@@ -46,8 +48,16 @@ def test_tuned_defaults_are_what_the_benchmarks_chose() -> None:
     variant, lever = levers["fusion"]["lever"].split(" | ")
     assert variant == "headings"  # chosen over the chunks as the pipeline embeds them
     assert retrieval.fusion == "rrf"
-    assert lever == f"rrf k={retrieval.rrf_k} w={retrieval.dense_weight / retrieval.bm25_weight}"
-    assert levers["page"]["lever"] == levers["fusion"]["lever"]  # no page aggregation
+    shipped = f"rrf k={retrieval.rrf_k} w={retrieval.dense_weight / retrieval.bm25_weight}"
+    page = levers["page"]["lever"].split(" | ")[-1]
+    if lever != shipped or levers["page"]["lever"] != levers["fusion"]["lever"]:
+        # a choice declined for a reason the rule cannot see (issue 25: no other yardstick's
+        # reporting half may fall by more than a point) is declined in the docs, by name
+        docs = (ROOT / "docs" / "retrieval.md").read_text(encoding="utf-8")
+        decision = docs.split("What the run decided, and what ships", 1)[-1][:1500]
+        assert "**Neither is shipped.**" in decision, "levers chose another fusion: ship it"
+        assert f"`{lever}`" in decision and page.split("=")[-1] in decision
+        assert f"headings | {shipped}" in measured["table"]  # measured beside its rival
     chosen = tuned["bm25"]["chosen"]
     assert (bm25.K1, bm25.B, chosen["analyzer"]) == (chosen["k1"], chosen["b"], "stem+stopwords")
 
