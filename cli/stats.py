@@ -8,7 +8,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.cpu import this_cpu
-from rag.embeddings import precision_in_use
+from rag.embeddings import expected_identity, precision_in_use
 from rag.index import open_index
 
 
@@ -32,6 +32,10 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
             "dimension": contract.dimension if contract else 0,
             "provider": contract.provider if contract else embedding.embed_provider,
             "reduction": reduction,
+            # the prefixes the collection was built with (else the settings'), as embedded:
+            # "query: " / "passage: " for multilingual-e5-small, none for MiniLM
+            "query_prefix": (contract or expected_identity(embedding)).query_prefix,
+            "document_prefix": (contract or expected_identity(embedding)).document_prefix,
             "embed_precision": precision_in_use(embedding),
             "cpu": cpu_line(),
             "collection": settings.store.collection,
@@ -43,7 +47,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(stats, indent=2))
     else:
         for key, value in stats.items():
-            print(f"{key:>16}: {value}")
+            # a prefix's trailing space is part of it: shown quoted
+            shown = repr(value) if key.endswith("_prefix") else value
+            print(f"{key:>16}: {shown}")
     return 0
 
 

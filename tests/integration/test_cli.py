@@ -105,6 +105,7 @@ def test_search_and_stats_json(
     stats = json.loads(capsys.readouterr().out)
     assert stats["documents"] == 1 and stats["chunks"] > 100
     assert (stats["embedding_model"], stats["dimension"]) == ("all-MiniLM-L6-v2", 384)
+    assert (stats["query_prefix"], stats["document_prefix"]) == ("", "")  # MiniLM has none
     native = this_cpu().native_bf16
     assert stats["embed_precision"] == ("bf16" if native else "f32")
     assert stats["cpu"].endswith("native bf16") and stats["cpu"].startswith(this_cpu().model)

