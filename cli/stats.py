@@ -22,6 +22,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     with open_index(settings, writing=False) as index:
         contract = index.contract()
         embedding = settings.embedding
+        built = contract or expected_identity(embedding)  # the settings' before any ingest
         reduction = "none"
         if contract and contract.reduction:
             reduction = f"pca {contract.projection or '(not fitted)'}"
@@ -34,8 +35,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
             "reduction": reduction,
             # the prefixes the collection was built with (else the settings'), as embedded:
             # "query: " / "passage: " for multilingual-e5-small, none for MiniLM
-            "query_prefix": (contract or expected_identity(embedding)).query_prefix,
-            "document_prefix": (contract or expected_identity(embedding)).document_prefix,
+            "query_prefix": built.query_prefix,
+            "document_prefix": built.document_prefix,
             "embed_precision": precision_in_use(embedding),
             "cpu": cpu_line(),
             "collection": settings.store.collection,

@@ -420,19 +420,17 @@ class Bm25Cache:
         # write is under way (then labelled with none: rebuilt again once it has ended)
         writing = mark.writing and self.writer_live()
         log.info("BM25 index at %s older than the shared index: rebuilding it", self.directory)
-        sync(
-            self.store,
-            self.directory,
-            changed=True,
-            context=self.context,
-            generation="" if writing else mark.token,
-        )
+        return self._rebuilt(generation="" if writing else mark.token, then="the search")
+
+    def _rebuilt(self, *, generation: str = "", then: str) -> Bm25Index:
+        """The index rebuilt from the store, published and loaded."""
+        sync(self.store, self.directory, changed=True, context=self.context, generation=generation)
         stamp = _stamp(self.directory / "CURRENT")
         index = Bm25Index.load(self.directory, context=self.context)
         if index is None or stamp is None:
             raise StoreError(
                 f"The BM25 index at {self.directory} cannot be read after rebuilding it. "
-                "Delete that folder and run the search again."
+                f"Delete that folder and run {then} again."
             )
         self._loaded[self.directory] = (stamp, index)
         return index
@@ -456,14 +454,7 @@ class Bm25Cache:
         if index is None or len(index.ids) != self.store.count():
             # an index from before this feature, or a store changed by other means
             log.info("BM25 index at %s missing or stale: rebuilding it", self.directory)
-            sync(self.store, self.directory, changed=True, context=self.context)
-            stamp = _stamp(self.directory / "CURRENT")
-            index = Bm25Index.load(self.directory, context=self.context)
-            if index is None or stamp is None:
-                raise StoreError(
-                    f"The BM25 index at {self.directory} cannot be read after rebuilding it. "
-                    "Delete that folder and run the ingestion again."
-                )
+            return self._rebuilt(then="the ingestion")
         assert stamp is not None  # an index was read, so its pointer exists
         self._loaded[self.directory] = (stamp, index)
         return index
