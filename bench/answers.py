@@ -31,6 +31,10 @@ the same run, so the two are compared on the same machine, retrieval and questio
 ingests only their papers): a subset to see it work, recorded in the results and shown in
 the table. Writes bench/results/answers.json (summaries, with provenance) and
 bench/results/answers.jsonl (one line per question and mode, for reading the failures).
+A run of some sets keeps the other sets' results from the files it replaces, each with the
+provenance of the run that measured it (``measured``: its commit, date, machine and
+settings), so that ``--sets filings`` does not drop COVID-QA's figures; the table names the
+kept ones.
 """
 
 from __future__ import annotations
@@ -107,13 +111,46 @@ def main(argv: list[str] | None = None) -> int:
     records: list[dict[str, Any]] = []
     for name in sets:
         payload["sets"][name] = run_set(name, args, settings, llms, records)
-    path = write_result("answers", payload)
     jsonl = RESULTS / "answers.jsonl"
+    previous = RESULTS / "answers.json"
+    if previous.exists():
+        payload = merged(json.loads(previous.read_text(encoding="utf-8")), payload)
+    if jsonl.exists():
+        records = merged_records(jsonl.read_text(encoding="utf-8"), records, sets)
+    path = write_result("answers", payload)
     jsonl.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     print(f"wrote {path.relative_to(ROOT)} and {jsonl.relative_to(ROOT)}", file=sys.stderr)
     return 0
+
+
+# what a results file records about the run that measured it: a kept set carries its own
+PROVENANCE = ("commit", "date", "machine", "embed_precision", "versions", "limit", "settings")
+
+
+def merged(previous: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` (this run's sets, without provenance yet) with the sets of ``previous``
+    (the results file it replaces) that this run did not measure, each kept with the
+    provenance of its own run under ``measured``, in the order of ``SETS``."""
+    kept = {}
+    for name, part in previous.get("sets", {}).items():
+        if name in payload["sets"]:
+            continue
+        measured = part.get("measured") or {k: previous[k] for k in PROVENANCE if k in previous}
+        kept[name] = {**part, "measured": measured}
+    together = {**kept, **payload["sets"]}
+    order = [*SETS, *sorted(set(together) - set(SETS))]
+    return {**payload, "sets": {name: together[name] for name in order if name in together}}
+
+
+def merged_records(
+    previous: str, records: list[dict[str, Any]], ran: list[str]
+) -> list[dict[str, Any]]:
+    """The per-question lines of ``previous`` for the sets this run did not measure, then
+    this run's."""
+    old = [json.loads(line) for line in previous.splitlines() if line.strip()]
+    return [r for r in old if r.get("set") not in ran] + records
 
 
 def chosen_modes(raw: str | None, settings: Settings, error: Callable[[str], Any]) -> list[str]:

@@ -683,6 +683,9 @@ def answers(result: dict[str, Any]) -> str:
                 "automatically (a figure, compared as a number); the others' answers are "
                 "prose, counted as answered or not but not graded"
             )
+        measured = part.get("measured")
+        if measured:
+            notes.append(kept_note(label, measured, setting))
         left = part.get("left_out") or {}
         if left.get("questions"):
             notes.append(
@@ -712,6 +715,25 @@ def answers(result: dict[str, Any]) -> str:
         "passage the answer cites, of the gradable ones (an abstention states nothing).\n\n"
         + "\n".join(rows)
         + ("\n\n" + ";\n".join(notes) + ".\n" if notes else "\n")
+    )
+
+
+def kept_note(label: str, measured: dict[str, Any], setting: dict[str, Any]) -> str:
+    """What a set kept from an earlier run of ``bench/answers.py`` was measured with: its
+    commit, date and CPU, and any setting that differs from this run's."""
+    differs = [
+        f"{key} {value}"
+        for key, value in (measured.get("settings") or {}).items()
+        if setting.get(key) != value
+    ]
+    limit = measured.get("limit")
+    return (
+        f"{label}: kept from an earlier run, commit `{measured.get('commit')}`, "
+        f"{measured.get('date')}; "
+        + machine_line(measured)[0].lower()
+        + machine_line(measured)[1:].rstrip(".")
+        + (f"; with {', '.join(differs)}" if differs else "")
+        + (f"; the first {limit} questions of each half" if limit else "")
     )
 
 

@@ -134,3 +134,68 @@ def test_the_answers_table_says_what_was_not_graded_and_what_was_left_out() -> N
         in block
     )
     assert "A subset" not in block
+
+
+def _answers_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_answers", RESULTS.parent / "answers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_run_of_some_answer_sets_keeps_the_others_with_their_own_provenance() -> None:
+    script = _answers_script()
+    row = {"questions": 1}
+    previous = {
+        "name": "answers", "commit": "old1234", "date": "2026-12-01", "limit": None,
+        "machine": {"cpu": "AMD EPYC", "cores": 2, "flags": []}, "embed_precision": "f32",
+        "settings": {"top_k": 5},
+        "sets": {
+            "covidqa": {"modes": {"extractive": row}},
+            "filings": {"modes": {"extractive": {"questions": 0}}},
+            "howto": {"modes": {"extractive": row}, "measured": {"commit": "older12"}},
+        },
+    }  # fmt: skip
+    payload = {"limit": None, "settings": {"top_k": 5}, "sets": {"filings": {"modes": {}}}}
+    got = script.merged(previous, payload)
+    assert list(got["sets"]) == ["covidqa", "filings", "howto"]  # the order of SETS
+    assert got["sets"]["filings"] == {"modes": {}}  # this run's, not the old one
+    covidqa = got["sets"]["covidqa"]
+    assert covidqa["modes"] == {"extractive": row}
+    assert covidqa["measured"]["commit"] == "old1234"
+    assert covidqa["measured"]["machine"]["cpu"] == "AMD EPYC"
+    assert covidqa["measured"]["embed_precision"] == "f32"
+    assert got["sets"]["howto"]["measured"] == {"commit": "older12"}  # kept twice: its own
+    assert "commit" not in got  # write_result adds this run's
+    lines = "\n".join(
+        json.dumps(r) for r in ({"set": "covidqa", "id": 1}, {"set": "filings", "id": 2})
+    )
+    records = script.merged_records(lines, [{"set": "filings", "id": 3}], ["filings"])
+    assert records == [{"set": "covidqa", "id": 1}, {"set": "filings", "id": 3}]
+
+
+def test_the_answers_table_names_a_set_kept_from_an_earlier_run() -> None:
+    row = {"questions": 4, "gradable": 4, "answered": 1.0, "stated": 0.5, "supported": 0.5,
+           "chars": {"median": 300.0}}  # fmt: skip
+    settings = {"retrieval_mode": "hybrid", "top_k": 5, "abstain_threshold": 0.356,
+                "embed_model": "all-MiniLM-L6-v2", "chunk_size": 200}  # fmt: skip
+    result = {
+        "commit": "new1234", "date": "2026-12-07", "machine": {"cores": 2}, "limit": None,
+        "settings": settings,
+        "sets": {
+            "covidqa": {"questions": 4, "gradable": 4,
+                        "modes": {"extractive": {"model": None, "tune": row, "report": row}},
+                        "measured": {"commit": "old1234", "date": "2026-12-01",
+                                     "machine": {"cpu": "AMD EPYC", "cores": 2, "flags": []},
+                                     "settings": {**settings, "abstain_threshold": 0.415}}},
+            "howto": {"questions": 4, "gradable": 4,
+                      "modes": {"extractive": {"model": None, "tune": row, "report": row}}},
+        },
+    }  # fmt: skip
+    block = _tables().answers(result)
+    assert (
+        "COVID-QA: kept from an earlier run, commit `old1234`, 2026-12-01; measured on: AMD "
+        "EPYC, 2 cores, flags none of note; with abstain_threshold 0.415" in block
+    )
+    assert "how-to, `data/`: kept" not in block
