@@ -22,12 +22,19 @@ Digits glued to letters before them (``FY2020``, ``Q1``) are not figures.
 "in millions", "(In thousands, except per share data)", "in USD billions", "USD millions",
 "$ in millions".
 
-**Matching** (``matches``): a gold figure ``g`` printed with ``d`` decimals, in unit ``U``
-(its own scale word, else the unit its question asks for, else 1), is stated by a figure
-``s`` when ``|s|`` in units of ``U`` *rounds to* ``|g|`` at ``d`` decimals, half away from
-zero (Python's ``ROUND_HALF_UP`` on ``Decimal``): gold ``0.40`` billion is stated by any
-amount from 395 million up to, not including, 405 million; gold ``1832.00`` (USD millions)
-by 1,832 in millions but not by 1,831.9.
+**Matching** (``matches``): a gold figure ``g`` printed with ``d`` significant decimals, in
+unit ``U`` (its own scale word, else the unit its question asks for, else 1), is stated by a
+figure ``s`` when ``|s|`` in units of ``U`` *rounds to* ``|g|`` at ``d`` decimals, half away
+from zero (Python's ``ROUND_HALF_UP`` on ``Decimal``): gold ``1.73`` is stated by 1.725 up to,
+not including, 1.735; gold ``1832.00`` (USD millions) by 1,832 in millions and by 1,831.9.
+
+- Trailing zeros after the decimal point are format, not precision: FinanceBench prints
+  every amount with two decimals, whatever it was rounded to. Its golds for the figures the
+  statements print are "$0.40" (billions) for dividends paid of (389) million, "$4.60" for
+  capital spending of (4,625) million, "$5466.00" (millions) for 5,466,312 thousand,
+  "$303.00" for 302,578 thousand: read at two decimals none of them is the statement's own
+  figure. So ``0.40`` is read as ``0.4``: any amount from 350 million up to, not including,
+  450 million states it.
 
 - The stated figure's unit is its own scale word when it has one; a bare number is tried in
   the gold's unit, in the unit the question asks for, and in every unit the surrounding
@@ -93,6 +100,14 @@ class Figure:
     percent: bool = False
     currency: bool = False
     scale: Decimal | None = None  # from a scale word right after it; None when it says none
+
+    @property
+    def significant(self) -> int:
+        """The decimals that carry precision: the printed ones less trailing zeros ("4.60"
+        has one, "303.00" none; see the module's docstring)."""
+        exponent = self.value.normalize().as_tuple().exponent
+        assert isinstance(exponent, int)  # a figure is finite
+        return min(self.decimals, max(0, -exponent))
 
     @property
     def bare(self) -> bool:
@@ -201,7 +216,7 @@ def states(
 
 
 def _rounds_to(value: Decimal, gold: Figure) -> bool:
-    step = Decimal(1).scaleb(-gold.decimals)
+    step = Decimal(1).scaleb(-gold.significant)
     try:
         return abs(value).quantize(step, rounding=ROUND_HALF_UP) == abs(gold.value)
     except InvalidOperation:  # too many digits for the context: not this figure

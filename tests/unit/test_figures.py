@@ -114,11 +114,13 @@ def test_the_issue_example_a_billion_gold_stated_in_millions() -> None:
     assert states(g, "Dividends paid (In millions) 400", unit=BILLION)
     assert states(g, "they paid $400 million in dividends", unit=BILLION)
     assert states(g, "about 0.4 billion", unit=BILLION)
-    # at the gold's precision: 0.40 billion is 395 up to (not including) 405 million
-    assert states(g, "$395 million", unit=BILLION)
-    assert states(g, "$404.99 million", unit=BILLION)
-    assert not states(g, "$405 million", unit=BILLION)
-    assert not states(g, "$394.9 million", unit=BILLION)
+    # at the gold's precision, its trailing zero being format: 0.4 billion is 350 up to (not
+    # including) 450 million; American Water Works' statement says (389) for this gold
+    assert states(g, "Dividends paid (In millions) (389) (353) (319)", unit=BILLION)
+    assert states(g, "$350 million", unit=BILLION)
+    assert states(g, "$449.99 million", unit=BILLION)
+    assert not states(g, "$450 million", unit=BILLION)
+    assert not states(g, "$349.9 million", unit=BILLION)
     # a bare 400 with no unit declared anywhere is read in the gold's unit: 400 billion
     assert not states(g, "Dividends paid 400", unit=BILLION)
     # ...unless the passages the answer cites declare one
@@ -129,8 +131,30 @@ def test_an_amount_in_the_questions_unit_and_a_table_in_thousands() -> None:
     g = gold("$1832.00")  # "... Answer in USD millions."
     assert states(g, "operating income was 1,832", unit=MILLION)
     assert states(g, "(in thousands) operating income 1,832,000", unit=MILLION)
-    assert not states(g, "operating income was 1,831.9", unit=MILLION)
+    assert states(g, "operating income was 1,831.9", unit=MILLION)  # ".00" is format
+    assert not states(g, "operating income was 1,831.4", unit=MILLION)
     assert not states(g, "$1.8 billion", unit=MILLION)  # 1,800 at the gold's precision
+
+
+@pytest.mark.parametrize(
+    ("gold_text", "unit", "row"),
+    [  # FinanceBench's golds and the rows of the statements they come from
+        ("$4.60", BILLION, "(in millions) Capital spending (4,625) (4,240) (4,232)"),
+        ("$5466.00", MILLION, "(in thousands) Total current liabilities 5,466,312 4,586,657"),
+        ("$303.00", MILLION, "(In thousands, except share data) Accounts payable $ 302,578"),
+        ("$382.00", MILLION, "(In thousands) Net cash provided by operating activities 381,603"),
+    ],
+)
+def test_a_golds_trailing_zeros_are_format_not_precision(
+    gold_text: str, unit: Decimal, row: str
+) -> None:
+    assert states(gold(gold_text), row, unit=unit)
+
+
+def test_significant_decimals_drop_trailing_zeros_only_after_the_point() -> None:
+    assert [gold(t).significant for t in ("$4.60", "303.00", "300", "1.73", "0.0", "1.50%")] == [
+        1, 0, 0, 2, 0, 1,
+    ]  # fmt: skip
 
 
 def test_percents_match_percents_and_bare_table_cells_only() -> None:
@@ -208,7 +232,7 @@ def test_the_same_amount_in_another_unit_matches(units: int, decimals: int, scal
 @given(magnitudes, decimals_)
 def test_the_precision_window_is_half_a_last_digit_each_side(units: int, decimals: int) -> None:
     g = gold(printed(units, decimals, commas=False))
-    half = Decimal(5).scaleb(-decimals - 1)
+    half = Decimal(5).scaleb(-g.significant - 1)  # its last digit that is not a trailing zero
     tiny = Decimal(1).scaleb(-decimals - 3)
 
     def stated(value: Decimal) -> bool:
