@@ -13,8 +13,9 @@ A gold is one of:
   token and case-sensitively: ``rm`` is not in "form", ``hist`` not in "histogram" or
   "hist.default", but ``hist`` is in "hist(x)" and at the end of a sentence;
 - ``FigureGold``: a figure compared as a number at its printed precision
-  (``rag.figures``); the cited passages' declared units ("(In millions)") count for the
-  bare numbers the answer quotes from them;
+  (``rag.figures``); the cited passages' declared units ("(In millions)"), in their text or
+  their heading path (a statement page's title: "Consolidated Balance Sheets · (in
+  thousands ...)"), count for the bare numbers the answer quotes from them;
 - ``NotGradable``: an answer written as prose by a person (a judgement, an explanation) that
   no rule can find in another text; counted, and left out of the stated and supported rates.
 
@@ -143,9 +144,9 @@ def grade(answer: Answer, gold: Gold) -> Grade:
     stated = supported = None
     if gold.gradable:
         passages = cited_passages(answer)
-        context = "\n".join(h.text for h in passages)
+        context = "\n".join(_around(h) for h in passages)
         stated = answered and gold.stated_in(_MARKER.sub(" ", text), context=context)
-        supported = answered and any(gold.stated_in(h.text, context=h.text) for h in passages)
+        supported = answered and any(gold.stated_in(h.text, context=_around(h)) for h in passages)
     return Grade(
         answered=answered,
         stated=stated,
@@ -161,6 +162,13 @@ def cited_passages(answer: Answer) -> list[Hit]:
     by_id = {h.chunk_id: h for h in answer.hits}
     ids = dict.fromkeys(c.chunk_id for c in answer.citations)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _around(hit: Hit) -> str:
+    """A passage with its heading path: what declares the units of its bare numbers. A table
+    row's chunk rarely holds its page's "(in millions)"; the page's title, which the
+    passage was indexed under and the answer shows, does."""
+    return f"{hit.header_path}\n{hit.text}" if hit.header_path else hit.text
 
 
 def normalise(text: str, punctuation: bool = False) -> str:

@@ -140,9 +140,9 @@ def test_a_figure_quoted_from_a_table_in_millions() -> None:
     # the answer quotes the row; the unit is in the cited passage only
     got = grade(answer("Dividends paid 400 [1].", [table], [1]), gold)
     assert (got.stated, got.supported) == (True, True)  # printed (400): a payment
-    other = hit(2, "(In millions) Dividends paid to shareholders 389")
+    other = hit(2, "(In millions) Dividends paid to shareholders 340")
     got = grade(answer("Dividends paid 400 [1].", [table, other], [2]), gold)
-    assert (got.stated, got.supported) == (True, False)  # the cited passage says 389
+    assert (got.stated, got.supported) == (True, False)  # the cited passage says 340
     # the same bare 400 with no unit anywhere is 400 billion
     got = grade(answer("Dividends paid 400 [1].", [hit(3, "Dividends paid 400")], [1]), gold)
     assert (got.stated, got.supported) == (False, False)
@@ -163,3 +163,18 @@ def test_a_name_is_found_alone_and_not_inside_a_longer_one(name: str, before: st
     assert names(f"ends with {name}.", name)
     assert not names(f"call {name}x(1)", name)
     assert not names(f"call x{name}(1)", name)
+
+
+def test_the_units_a_cited_passages_heading_path_declares_count_for_its_figures() -> None:
+    figure = parse_figure("$5466.00")
+    assert figure is not None
+    gold = FigureGold(figure, Decimal(10) ** 6, "$5466.00")  # "... (in USD millions)?"
+    title = "CONSOLIDATED BALANCE SHEETS · (in thousands, except share and per share data)"
+    row = "Total current liabilities 5,466,312 4,586,657"
+    titled = Hit(chunk_id="c1", text=row, source="doc.pdf", page=45, score=1.0,
+                 header_path=title)  # fmt: skip
+    got = grade(answer(f"{row} [1].", [titled], [1]), gold)
+    assert (got.stated, got.supported) == (True, True)
+    # without the page's title nothing says the row is in thousands: 5,466,312 millions
+    got = grade(answer(f"{row} [1].", [hit(1, row)], [1]), gold)
+    assert (got.stated, got.supported) == (False, False)
