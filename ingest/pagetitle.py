@@ -11,6 +11,10 @@ Title lines are the short lines at the top of a page, before the first line of b
 long line, a sentence, a row of figures, a list item, or a line that starts in lower case
 (a paragraph continued from the page before), or the first line of a paragraph (the
 next line continues it in lower case). A column header row of years is kept and ends the title.
+A title too long for a chunk's context loses whole lines, never the ones that say how to read
+the page's figures (its units line, its column years) nor its first: PepsiCo's cash flow
+statement was titled "... · Fiscal years ended December 25, 2021, December 26, 2020 and
+December 28, 2019 · (in mil…", and no row of it said what its numbers were.
 Running headers and footers, lines that open a large share of the document's pages ("Table
 of Contents", the company's name on every page), and bare page numbers are skipped: they
 say nothing about one page. Pure: page texts in, one title per page out.
@@ -22,9 +26,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from rag.figures import units_in
+
 MAX_LINES = 5  # title lines kept per page
 MAX_CHARS = 160  # rag.passages keeps a context of at most this many characters
 MAX_LINE_CHARS = 100  # a longer line is body text
+MAX_UNITS_CHARS = 60  # a units line: "(In thousands, except share and per share data)"
 SENTENCE_WORDS = 9  # a line of this many words that ends a sentence is body text
 RUNNING_SHARE = 0.1  # a line opening this share of the pages (and 3 or more) is running
 TOP_LINES = 3  # the lines of each page looked at for running headers
@@ -79,10 +86,35 @@ def title_of(text: str, running: frozenset[str] = frozenset()) -> str:
             break
     if not titled:
         return ""  # a page of short lines only: its one chunk holds them all
-    title = SEPARATOR.join(kept)
+    return fitted(kept)
+
+
+def fitted(lines: Sequence[str]) -> str:
+    """``lines`` joined, within ``MAX_CHARS``: when they do not fit, the first line and
+    those that say how to read the page's figures (``reads_figures``) stay, and the others
+    are added back in order while they fit; cut at the end only if that is still too long."""
+    title = SEPARATOR.join(lines)
+    if len(title) <= MAX_CHARS:
+        return title
+    kept = {0} | {i for i, line in enumerate(lines) if reads_figures(line)}
+    for i in range(len(lines)):
+        more = sorted({*kept, i})
+        if len(SEPARATOR.join(lines[j] for j in more)) <= MAX_CHARS:
+            kept.add(i)
+    title = SEPARATOR.join(lines[i] for i in sorted(kept))
     if len(title) > MAX_CHARS:
         title = title[: MAX_CHARS - 1].rstrip() + "…"
     return title
+
+
+def reads_figures(line: str) -> bool:
+    """A line a reader needs to read a table's numbers: its column years ("2021 2020
+    2019", "As of December 31, 2017 2016") or a short line declaring its units ("(in
+    millions)")."""
+    tokens = line.replace("$", " ").split()
+    if len(tokens) >= 2 and all(_YEAR.match(t) for t in tokens[-2:]):
+        return True
+    return len(line) <= MAX_UNITS_CHARS and bool(units_in(line))
 
 
 def is_column_years(line: str) -> bool:

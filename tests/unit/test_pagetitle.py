@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ingest.pagetitle import MAX_CHARS, SEPARATOR, is_column_years, page_titles, title_of
+from ingest.pagetitle import (
+    MAX_CHARS,
+    SEPARATOR,
+    fitted,
+    is_column_years,
+    page_titles,
+    reads_figures,
+    title_of,
+)
 
 STATEMENT = """Table of Contents
 Consolidated Statement of Cash Flows
@@ -29,9 +37,11 @@ Frito-Lay North America
 
 def test_a_statement_page_is_titled_by_its_name_company_period_units_and_years() -> None:
     titles = page_titles([STATEMENT, PROSE, CONTINUED, PROSE])
-    assert titles[0].startswith(
-        "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · Fiscal years "
-        "ended December 25, 2021, December 26, 2020 and December 28, 2019 · (in mil"
+    # the five lines do not fit a chunk's context: the period's dates give way, not the
+    # units and column years that say what "(4,625)" is
+    assert titles[0] == (
+        "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · "
+        "(in millions) · 2021 2020 2019"
     )
     assert titles[1:] == ["", "", ""]
     # the running header that opens every page is no page's title
@@ -67,9 +77,27 @@ def test_a_page_of_short_lines_only_has_no_title() -> None:
 
 
 def test_a_title_is_cut_to_what_a_chunk_context_keeps() -> None:
-    page = "\n".join(f"Heading number {i} of a long statement title" for i in range(6))
-    title = title_of(page)
-    assert len(title) <= MAX_CHARS and title.endswith("…")
+    lines = [f"Heading number {i} of a long statement title, much longer" for i in range(6)]
+    title = title_of("\n".join(lines))
+    assert title == SEPARATOR.join(lines[:2])  # the third would not fit
+    lines = ["A" * 90, "B" * 90, "C" * 90]
+    assert fitted(lines) == "A" * 90  # whole lines dropped before anything is cut
+    assert fitted(["A" * 200]) == "A" * (MAX_CHARS - 1) + "…"
+
+
+def test_a_long_title_keeps_its_first_line_its_units_and_its_column_years() -> None:
+    lines = [
+        "American Water Works Company, Inc. and Subsidiary Companies",
+        "Consolidated Statements of Cash Flows",
+        "(In millions)",
+        "For the Years Ended December 31, and a period line long enough not to fit here",
+        "2020 2019 2018",
+    ]
+    assert fitted(lines) == SEPARATOR.join([*lines[:3], lines[4]])
+    assert reads_figures("As of December 31, 2017 2016")
+    assert reads_figures("(In thousands, except share and per share data)")
+    assert not reads_figures("Fiscal years ended December 25, 2021, December 26, 2020 and 2019.")
+    assert not reads_figures("The table below shows our revenue in millions for the year ended")
 
 
 def test_lines_that_open_many_pages_are_running_headers() -> None:
