@@ -24,7 +24,8 @@ MAX_CHARS = 320
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
-_PROMPT = re.compile(r"^[>+$] ?\S")  # an R or shell prompt: "> hist(x)", "$ make"
+# an R or shell prompt: "> hist(x)", "$ make"; "$4.2 billion" and "$ 7,679" are amounts
+_PROMPT = re.compile(r"^(?:[>+] ?\S|\$ ?[^\d\s(])")
 _COMMENT = re.compile(r"^(?:#+ ?[a-z0-9]|//|/\*)")  # "## make the bins smaller"
 _MD_HEADING = re.compile(r"^#{1,6} ")  # a Markdown heading: shown as the quote's section
 _FENCE = re.compile(r"^(?:```|~~~)")
@@ -39,6 +40,10 @@ PLAIN_SHARE = 0.6  # prose: most of a line's tokens are plain words
 _BULLET = re.compile(r"^(?:[-*•·▪◦–]|\d{1,2}[.)])\s+\S")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
+# a statement's row with a long label ends in two or more cells: "Net Cash Provided by
+# Operating Activities 11,616 10,613 9,649" is three figures in eight tokens, and was read
+# as prose and glued to the rows around it; a longer line is a paragraph, not a row
+MAX_ROW_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,14 @@ def _is_row(line: str) -> bool:
         return True
     tokens = line.split()
     figures = sum(bool(_NUMBER.match(t)) for t in tokens)
-    return len(tokens) >= 3 and figures >= 2 and figures / len(tokens) >= 0.4
+    if len(tokens) >= 3 and figures >= 2 and figures / len(tokens) >= 0.4:
+        return True
+    return (
+        len(tokens) >= 3
+        and len(line) <= MAX_ROW_CHARS
+        and tokens[0][:1].isalpha()
+        and all(_NUMBER.match(t) for t in tokens[-2:])
+    )
 
 
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:

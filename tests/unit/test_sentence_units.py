@@ -82,3 +82,21 @@ def test_a_code_comment_is_no_quote_on_its_own() -> None:
         Unit("> hist(eruptions)", "code"),
         Unit("> hist(eruptions, seq(1.6, 5.2, 0.2))", "code"),
     ]
+
+
+def test_a_statements_row_with_a_long_label_is_a_row() -> None:
+    text = (
+        "Net Cash Provided by Operating Activities 11,616 10,613 9,649\n"
+        "Accounts payable and other current liabilities 1,762 766 735\n"
+        "Short-term investments — 266,206\n"
+        "Revenue grew in 2019 and 2020 across the segments we report.\n"
+    )
+    assert [u.kind for u in units_of(text)] == ["row", "row", "row", "prose"]
+    # a paragraph is longer than any row, whatever it ends with
+    assert line_kind("word " * 40 + "12 13") == "prose"
+
+
+def test_an_amount_that_opens_a_line_is_not_a_shell_prompt() -> None:
+    assert line_kind("$4.2 billion, as well as purchases of short-term investments") == "prose"
+    assert line_kind("$ make install") == "code"
+    assert line_kind("$ (1,234) (2,345) (3,456)") == "row"
