@@ -1,9 +1,10 @@
 """What kind of answer a question asks for, and whether a candidate quote holds one.
 
-A question that asks "how many", "what percentage" or "what is the size of" is answered by a
-sentence with a figure in it; "when" or "what year" by one with a date. The embedding's
-cosine cannot tell the sentence that gives the incubation period's days from the one that
-only names the incubation period: this signal can. Pure: strings in, a kind or 0/1 out.
+A question that asks "how many", "what percentage" or "what is the size of", or that says in
+what unit or to what precision to answer ("in USD millions", "round to two decimal places"),
+is answered by a sentence with a figure in it; "when" or "what year" by one with a date. The
+embedding's cosine cannot tell the sentence that gives the incubation period's days from the
+one that only names the incubation period: this signal can. Pure: strings in, a kind or 0/1 out.
 English questions only; any other question asks for no particular kind.
 """
 
@@ -26,6 +27,13 @@ _NUMBER = re.compile(
     r"\bhow (many|much|long|large|big|old|far|often|high|fast|small|tall|heavy|wide)\b"
     rf"|\b(what|which)\s+((is|was|are|were)\s+)?(the\s+)?(\w+\s+){{0,2}}({QUANTITY_NOUNS})\b"
     rf"|^\s*(the\s+)?({QUANTITY_NOUNS})\s+of\b",
+    re.IGNORECASE,
+)
+# a question that says in what unit or to what precision to answer asks for a figure:
+# "(in USD millions)", "Answer in units of percents", "Round your answer to two decimal places"
+_UNIT_ASKED = re.compile(
+    r"\bin\s+(?:usd|us\$|\$|dollars|units\s+of)(?!\w)"
+    r"|\bround(?:ed)?\b[^.?!]*\b(?:decimal|significant)\b",
     re.IGNORECASE,
 )
 _DATE = re.compile(
@@ -51,7 +59,7 @@ def expected_kind(question: str) -> Expected:
     how much of something, else ``""`` (nothing in particular)."""
     if _DATE.search(question):
         return "date"
-    if _NUMBER.search(question):
+    if _NUMBER.search(question) or _UNIT_ASKED.search(question):
         return "number"
     return ""
 

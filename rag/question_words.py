@@ -40,3 +40,18 @@ def subject_words(question: str) -> list[str]:
     the names of code: "histogram" starts with ``hist``)."""
     skip = REFERRING | QUESTION_WORDS | ASKING_WORDS | stopwords()
     return [w for w in re.findall(r"[a-z_][\w.]*", question.lower()) if w not in skip]
+
+
+_BOUNDARY = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
+
+
+def asking_sentence(question: str) -> str:
+    """The sentence of a question that asks: the first one ending in "?", else the whole
+    question. A question written with instructions around it ("We want to calculate a
+    financial metric. ... Here's the question: what is the FY2015 EBITDA margin? Calculate
+    it using ...") names what it asks for there; the instructions name other things ("an
+    investment analyst who can only use the details shown")."""
+    for sentence in _BOUNDARY.split(question.strip()):
+        if sentence.rstrip().endswith("?"):
+            return sentence.strip()
+    return question

@@ -16,6 +16,21 @@ from rag.answer_types import expected_kind, holds
         ("What is the size of bovine coronavirus?", "number"),
         ("What was the prevalence rate in Shandong in 2010?", "number"),
         ("What is the FY2021 capital expenditure for PepsiCo?", "number"),
+        # a question that says in what unit or to what precision to answer asks for a figure
+        (
+            "What is Netflix's year end FY2017 total current liabilities (in USD millions)?",
+            "number",
+        ),
+        (
+            "What is the FY2019 - FY2020 total revenue growth rate? Answer in units of percents.",
+            "number",
+        ),
+        (
+            "What is Kraft Heinz's FY2019 inventory turnover ratio? Round your answer to two "
+            "decimal places.",
+            "number",
+        ),
+        ("Did the risk decrease? Answer in one sentence.", ""),
         ("When was HBoV1 first identified?", "date"),
         ("In what year did the outbreak start?", "date"),
         ("How do I make a histogram of my data?", ""),
