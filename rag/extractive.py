@@ -19,7 +19,7 @@ import numpy as np
 from rag.answer_types import expected_kind, holds
 from rag.bm25 import tokenize
 from rag.embedder_types import Embedder, Vectors
-from rag.question_words import subject_terms, subject_words
+from rag.question_words import asking_sentence, subject_terms, subject_words
 from rag.quote_scores import (
     QuoteWeights,
     Signals,
@@ -29,6 +29,14 @@ from rag.quote_scores import (
     with_neighbours,
 )
 from rag.sentence_units import MAX_CHARS, MIN_WORDS, units_of
+from rag.table_rows import (
+    TableHeader,
+    asked_years,
+    column_years,
+    headers_by_row,
+    label_share,
+    split_row,
+)
 from rag.types import Hit
 
 __all__ = [
@@ -44,6 +52,9 @@ __all__ = [
 ]
 
 MAX_PASSAGES = 3  # units come from the best passages only
+# ...and, for a question that asks for a figure, table rows from this many: a statement's
+# row is often in the fourth or fifth passage, under prose that names it in words
+ROW_PASSAGES = 3
 MAX_SENTENCES = 3
 # keep units within this score of the best one: no cut gained on the tuning halves (a third
 # quote states the gold more often than it misleads), so three are always quoted
@@ -63,6 +74,10 @@ class Sentence:
     score: float = 0.0
     kind: str = "prose"  # rag.sentence_units.Kind
     heading: str = ""  # the section it sits under (the last part of its heading path)
+    # a table row's units and column years that its heading does not show ("(in millions) ·
+    # 2021 2020 2019"): what its numbers are
+    table: str = ""
+    years: tuple[str, ...] = ()  # a table row's column years, in order
 
 
 @dataclass(frozen=True)
@@ -91,15 +106,27 @@ def section_of(hit: Hit) -> str:
 
 
 def candidates(
-    numbered: Sequence[tuple[int, Hit]], *, passages: int = MAX_PASSAGES
+    numbered: Sequence[tuple[int, Hit]], *, passages: int = MAX_PASSAGES, row_passages: int = 0
 ) -> list[Sentence]:
+    """The units of the first ``passages`` hits, and the table rows of the hits after them
+    up to ``row_passages``; each row with the header its table gives it."""
     out: list[Sentence] = []
-    for n, hit in numbered[:passages]:
+    for at, (n, hit) in enumerate(numbered[: max(passages, row_passages)]):
         heading = section_of(hit)
-        out.extend(
-            Sentence(u.text, n, i, kind=u.kind, heading=heading)
-            for i, u in enumerate(units_of(hit.text))
-        )
+        units = units_of(hit.text)
+        rows = [u.text for u in units if u.kind == "row"]
+        headers = headers_by_row(hit.text, hit.header_path, rows)
+        for i, u in enumerate(units):
+            if at >= passages and u.kind != "row":
+                continue
+            if u.kind == "row" and column_years(u.text):
+                continue  # a header of years: what the rows under it are read by, no answer
+            header = headers.get(u.text, TableHeader())
+            if len(split_row(u.text)[1]) != len(header.years):
+                # years that do not fit the row's cells would name the wrong column
+                header = TableHeader(units=header.units)
+            out.append(Sentence(u.text, n, i, kind=u.kind, heading=heading,
+                                table=header.shown(heading), years=header.years))  # fmt: skip
     return out
 
 
@@ -115,6 +142,9 @@ def signals(
     lexical = sentence_bm25(terms, [tokenize(s.text) for s in found])
     heading_share = {n: coverage(terms, tokenize(h)) for n, h in headings.items()}
     kind = expected_kind(question)
+    figure = kind == "number"  # a row's label and columns answer a question for a figure
+    years = asked_years(question)
+    asked = subject_terms(asking_sentence(question))  # not the instructions around it
     return [
         Signals(
             cosine=cosines[i],
@@ -123,6 +153,8 @@ def signals(
             heading=heading_share.get(s.n, 0.0),
             rank=1.0 / s.n,
             expected=holds(s.text, kind),
+            label=label_share(asked, split_row(s.text)[0]) if figure and s.kind == "row" else 0.0,
+            year=1.0 if figure and set(years) & set(s.years) else 0.0,
         )
         for i, s in enumerate(found)
     ]
@@ -205,7 +237,8 @@ def extract(
     from ``numbered``: each hit with its [n] in the answer, its place among all the
     retrieved hits (a caller that leaves some out keeps the others' numbers, so that a
     citation names the passage its sentence comes from), and their evidence."""
-    found = candidates(numbered)
+    rows = ROW_PASSAGES if expected_kind(query) == "number" else 0
+    found = candidates(numbered, row_passages=rows)
     if not found:
         return Extract()
     vectors = embedder.embed_documents([s.text for s in found])
@@ -231,7 +264,9 @@ def render(sentences: Sequence[Sentence]) -> list[str]:
     previous = ""
     for i, s in enumerate(sentences):
         body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, ".")
-        heading = _heading(s.heading)
+        # a table row's units and column years go with its heading: "(4,625) (4,240)"
+        # means nothing until the reader sees "(in millions) · 2021 2020 2019"
+        heading = _heading(" · ".join(p for p in (s.heading, s.table) if p))
         lead = f"*{heading}:* " if heading and heading != previous else ""
         previous = heading or previous
         parts.append(("" if i == 0 else "\n\n") + f"{lead}{body.rstrip(':;, ')} [{s.n}]{end}")
@@ -256,8 +291,9 @@ def quotes_of(answer_text: str) -> dict[int, list[str]]:
 
 
 def _heading(text: str) -> str:
-    # asterisks would end the italics early; the heading is shown as plain words
-    return " ".join(text.replace("*", " ").split())
+    # asterisks would end the italics early; the heading is shown as plain words, without
+    # the colon a title line may end with ("Current assets:"), as render adds its own
+    return " ".join(text.replace("*", " ").split()).rstrip(":").rstrip()
 
 
 def _similarity(hit: Hit) -> float:

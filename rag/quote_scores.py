@@ -15,6 +15,12 @@ signals, each measured on the tuning halves by ``bench/extractive_tune.py``:
 - ``rank``: the passage's place in the retrieval, ``1/n``;
 - ``expected``: the unit holds the kind of answer the question asks for, a figure for "how
   many" or a date for "when" (``rag.answer_types``);
+- ``label``: for a question that asks for a figure, a table row whose label the question
+  names: the share of the label's terms the question has (``rag.table_rows``; "Total current
+  liabilities" for "total current liabilities"). A row of figures scores a low cosine
+  against a long question, and one shared word of twenty weighs little in ``lexical``;
+- ``year``: for a question that asks for a figure in a year ("FY2021"), a table row whose
+  column years include it;
 - ``near``: a code line or definition borrows the score of the prose next to it. Manuals
   put the line to type beside the sentence that says what it does ("> sink("record.lis")"
   then "will divert all subsequent output ... to an external file"); the sentence matches
@@ -47,6 +53,8 @@ class QuoteWeights:
     rank: float = 0.05
     near: float = 0.0  # measured: no gain once each prose quote brings its code line
     expected: float = 0.3  # a figure for "how many", a date for "when"
+    label: float = 0.0  # a row whose label the question names
+    year: float = 0.0  # a row whose columns include the year asked about
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class Signals:
     heading: float
     rank: float
     expected: float = 0.0
+    label: float = 0.0
+    year: float = 0.0
 
     def score(self, w: QuoteWeights) -> float:
         return (
@@ -68,6 +78,8 @@ class Signals:
             + w.heading * self.heading
             + w.rank * self.rank
             + w.expected * self.expected
+            + w.label * self.label
+            + w.year * self.year
         )
 
 

@@ -6,6 +6,7 @@ import numpy as np
 from rag.extractive import (
     Extract,
     Sentence,
+    candidates,
     evidence,
     quotes_of,
     render,
@@ -16,6 +17,7 @@ from rag.extractive import (
     with_companions,
 )
 from rag.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
+from rag.types import Hit
 
 
 def test_split_drops_cut_fragments_and_table_of_contents() -> None:
@@ -183,3 +185,66 @@ def test_evidence_adds_the_share_of_terms_to_the_cosine() -> None:
     assert evidence(0.3, 0.5, 0.2) == 0.3 + 0.1
     assert Extract().evidence() == -1.0  # no quotes, no evidence
     assert Extract([Sentence("x y z w", 1, 0)], cosine=0.4, terms=1.0).evidence(0.0) == 0.4
+
+
+CASH_FLOWS = "Consolidated Statement of Cash Flows · PepsiCo, Inc. · (in millions) · 2021 2020 2019"
+INVESTING = """Investing Activities
+Capital spending (4,625) (4,240) (4,232)
+Sales of property, plant and equipment 166 55 170
+Net Cash Used for Investing Activities (3,269) (11,619) (6,437)
+"""
+CAPEX = (
+    "What is the FY2021 capital expenditure amount (in USD billions) for PepsiCo? Respond as "
+    "an investment analyst who can only use the details shown within the statement of cash "
+    "flows."
+)
+
+
+def statement_hit(n: int, text: str, title: str = CASH_FLOWS) -> Hit:
+    return Hit(chunk_id=f"c{n}", text=text, source="10k.pdf", page=63, score=1.0,
+               header_path=title)  # fmt: skip
+
+
+def test_a_figure_question_scores_the_row_its_asking_sentence_names() -> None:
+    found = candidates([(1, statement_hit(1, INVESTING))])
+    assert [s.kind for s in found] == ["row", "row", "row"]
+    sig = signals(CAPEX, found, [0.4, 0.4, 0.4], {1: CASH_FLOWS})
+    # "capital" of "Capital spending" is asked; "cash", "use" and "investment" of the net
+    # cash row are only in the instructions after the question mark
+    assert [s.label for s in sig] == [0.5, 0.0, 0.0]
+    assert [s.year for s in sig] == [1.0, 1.0, 1.0]  # every row has the column 2021
+    weights = QuoteWeights(label=0.3)
+    picked = select(found, scored(found, sig, weights), np.eye(3, dtype=np.float32))
+    assert picked[0].text == "Capital spending (4,625) (4,240) (4,232)"
+    # a question that asks for no figure gets no row signals
+    other = signals("Who signs the statement of cash flows?", found, [0.4] * 3, {1: CASH_FLOWS})
+    assert [(s.label, s.year) for s in other] == [(0.0, 0.0)] * 3
+
+
+def test_rows_come_from_further_passages_than_prose_when_asked_for() -> None:
+    prose = "The company spent more on plants this year than last year, mostly abroad."
+    numbered = [(1, statement_hit(1, prose, "")), (2, statement_hit(2, prose + " Also."))]
+    numbered += [(3, statement_hit(3, prose, "")), (4, statement_hit(4, INVESTING))]
+    assert {s.n for s in candidates(numbered)} == {1, 2, 3}
+    found = candidates(numbered, row_passages=4)
+    assert [(s.n, s.kind) for s in found if s.n == 4] == [(4, "row")] * 3
+
+
+def test_a_rows_quote_shows_the_units_and_column_years_its_heading_lacks() -> None:
+    title = "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries"
+    text = "(in millions)\n2021 2020 2019\nCapital spending (4,625) (4,240) (4,232)\n"
+    (row,) = candidates([(4, statement_hit(4, text, title))])
+    assert (row.table, row.years) == ("(in millions) · 2021 2020 2019", ("2021", "2020", "2019"))
+    assert "".join(render([row])) == (
+        "*Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · (in millions) "
+        "· 2021 2020 2019:* Capital spending (4,625) (4,240) (4,232) [4]."
+    )
+    assert quotes_of("".join(render([row]))) == {4: ["Capital spending (4,625) (4,240) (4,232)"]}
+    # years that do not fit the row's cells would name the wrong column: units only
+    (five,) = candidates([(1, statement_hit(1, "2021 2020 2019\nTotal $ 28 $ 8 $ 9 $ 3 $ 6\n"))])
+    assert (five.table, five.years) == ("", ())
+
+
+def test_a_heading_that_ends_in_a_colon_is_shown_with_one() -> None:
+    parts = render([Sentence("Cash 1,234 1,100", 1, 0, kind="row", heading="Current assets:")])
+    assert parts == ["*Current assets:* Cash 1,234 1,100 [1]."]
