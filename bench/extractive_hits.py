@@ -1,7 +1,7 @@
 """The retrieved passages of every answer-set question, kept on disk, so that extractive
 answer variants can be compared without retrieving again (bench/extractive_tune.py).
 
-    nice -n 10 .venv/bin/python bench/extractive_hits.py [--sets covidqa,howto,pages]
+    nice -n 10 .venv/bin/python bench/extractive_hits.py [--sets covidqa,howto,pages,filings]
         [--pages-docs DIR] [--store DIR]
 
 Each set is ingested and asked as ``bench/answers.py`` asks it (the same collections, the
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.answers import COVIDQA, HOWTO, PAGES, present  # noqa: E402
+from bench.answers import COVIDQA, FILINGS, HOWTO, PAGES, present  # noqa: E402
 from cli.longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
 from rag.answer import answerer_for  # noqa: E402
@@ -34,13 +34,22 @@ from rag.index import load_model  # noqa: E402
 from rag.longsets import load_page_questions, load_squad  # noqa: E402
 
 STORE = ROOT / ".rag" / "bench-answers"  # bench/answers.py's: its collections are reused
-SETS = ("covidqa", "howto", "pages")
+SETS = ("covidqa", "howto", "pages", "filings")
+
+
+def documents_of(name: str, pages_docs: Path) -> tuple[Path, Path]:
+    """A page-questions set's file and the folder of its PDFs."""
+    return {
+        "howto": (HOWTO, ROOT / "data"),
+        "pages": (PAGES, pages_docs),
+        "filings": (FILINGS / "questions.json", FILINGS / "pdfs"),
+    }[name]
 
 
 def questions_of(name: str, pages_docs: Path) -> list[AnswerQuestion]:
     if name == "covidqa":
         return from_spans(load_squad(COVIDQA))
-    file, docs = {"howto": (HOWTO, ROOT / "data"), "pages": (PAGES, pages_docs)}[name]
+    file, docs = documents_of(name, pages_docs)
     pageset, _ = present(load_page_questions(file), docs)
     return from_pages(pageset)
 
@@ -53,7 +62,7 @@ def collect(name: str, settings: Settings, pages_docs: Path) -> list[dict[str, A
         )
         indexes = {"": index}
     else:
-        file, docs = {"howto": (HOWTO, ROOT / "data"), "pages": (PAGES, pages_docs)}[name]
+        file, docs = documents_of(name, pages_docs)
         pageset, _ = present(load_page_questions(file), docs)
         files = list(dict.fromkeys(q.file for q in questions))
         indexes, _ = index_documents(pageset, files, docs, settings=settings)
