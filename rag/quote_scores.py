@@ -53,7 +53,7 @@ class QuoteWeights:
     rank: float = 0.05
     near: float = 0.0  # measured: no gain once each prose quote brings its code line
     expected: float = 0.3  # a figure for "how many", a date for "when"
-    label: float = 0.0  # a row whose label the question names
+    label: float = 0.3  # a row whose label the question names (a figure asked)
     year: float = 0.0  # a row whose columns include the year asked about
 
 
