@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+from rag import extractive
 from rag.answer import FOLLOWUP_DRIFT
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
 from rag.extractive import EVIDENCE_TERMS
+from rag.quote_scores import QuoteWeights
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 
@@ -31,6 +33,19 @@ def test_the_follow_up_drift_is_the_calibrated_one() -> None:
     assert result["abstain_threshold"] == DEFAULT_ABSTAIN_THRESHOLD  # calibrated as it runs
     assert result["mode"] == RetrievalSettings().retrieval_mode
     assert result["report"]["same_subject"] >= 12 and result["report"]["new_subject"] >= 12
+
+
+def test_the_extractive_constants_are_the_tuned_ones() -> None:
+    """What bench/extractive_tune.py chose on the tuning halves is what ships, and it was
+    run with the shipped values as its start."""
+    result = json.loads((RESULTS / "extractive_tune.json").read_text(encoding="utf-8"))
+    chosen = result["chosen"]
+    assert QuoteWeights(**chosen["weights"]) == QuoteWeights()
+    assert (chosen["passages"], chosen["spread"], chosen["row_passages"]) == (
+        extractive.MAX_PASSAGES, extractive.SPREAD, extractive.ROW_PASSAGES,
+    )  # fmt: skip
+    assert result["shipped"]["variant"] == chosen["variant"]
+    assert "filings" in result["sets"] and "filings/tune" in chosen
 
 
 def test_the_docs_tables_match_their_results_files() -> None:
