@@ -121,6 +121,8 @@ def candidates(
                 continue
             if u.kind == "row" and column_years(u.text):
                 continue  # a header of years: what the rows under it are read by, no answer
+            if u.kind == "prose" and is_title(u.text, hit.header_path):
+                continue
             header = headers.get(u.text, TableHeader())
             if len(split_row(u.text)[1]) != len(header.years):
                 # years that do not fit the row's cells would name the wrong column
@@ -128,6 +130,22 @@ def candidates(
             out.append(Sentence(u.text, n, i, kind=u.kind, heading=heading,
                                 table=header.shown(heading), years=header.years))  # fmt: skip
     return out
+
+
+TITLE_SHARE = 0.5  # a "sentence" at least this much made of its heading's words is a title
+
+
+def is_title(text: str, header_path: str) -> bool:
+    """A prose unit that is its passage's heading again: no sentence end, and at least half
+    its terms in the heading path. A statement page's chunk opens with its title lines,
+    which are joined into one "sentence" ("Table of Contents Consolidated Statement of Cash
+    Flows PepsiCo, Inc. and Subsidiaries") and were quoted first; the heading is shown
+    beside the quotes anyway."""
+    terms = tokenize(text)
+    if not header_path or not terms or text[-1:] in ".!?":
+        return False
+    heading = set(tokenize(header_path))
+    return sum(t in heading for t in terms) / len(terms) >= TITLE_SHARE
 
 
 def signals(

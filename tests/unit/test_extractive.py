@@ -8,6 +8,7 @@ from rag.extractive import (
     Sentence,
     candidates,
     evidence,
+    is_title,
     quotes_of,
     render,
     scored,
@@ -248,3 +249,19 @@ def test_a_rows_quote_shows_the_units_and_column_years_its_heading_lacks() -> No
 def test_a_heading_that_ends_in_a_colon_is_shown_with_one() -> None:
     parts = render([Sentence("Cash 1,234 1,100", 1, 0, kind="row", heading="Current assets:")])
     assert parts == ["*Current assets:* Cash 1,234 1,100 [1]."]
+
+
+def test_a_passages_title_lines_joined_into_a_sentence_are_no_quote() -> None:
+    title = "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · (in millions)"
+    top = (
+        "Table of Contents\nConsolidated Statement of Cash Flows\nPepsiCo, Inc. and Subsidiaries\n"
+    )
+    assert is_title(
+        "Table of Contents Consolidated Statement of Cash Flows PepsiCo, Inc. and", title
+    )
+    found = candidates([(1, statement_hit(1, top + INVESTING, title))])
+    assert [s.kind for s in found] == ["row", "row", "row"]
+    # a sentence stays, however many of the heading's words it has; so does other prose
+    assert not is_title("The Consolidated Statement of Cash Flows of PepsiCo, Inc.", title)
+    assert not is_title("Our capital spending grew in every region we report", title)
+    assert not is_title("Table of Contents", "")
