@@ -13,10 +13,10 @@ from collections.abc import Callable
 import streamlit as st
 
 from rag.config import Settings, valid_collection_name
-from rag.contract import Contract
 from rag.errors import RagError
-from rag.index import collection_names
-from rag.store import Store
+from rag.store.chroma import Store
+from rag.store.contract import Contract
+from rag.store.index import collection_names
 
 KEY = "collection"  # the session's chosen collection
 NAME_RULE = (

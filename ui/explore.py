@@ -7,11 +7,11 @@ from pathlib import Path
 import streamlit as st
 
 from application.queries import search
+from rag.analytics.topics import TopicMap, build_topic_map
 from rag.config import Settings
 from rag.errors import RagError
-from rag.index import Index
-from rag.store import Store
-from rag.topics import TopicMap, build_topic_map
+from rag.store.chroma import Store
+from rag.store.index import Index
 from ui.highlight import highlight
 from ui.page_view import open_button
 from ui.topic_map import draw_map

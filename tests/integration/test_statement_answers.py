@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ABSTAIN, Answerer
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.extractive import quotes_of
-from rag.figures import parse_figure
-from rag.grading import FigureGold, grade
+from rag.answers.answer import ABSTAIN, Answerer
+from rag.answers.extractive import quotes_of
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.evaluation.figures import parse_figure
+from rag.evaluation.grading import FigureGold, grade
 from tests.conftest import make_settings, retriever_for, run_ingest
 from tests.pdfgen import make_placed_pdf
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from rag import extractive
-from rag.answer import FOLLOWUP_DRIFT
+from rag.answers import extractive
+from rag.answers.answer import FOLLOWUP_DRIFT
+from rag.answers.extractive import EVIDENCE_TERMS
+from rag.answers.quote_scores import QuoteWeights
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
-from rag.extractive import EVIDENCE_TERMS
-from rag.quote_scores import QuoteWeights
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 

@@ -3,7 +3,7 @@ read back, exactly."""
 
 import numpy as np
 
-from rag.extractive import (
+from rag.answers.extractive import (
     Extract,
     Sentence,
     candidates,
@@ -17,7 +17,7 @@ from rag.extractive import (
     split_sentences,
     with_companions,
 )
-from rag.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
+from rag.answers.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
 from rag.types import Hit
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.question_words import asking_sentence, subject_terms
+from rag.answers.question_words import asking_sentence, subject_terms
 
 
 def test_the_asking_sentence_is_the_first_that_ends_in_a_question_mark() -> None:

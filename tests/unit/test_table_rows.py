@@ -1,12 +1,11 @@
-"""Table rows read for an extractive answer (rag.table_rows): a row's label and cells, the
+"""Table rows read for an extractive answer (rag.answers.table_rows): a row's label and cells, the
 column years and units its table declares, and how well its label names what is asked."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.bm25 import tokenize
-from rag.table_rows import (
+from rag.answers.table_rows import (
     TableHeader,
     asked_years,
     column_years,
@@ -16,6 +15,7 @@ from rag.table_rows import (
     split_row,
     units_line,
 )
+from rag.retrieval.bm25 import tokenize
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,318 @@
+"""The answer made without an LLM: the units of the top passages (prose sentences, code
+lines, definitions, table rows: ``rag.answers.sentence_units``) that best answer the question, best
+first, each under the heading of its section and followed by the ``[n]`` of its passage.
+
+A unit's score is the embedding's cosine to the question plus the weighted signals of
+``rag.answers.quote_scores`` (sentence-level BM25, a code line naming what the question names, the
+section heading, the passage's rank). The answer's *evidence*, what the abstain decision
+reads, is taken from the quotes chosen and their passages (``evidence``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rag.answers.answer_types import expected_kind, holds
+from rag.answers.question_words import asking_sentence, subject_terms, subject_words
+from rag.answers.quote_scores import (
+    QuoteWeights,
+    Signals,
+    coverage,
+    names_asked,
+    sentence_bm25,
+    with_neighbours,
+)
+from rag.answers.sentence_units import MAX_CHARS, MIN_WORDS, units_of
+from rag.answers.table_rows import (
+    TableHeader,
+    asked_years,
+    column_years,
+    headers_by_row,
+    label_share,
+    split_row,
+)
+from rag.embedding.types import Embedder, Vectors
+from rag.retrieval.bm25 import tokenize
+from rag.types import Hit
+
+__all__ = [
+    "MAX_CHARS",
+    "MIN_WORDS",
+    "Extract",
+    "Sentence",
+    "extract",
+    "quotes_of",
+    "render",
+    "select",
+    "split_sentences",
+]
+
+MAX_PASSAGES = 3  # units come from the best passages only
+# ...and, for a question that asks for a figure, table rows from this many: a statement's
+# row is often in the fourth or fifth passage, under prose that names it in words
+ROW_PASSAGES = 3
+MAX_SENTENCES = 3
+# keep units within this score of the best one: no cut gained on the tuning halves (a third
+# quote states the gold more often than it misleads), so three are always quoted
+SPREAD = 1.0
+DUPLICATE = 0.92  # two units this similar say the same thing (chunks overlap)
+# What the share of the question's terms found in the quotes adds to the passage's cosine
+# in the evidence the abstain cut reads: chosen with the cut on the calibration questions
+# by bench/calibrate_abstain.py (bench/results/abstain.json; a test keeps the two equal).
+EVIDENCE_TERMS = 0.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    n: int  # the 1-based number of the hit it comes from
+    position: int  # order inside that hit
+    score: float = 0.0
+    kind: str = "prose"  # rag.answers.sentence_units.Kind
+    heading: str = ""  # the section it sits under (the last part of its heading path)
+    # a table row's units and column years that its heading does not show ("(in millions) ·
+    # 2021 2020 2019"): what its numbers are
+    table: str = ""
+    years: tuple[str, ...] = ()  # a table row's column years, in order
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The quotes of an answer, best first, and what their evidence is made of: the best
+    cosine of the passages they were chosen from, and the share of the question's terms
+    that the quotes and their headings contain."""
+
+    sentences: list[Sentence] = field(default_factory=list)
+    cosine: float = -1.0
+    terms: float = 0.0
+
+    def evidence(self, terms_weight: float = EVIDENCE_TERMS) -> float:
+        """How strongly the quotes answer (``evidence``); -1 without quotes."""
+        return evidence(self.cosine, self.terms, terms_weight) if self.sentences else -1.0
+
+
+def split_sentences(text: str) -> list[str]:
+    """The quotable units of a passage as text (``rag.answers.sentence_units.units_of``)."""
+    return [u.text for u in units_of(text)]
+
+
+def section_of(hit: Hit) -> str:
+    """The most specific heading a passage sits under: the last part of its path."""
+    return hit.header_path.rsplit(">", 1)[-1].strip()
+
+
+def candidates(
+    numbered: Sequence[tuple[int, Hit]], *, passages: int = MAX_PASSAGES, row_passages: int = 0
+) -> list[Sentence]:
+    """The units of the first ``passages`` hits, and the table rows of the hits after them
+    up to ``row_passages``; each row with the header its table gives it."""
+    out: list[Sentence] = []
+    for at, (n, hit) in enumerate(numbered[: max(passages, row_passages)]):
+        heading = section_of(hit)
+        units = units_of(hit.text)
+        rows = [u.text for u in units if u.kind == "row"]
+        headers = headers_by_row(hit.text, hit.header_path, rows)
+        for i, u in enumerate(units):
+            if at >= passages and u.kind != "row":
+                continue
+            if u.kind == "row" and column_years(u.text):
+                continue  # a header of years: what the rows under it are read by, no answer
+            if u.kind == "prose" and is_title(u.text, hit.header_path):
+                continue
+            header = headers.get(u.text, TableHeader())
+            if len(split_row(u.text)[1]) != len(header.years):
+                # years that do not fit the row's cells would name the wrong column
+                header = TableHeader(units=header.units)
+            out.append(Sentence(u.text, n, i, kind=u.kind, heading=heading,
+                                table=header.shown(heading), years=header.years))  # fmt: skip
+    return out
+
+
+TITLE_SHARE = 0.5  # a "sentence" at least this much made of its heading's words is a title
+
+
+def is_title(text: str, header_path: str) -> bool:
+    """A prose unit that is its passage's heading again: no sentence end, and at least half
+    its terms in the heading path. A statement page's chunk opens with its title lines,
+    which are joined into one "sentence" ("Table of Contents Consolidated Statement of Cash
+    Flows PepsiCo, Inc. and Subsidiaries") and were quoted first; the heading is shown
+    beside the quotes anyway."""
+    terms = tokenize(text)
+    if not header_path or not terms or text[-1:] in ".!?":
+        return False
+    heading = set(tokenize(header_path))
+    return sum(t in heading for t in terms) / len(terms) >= TITLE_SHARE
+
+
+def signals(
+    question: str,
+    found: Sequence[Sentence],
+    cosines: Sequence[float],
+    headings: dict[int, str],
+) -> list[Signals]:
+    """Each candidate's signals (``rag.answers.quote_scores``), from its cosine to the question."""
+    terms = subject_terms(question)
+    words = subject_words(question)
+    lexical = sentence_bm25(terms, [tokenize(s.text) for s in found])
+    heading_share = {n: coverage(terms, tokenize(h)) for n, h in headings.items()}
+    kind = expected_kind(question)
+    figure = kind == "number"  # a row's label and columns answer a question for a figure
+    years = asked_years(question)
+    asked = subject_terms(asking_sentence(question))  # not the instructions around it
+    return [
+        Signals(
+            cosine=cosines[i],
+            lexical=lexical[i],
+            code=names_asked(s.text, words) if s.kind in ("code", "item") else 0.0,
+            heading=heading_share.get(s.n, 0.0),
+            rank=1.0 / s.n,
+            expected=holds(s.text, kind),
+            label=label_share(asked, split_row(s.text)[0]) if figure and s.kind == "row" else 0.0,
+            year=1.0 if figure and set(years) & set(s.years) else 0.0,
+        )
+        for i, s in enumerate(found)
+    ]
+
+
+def scored(found: Sequence[Sentence], sig: Sequence[Signals], w: QuoteWeights) -> list[float]:
+    """Each candidate's score: its weighted signals, code lines lifted by their prose."""
+    own = [s.score(w) for s in sig]
+    return with_neighbours(own, [(s.n, s.position, s.kind) for s in found], w.near)
+
+
+def select(
+    sentences: Sequence[Sentence],
+    scores: Sequence[float],
+    vectors: Vectors,
+    *,
+    limit: int = MAX_SENTENCES,
+    spread: float = SPREAD,
+) -> list[Sentence]:
+    """The best-scoring units, near-duplicates removed, best first."""
+    order = sorted(range(len(sentences)), key=lambda i: -scores[i])
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == limit or scores[i] < scores[order[0]] - spread:
+            break
+        if any(float(vectors[i] @ vectors[j]) >= DUPLICATE for j in chosen):
+            continue
+        chosen.append(i)
+    return [replace(sentences[i], score=scores[i]) for i in chosen]
+
+
+def with_companions(
+    chosen: Sequence[Sentence], found: Sequence[Sentence], *, after: bool = False
+) -> list[Sentence]:
+    """``chosen`` with each prose quote's code companions when they are not quoted already:
+    the code line or definition just before it (a manual's explanation says what the line
+    before it does: "will divert all subsequent output ..." after ``> sink("record.lis")``)
+    and, with ``after``, the one just after it ("R has a function hist to plot
+    histograms." then ``> hist(eruptions)``; measured, no gain on the tuning halves, so not
+    shipped). The line is what the reader types."""
+    at = {(s.n, s.position): s for s in found}
+    taken = {(s.n, s.position) for s in chosen}
+    out: list[Sentence] = []
+
+    def companion(s: Sentence, step: int) -> list[Sentence]:
+        other = at.get((s.n, s.position + step))
+        if s.kind != "prose" or other is None or other.kind not in ("code", "item"):
+            return []
+        if (other.n, other.position) in taken:
+            return []
+        taken.add((other.n, other.position))
+        return [replace(other, score=s.score)]
+
+    for s in chosen:
+        out += [*companion(s, -1), s, *(companion(s, 1) if after else [])]
+    return out
+
+
+def evidence(cosine: float, terms: float, terms_weight: float = EVIDENCE_TERMS) -> float:
+    """What the abstain cut reads: a passage's cosine to the question plus ``terms_weight``
+    times the share of the question's terms found. A short how-to question scores a low
+    cosine against a long passage even when the page is right; a question about something
+    else finds few of its terms."""
+    return cosine + terms_weight * terms
+
+
+def terms_found(question: str, texts: Sequence[str]) -> float:
+    """The share of the question's own terms (``subject_terms``) found in ``texts``."""
+    return coverage(subject_terms(question), [t for text in texts for t in tokenize(text)])
+
+
+def extract(
+    query: str,
+    numbered: Sequence[tuple[int, Hit]],
+    *,
+    embedder: Embedder,
+    weights: QuoteWeights | None = None,
+) -> Extract:
+    """The quotes of an extractive answer, best first (none when the hits have no units),
+    from ``numbered``: each hit with its [n] in the answer, its place among all the
+    retrieved hits (a caller that leaves some out keeps the others' numbers, so that a
+    citation names the passage its sentence comes from), and their evidence."""
+    rows = ROW_PASSAGES if expected_kind(query) == "number" else 0
+    found = candidates(numbered, row_passages=rows)
+    if not found:
+        return Extract()
+    vectors = embedder.embed_documents([s.text for s in found])
+    query_vector = embedder.embed_query(query)
+    cosines = [float(x) for x in np.asarray(vectors @ query_vector, dtype=np.float64)]
+    hits = dict(numbered)
+    headings = {n: hit.header_path for n, hit in numbered}
+    w = weights or QuoteWeights()
+    scores = scored(found, signals(query, found, cosines, headings), w)
+    chosen = select(found, scores, vectors)
+    return Extract(
+        with_companions(chosen, found),
+        cosine=max(_similarity(hit) for hit in hits.values()),
+        terms=terms_found(query, [f"{s.heading} {s.text}" for s in chosen]),
+    )
+
+
+def render(sentences: Sequence[Sentence]) -> list[str]:
+    """The answer's deltas: one paragraph per quote, best first, each followed by its
+    citation and, when it differs from the previous quote's, preceded by its section's
+    heading in italics (``*Heading:* ``)."""
+    parts = []
+    previous = ""
+    for i, s in enumerate(sentences):
+        body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, ".")
+        # a table row's units and column years go with its heading: "(4,625) (4,240)"
+        # means nothing until the reader sees "(in millions) · 2021 2020 2019"
+        heading = _heading(" · ".join(p for p in (s.heading, s.table) if p))
+        lead = f"*{heading}:* " if heading and heading != previous else ""
+        previous = heading or previous
+        parts.append(("" if i == 0 else "\n\n") + f"{lead}{body.rstrip(':;, ')} [{s.n}]{end}")
+    return parts
+
+
+# a rendered quote: its text, then " [n]" and its end mark (render's form)
+_RENDERED = re.compile(r"(?:^| )(.+?) \[(\d+)\][.!?]")
+_LEAD = re.compile(r"^\*[^*\n]+:\* ")  # the section heading render puts before a quote
+
+
+def quotes_of(answer_text: str) -> dict[int, list[str]]:
+    """The units an extractive answer quotes from each passage ``[n]``, as ``render``
+    wrote them (without their heading, their end mark or a clipped unit's ellipsis): what
+    the page view marks inside the passage. Answers written before quotes were paragraphs
+    (several quotes on one line) read the same."""
+    out: dict[int, list[str]] = {}
+    for paragraph in answer_text.split("\n\n"):
+        for sentence, n in _RENDERED.findall(_LEAD.sub("", paragraph.strip())):
+            out.setdefault(int(n), []).append(sentence.removesuffix(" …").strip())
+    return out
+
+
+def _heading(text: str) -> str:
+    # asterisks would end the italics early; the heading is shown as plain words, without
+    # the colon a title line may end with ("Current assets:"), as render adds its own
+    return " ".join(text.replace("*", " ").split()).rstrip(":").rstrip()
+
+
+def _similarity(hit: Hit) -> float:
+    return hit.similarity if hit.similarity is not None else hit.score
