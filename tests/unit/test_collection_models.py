@@ -1,5 +1,5 @@
 """A collection per model: which model a collection is opened and created with
-(``application.models``, pure)."""
+(``application.models``, pure), and the sidebar's caption of it (``ui.collections.describe``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, Settings
 from rag.contract import Contract, check_contract
 from rag.embeddings import expected_identity
 from rag.errors import IndexMismatchError
+from ui.collections import describe
 
 BOTH = (BUNDLED_MODEL, MULTILINGUAL_MODEL)
 STORE = Path("/tmp/store")
@@ -145,3 +146,23 @@ def test_the_settings_own_model_is_created_with_the_settings() -> None:
     served = settings(embed_provider="openai", embed_model="m", embed_api_key="k", embed_dim=256)
     local = with_model(served, BUNDLED_MODEL).embedding
     assert (local.embed_provider, local.embed_dim) == ("local", None)
+
+
+def test_the_caption_shows_the_model_its_prefixes_and_precision() -> None:
+    e5 = expected_identity(settings(embed_model=MULTILINGUAL_MODEL).embedding)
+    assert describe(E5, expected=e5, precision="q4") == (
+        "Embedding model: multilingual-e5-small · 384 dims · q4 on this CPU · "
+        "prefixes: questions 'query: ', passages 'passage: '"
+    )
+    minilm = expected_identity(settings().embedding)
+    assert describe(MINILM, expected=e5, precision="f32") == (
+        "Embedding model: all-MiniLM-L6-v2 · 384 dims · f32 on this CPU · no prefixes"
+    )
+    # before the first ingest: what the settings promise
+    assert describe(None, expected=minilm) == "Embedding model: all-MiniLM-L6-v2 · no prefixes"
+    assert describe(None, expected=e5, precision="q4").endswith(
+        "q4 on this CPU · prefixes: questions 'query: ', passages 'passage: '"
+    )
+    hostile = replace(MINILM, query_prefix="<img src=x>[a](http://h) ")
+    caption = describe(hostile, expected=minilm)  # shown as text: no image, link or HTML
+    assert "questions '\\<img src=x\\>\\[a\\](`http://h`) '" in caption
