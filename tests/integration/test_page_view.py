@@ -99,6 +99,7 @@ def test_quoted_sentences_are_marked_inside_the_passage_only() -> None:
     assert plain.quotes == () and plain.boxes == image.boxes
 
 
+@pytest.mark.shared_data
 def test_a_hyphen_removed_at_a_line_end_and_ligatures_still_map() -> None:
     text = page_text(PDFS / "multicolumn.pdf", 1)
     start = text.index("dictum gravida")
@@ -190,6 +191,7 @@ def test_a_hostile_page_is_declined_with_its_reason(
     assert render_page(pdf, page=2, start=0, passage="A second page.").how == "offset"
 
 
+@pytest.mark.shared_data
 def test_files_that_cannot_be_shown_say_why(tmp_path: Path) -> None:
     def reason(path: Path, page: int = 1) -> str:
         with pytest.raises(PageViewError) as info:
