@@ -19,7 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.pageview import Box, PageImage, render_page
+from ingest.pagerender import Box, PageImage, render_page
 from rag.context import Surrounding, surrounding, window
 from rag.errors import PageViewError, RagError
 from rag.lru import BoundedLRU
