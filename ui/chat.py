@@ -4,7 +4,6 @@ questions sent while another is answered, and each answer saved to its conversat
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -16,9 +15,9 @@ from rag.errors import RagError
 from rag.index import Index
 from rag.types import Answer, Turn
 from ui.conversations import remember_answer, remember_failure, remember_question, sync_url
-from ui.explore import ALL_LABELS, file_name
+from ui.explore import ALL_LABELS
 from ui.feedback import feedback_controls
-from ui.markdown import neutralize_markdown
+from ui.markdown import code_span_name, neutralize_markdown
 from ui.page_view import open_button
 
 log = logging.getLogger(__name__)
@@ -146,7 +145,7 @@ def show_sources(answer: Answer, *, key: str) -> None:
         page = f", {citation.place()}" if citation.place() else ""
         score_text = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(
-            f"**[{citation.n}]** `{Path(citation.source).name}`{page}{score_text}".replace(
+            f"**[{citation.n}]** `{code_span_name(citation.source)}`{page}{score_text}".replace(
                 "[", "\\["
             ).replace("]", "\\]")
         )
@@ -165,7 +164,7 @@ def show_closest(answer: Answer, *, key: str) -> None:
     for hit in answer.hits[:CLOSEST]:
         page = f", page {hit.page}" if hit.page else ""
         score = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
-        st.markdown(f"`{file_name(hit.source)}`{page}{score}")
+        st.markdown(f"`{code_span_name(hit.source)}`{page}{score}")
         st.text(snippet(hit.text))
         open_button(hit, key=f"closest-{key}-{hit.chunk_id}")
 

@@ -16,7 +16,7 @@ import pytest
 from rag.answer_json import dump_answer, load_answer
 from rag.conversations import Conversations, title_from
 from rag.errors import StoreError
-from rag.transcript import file_name, to_markdown
+from rag.transcript import download_name, to_markdown
 from rag.types import Answer, Citation, Hit
 from ui.markdown import neutralize_markdown
 
@@ -297,6 +297,6 @@ def test_markdown_neutralises_untrusted_text(store: Conversations) -> None:
 
 def test_download_names_are_plain(store: Conversations) -> None:
     conversation, _ = store.start("../../etc/passwd? Missing values: NA & NaN")
-    assert file_name(conversation) == "etc-passwd-missing-values-na-nan.md"
+    assert download_name(conversation) == "etc-passwd-missing-values-na-nan.md"
     empty = store.create("???")
-    assert file_name(empty) == "conversation.md"
+    assert download_name(empty) == "conversation.md"
