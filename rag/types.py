@@ -48,6 +48,11 @@ class Hit:
     def place(self, *, short: bool = False) -> str:
         return describe_place(self.page, self.locator, self.ocr, short=short)
 
+    def snippet(self, width: int) -> str:
+        """The passage on one line, at most ``width`` characters (cut with an ellipsis)."""
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= width else flat[: width - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Citation:

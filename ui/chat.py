@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
 CLOSEST = 3  # passages offered when the answer abstains
+SNIPPET = 600  # characters of a source's passage shown under it
 
 
 def chat(settings: Settings, index: Index, llm: Any, conversations: Conversations | None) -> None:
@@ -150,7 +151,7 @@ def show_sources(answer: Answer, *, key: str) -> None:
             ).replace("]", "\\]")
         )
         # untrusted document text: shown as plain text, never rendered
-        st.text(snippet(hit.text))
+        st.text(hit.snippet(SNIPPET))
         # the page beside the chat, an extractive answer's quotes (the passage's own words)
         # marked on it too
         open_button(hit, key=f"page-{key}-{citation.n}", quotes=citation.quotes)
@@ -165,10 +166,5 @@ def show_closest(answer: Answer, *, key: str) -> None:
         page = f", page {hit.page}" if hit.page else ""
         score = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(f"`{code_span_name(hit.source)}`{page}{score}")
-        st.text(snippet(hit.text))
+        st.text(hit.snippet(SNIPPET))
         open_button(hit, key=f"closest-{key}-{hit.chunk_id}")
-
-
-def snippet(text: str, width: int = 600) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -45,11 +45,8 @@ def search_view(settings: Settings, index: Index) -> None:
         st.markdown(
             f"**{rank}.** `{code_span_name(hit.source)}`{page} · score {hit.score:.3f}{similarity}"
         )
-        text = " ".join(hit.text.split())
-        if len(text) > MAX_PASSAGE:
-            text = text[: MAX_PASSAGE - 1] + "…"
         with st.container(border=True):
-            st.markdown(highlight(text, query))
+            st.markdown(highlight(hit.snippet(MAX_PASSAGE), query))
         open_button(hit, key=f"search-page-{rank}-{hit.chunk_id}")
 
 
