@@ -158,9 +158,10 @@ def grade(answer: Answer, gold: Gold) -> Grade:
 
 def cited_passages(answer: Answer) -> list[Hit]:
     """The hits an answer's citations point at, in citation order."""
-    by_id = {h.chunk_id: h for h in answer.hits}
-    ids = dict.fromkeys(c.chunk_id for c in answer.citations)
-    return [by_id[i] for i in ids if i in by_id]
+    cited: dict[str, Hit] = {}
+    for c in answer.citations:
+        cited.setdefault(c.chunk_id, c.hit)
+    return list(cited.values())
 
 
 def normalise(text: str, punctuation: bool = False) -> str:

@@ -21,7 +21,7 @@ from rag.config import Settings
 from rag.conversations import Conversation, Conversations
 from rag.errors import StoreError
 from rag.feedback import feedback_in
-from rag.transcript import file_name, to_markdown
+from rag.transcript import download_name, to_markdown
 from rag.types import Answer
 from ui.markdown import neutralize_markdown
 
@@ -174,7 +174,7 @@ def _actions(store: Conversations, conversation: Conversation) -> None:
     st.download_button(
         "Export as Markdown",
         data=lambda: _markdown(store, conversation.id),
-        file_name=file_name(conversation),
+        file_name=download_name(conversation),
         mime="text/markdown",
         icon=":material/download:",
         help="The conversation with its sources listed at the end",

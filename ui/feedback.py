@@ -89,6 +89,4 @@ def _details(store: Conversations, message: dict[str, Any], answer: Answer) -> N
 def _label(n: int, hit: Hit) -> str:
     """A passage as an option: its number in the answer, file, place and opening words."""
     place = f", {hit.place(short=True)}" if hit.place() else ""
-    words = " ".join(hit.text.split())
-    words = words if len(words) <= 60 else words[:59] + "…"
-    return f"[{n}] {Path(hit.source).name}{place}: {words}"
+    return f"[{n}] {Path(hit.source).name}{place}: {hit.snippet(60)}"

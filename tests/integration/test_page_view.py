@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ingest.loaders import load
-from ingest.pageview import MAX_PIXELS, MAX_SIDE_PX, NOT_FOUND, PageImage, render_page
+from ingest.pagerender import MAX_PIXELS, MAX_SIDE_PX, NOT_FOUND, PageImage, render_page
 from rag.errors import PageViewError
 from tests.conftest import R_INTRO, SHARED
 from tests.integration.test_pdf_text import encrypt

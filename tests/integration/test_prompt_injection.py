@@ -17,7 +17,6 @@ import pytest
 from rag.answer import Answerer
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbedder
-from rag.extractive import quotes_of
 from rag.index import open_index
 from rag.llm import OpenAILLM
 from rag.prompt import CLOSE, INSTRUCTIONS, OPEN, SYSTEM
@@ -158,11 +157,10 @@ def test_extractive_only_quotes_the_injection(
     assert answer.mode == "extractive" and not answer.metadata["abstained"]
     assert answer.text.strip() != CANARY and answer.citations
     hit_text = " ".join(" ".join(h.text.split()) for h in answer.hits)
-    quoted = quotes_of(answer.text)  # the quotes, without the section headings shown
-    assert quoted
-    for sentences in quoted.values():
-        for sentence in sentences:  # every quote is verbatim document text, cited as any
-            assert " ".join(sentence.split())[:40] in hit_text, sentence
+    quotes = [q for c in answer.citations for q in c.quotes]  # without the headings shown
+    assert quotes
+    for quote in quotes:  # every quote is verbatim document text, cited as any
+        assert " ".join(quote.split())[:40] in hit_text, quote
     headings = {h.header_path.rsplit(">", 1)[-1].strip() for h in answer.hits}
     for heading in re.findall(r"^\*([^*\n]+):\* ", answer.text, flags=re.MULTILINE):
         assert heading in headings  # a heading shown is the passage's own

@@ -30,7 +30,7 @@ def hit(n: int, text: str) -> Hit:
 
 
 def answer(text: str, hits: list[Hit], cited: list[int]) -> Answer:
-    citations = tuple(Citation(n=n, source="doc.pdf", page=n, chunk_id=f"c{n}") for n in cited)
+    citations = tuple(Citation(n=n, hit=hits[n - 1]) for n in cited)
     return Answer(text=text, mode="extractive", citations=citations, hits=tuple(hits),
                   metadata={"abstained": text.startswith(ABSTAIN)})  # fmt: skip
 

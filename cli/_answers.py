@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.longeval import Counter, index_documents, ingested
+from cli._longeval import Counter, index_documents, ingested
 from ingest.longdocs import index_papers
 from rag.answer import Answerer, answerer_for
 from rag.answer_eval import Progress, Row, ask_all, row_record, summarize
