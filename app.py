@@ -18,10 +18,10 @@ from application.service import Service
 from ingest.document import KINDS
 from ingest.report import Report
 from rag.config import Settings
-from rag.embeddings import expected_identity, precision_in_use
+from rag.embedding.models import expected_identity, precision_in_use
 from rag.errors import IngestError, RagError
-from rag.index import Index
-from rag.retriever import MODES
+from rag.retrieval.retriever import MODES
+from rag.store.index import Index
 from ui.chat import EXTRACTIVE_BADGE, chat
 from ui.collections import chosen_collection, describe
 from ui.conversations import begin, conversations_panel

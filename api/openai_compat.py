@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.errors import SERVER, UNEXPECTED, error_body, problem_for, rag_error_response
 from application.service import EmbedKind, Service
 from application.wire import answer_json
-from rag.answer import AnswerStream
+from rag.answers.answer import AnswerStream
 from rag.errors import ConfigError, NotFoundError, RagError
 from rag.types import Answer, Turn
 

@@ -4,11 +4,11 @@
 and the one "New collection" proposes; once a collection has an index contract, the model
 it records is the one its vectors mean. So every collection, the configured one included,
 is opened with the model its contract records when that model is a bundled local model
-that loads here (``rag.embeddings.bundled_models``): an upload into it, a question or an
+that loads here (``rag.embedding.models.bundled_models``): an upload into it, a question or an
 API request naming it all embed with that model, whatever the settings name. Any other
 mismatch (a model that is not bundled, or not installed here, another provider, prefixes
 or a PCA the settings override) keeps the settings, so opening the collection is refused
-with the message that says how to fix it (``rag.contract.check_contract``).
+with the message that says how to fix it (``rag.store.contract.check_contract``).
 
 Pure functions over the settings and the contract: ``Service.settings_for`` (the app and
 the API) reads the contract and asks ``for_contract``; the app's "New collection" offers
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rag.config import MULTILINGUAL_MODEL, Settings
-from rag.contract import Contract
-from rag.embeddings import expected_identity
+from rag.embedding.models import expected_identity
+from rag.store.contract import Contract
 
 
 def offered(settings: Settings, available: Sequence[str]) -> list[str]:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.index import Index
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import Index
 from rag.types import Hit, Turn
 
 if TYPE_CHECKING:  # `rag search` does not pay for the answer path's imports (the LLM client)
-    from rag.answer import AnswerStream
-    from rag.llm import LLM
+    from rag.answers.answer import AnswerStream
+    from rag.answers.llm import LLM
 
 
 def search(
@@ -50,7 +50,7 @@ def ask(
 ) -> AnswerStream:
     """The answer as a stream, as the chat, ``python -m rag ask``, chat completions and the
     MCP ``ask`` tool give it; ``llm`` None answers extractively."""
-    from rag.answer import answerer_for  # see TYPE_CHECKING above
+    from rag.answers.answer import answerer_for  # see TYPE_CHECKING above
 
     settings = request_settings(index.settings, k=k, mode=mode)
     return answerer_for(index, settings, llm).ask(question, history=history, label=label)

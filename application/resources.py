@@ -17,13 +17,13 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from rag.config import AnswerSettings, EmbeddingSettings, StoreSettings
-from rag.embedder_types import Embedder
-from rag.index import connect, load_model
-from rag.serialized import Serialized
-from rag.store import Store
+from rag.embedding.serialized import Serialized
+from rag.embedding.types import Embedder
+from rag.store.chroma import Store
+from rag.store.index import connect, load_model
 
 if TYPE_CHECKING:  # the LLM client loads only when an LLM is made
-    from rag.llm import LLM
+    from rag.answers.llm import LLM
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Resources:
         """The configured LLM, None for extractive answers; made once, since with
         ``RAG_LLM=local`` making it starts a server. A failure is not kept: the next call
         tries again (the app shows the error and the user fixes the setting)."""
-        from rag.llm import make_llm  # see TYPE_CHECKING above
+        from rag.answers.llm import make_llm  # see TYPE_CHECKING above
 
         with self._llm_lock:
             if answers not in self._llms:

@@ -2,7 +2,7 @@
 collections of one store (``RAG_STORE_DIR`` / ``RAG_CHROMA_URL``).
 
 The app, the API server, the MCP server and ``python -m rag search``/``ask`` all go through
-it. Every index is opened through ``rag.index.open_index`` (so ``RAG_CHROMA_URL`` and the
+it. Every index is opened through ``rag.store.index.open_index`` (so ``RAG_CHROMA_URL`` and the
 contract checks hold here as everywhere), on the process's shared connections and model
 (``application.resources``). Retrieval and answers are assembled in ``application.queries``;
 writes go through ``ingest.pipeline.Ingestor``, which holds the store's writer lock, and an
@@ -32,16 +32,16 @@ from ingest.uploads import (
     save_upload,
     upload_folder,
 )
-from rag.answer import AnswerStream
+from rag.answers.answer import AnswerStream
+from rag.answers.llm import LLM
+from rag.answers.local_server import stop_local_servers
 from rag.config import EmbeddingSettings, Settings
-from rag.embedder_types import Embedder, Vectors
-from rag.embeddings import bundled_models
+from rag.embedding.models import bundled_models
+from rag.embedding.types import Embedder, Vectors
 from rag.errors import ConfigError, IngestError, NotFoundError, UploadTooLargeError
-from rag.index import Index, collection_names, open_index, read_contract
-from rag.llm import LLM
-from rag.local_server import stop_local_servers
-from rag.manifest import FileRecord
-from rag.store import Store
+from rag.store.chroma import Store
+from rag.store.index import Index, collection_names, open_index, read_contract
+from rag.store.manifest import FileRecord
 from rag.types import Hit, Turn
 
 log = logging.getLogger(__name__)

@@ -54,10 +54,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.legacy_extractive import legacy_extractor  # noqa: E402
 from bench.provenance import RESULTS, write_result  # noqa: E402
 from cli._answers import answers_on_documents, answers_on_papers  # noqa: E402
+from rag.answers.llm import LLM, make_llm  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.llm import LLM, make_llm  # noqa: E402
-from rag.longeval import HALVES  # noqa: E402
-from rag.longsets import PageSet, load_page_questions, load_squad  # noqa: E402
+from rag.evaluation.longeval import HALVES  # noqa: E402
+from rag.evaluation.longsets import PageSet, load_page_questions, load_squad  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 COVIDQA = SHARED / "qa" / "covidqa" / "covidqa-200423.json"

@@ -5,7 +5,7 @@ the chosen value is wrong on questions it was not chosen on.
 
 The two manuals in data/ (R-intro.pdf, gmpl.pdf) are ingested into a temporary store (or
 DIR), as a user would. Every question of bench/data/abstain_questions.json is asked through
-the app's extractive answer path (``rag.answer.Answerer``, the retriever in the configured
+the app's extractive answer path (``rag.answers.answer.Answerer``, the retriever in the configured
 mode, hybrid by default), and the evidence of its quotes recorded: the best cosine of a
 passage they come from, and the share of the question's terms they contain (with their
 section headings). The answer abstains when ``cosine + w * terms`` is below the threshold.
@@ -15,7 +15,7 @@ each ``w`` of a small grid, the cut that makes the larger of the two error rates
 stands furthest from the nearest question (the widest margin). Then the false-abstain and
 false-answer rates are measured on the held-out questions, which choose nothing. The result
 goes to bench/results/abstain.json; rag/config.py's DEFAULT_ABSTAIN_THRESHOLD and
-rag/extractive.py's EVIDENCE_TERMS must equal it (a test checks).
+rag/answers/extractive.py's EVIDENCE_TERMS must equal it (a test checks).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.provenance import write_result  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
-from rag.answer import Answerer, answerer_for  # noqa: E402
+from rag.answers.answer import Answerer, answerer_for  # noqa: E402
+from rag.answers.extractive import evidence  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.extractive import evidence  # noqa: E402
-from rag.index import open_index  # noqa: E402
+from rag.store.index import open_index  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "abstain_questions.json"
 HOWTO = ROOT / "bench" / "data" / "howto_questions.json"

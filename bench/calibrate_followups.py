@@ -1,4 +1,4 @@
-"""Calibrate FOLLOWUP_DRIFT (rag/answer.py) on follow-up pairs, and report how often the
+"""Calibrate FOLLOWUP_DRIFT (rag/answers/answer.py) on follow-up pairs, and report how often the
 chosen value keeps or drops the previous question wrongly on pairs it was not chosen on.
 
     .venv/bin/python bench/calibrate_followups.py [--store DIR] [--json]
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.calibrate_abstain import choose, rates  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
-from rag.answer import (  # noqa: E402
+from rag.answers.answer import (  # noqa: E402
     FOLLOWUP_DRIFT,
     drift,
     keeps_join,
@@ -44,8 +44,8 @@ from rag.answer import (  # noqa: E402
     passages_answer,
 )
 from rag.config import Settings  # noqa: E402
-from rag.index import open_index  # noqa: E402
-from rag.retriever import Retriever  # noqa: E402
+from rag.retrieval.retriever import Retriever  # noqa: E402
+from rag.store.index import open_index  # noqa: E402
 from rag.types import Hit  # noqa: E402
 
 PAIRS = ROOT / "bench" / "data" / "followup_pairs.json"

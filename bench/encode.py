@@ -3,7 +3,7 @@ user would write (plain sentence-transformers on torch), in one process.
 
     python bench/encode.py [--limit N] [--rounds R] [--batch-size B]
 
-Configurations, each loaded as the app loads it (``rag.index.load_model``) and timed in
+Configurations, each loaded as the app loads it (``rag.store.index.load_model``) and timed in
 interleaved rounds (best round kept, so a busy moment of a shared machine falls on all):
 
 - ``torch``: RAG_EMBED_BACKEND=torch, the baseline;
@@ -37,8 +37,8 @@ import numpy as np  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.cpu import this_cpu  # noqa: E402
-from rag.embedder_types import Embedder  # noqa: E402
-from rag.index import load_model  # noqa: E402
+from rag.embedding.types import Embedder  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact" / "corpus.jsonl"
 

@@ -22,10 +22,10 @@ import numpy as np
 
 from ingest.corpus import index_corpus
 from rag.config import Settings
-from rag.evaluation import Dataset, eval_settings, load_beir, run_queries, score
-from rag.index import load_model, open_index
-from rag.metrics import evaluate, percentile
-from rag.retriever import Retriever
+from rag.evaluation.beir import Dataset, eval_settings, load_beir, run_queries, score
+from rag.evaluation.metrics import evaluate, percentile
+from rag.retrieval.retriever import Retriever
+from rag.store.index import load_model, open_index
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = {"MTEB all-MiniLM-L6-v2 (dense)": 0.6451, "BEIR paper BM25": 0.665}

@@ -5,7 +5,7 @@ answer variants can be compared without retrieving again (bench/extractive_tune.
         [--pages-docs DIR] [--store DIR]
 
 Each set is ingested and asked as ``bench/answers.py`` asks it (the same collections, the
-retriever ``rag.answer.answerer_for`` makes in the configured mode), and every question's
+retriever ``rag.answers.answer.answerer_for`` makes in the configured mode), and every question's
 hits are written to ``STORE/hits-SET.json`` with the question's id, half and kind.
 """
 
@@ -27,11 +27,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.answers import COVIDQA, HOWTO, PAGES, present  # noqa: E402
 from cli._longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
-from rag.answer import answerer_for  # noqa: E402
-from rag.answersets import AnswerQuestion, from_pages, from_spans  # noqa: E402
+from rag.answers.answer import answerer_for  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.longsets import load_page_questions, load_squad  # noqa: E402
+from rag.evaluation.answersets import AnswerQuestion, from_pages, from_spans  # noqa: E402
+from rag.evaluation.longsets import load_page_questions, load_squad  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 
 STORE = ROOT / ".rag" / "bench-answers"  # bench/answers.py's: its collections are reused
 SETS = ("covidqa", "howto", "pages")

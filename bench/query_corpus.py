@@ -35,7 +35,7 @@ import numpy as np
 from ingest.chunking import Chunker
 from ingest.document import Page
 from rag.config import Settings
-from rag.embedder_types import Embedder
+from rag.embedding.types import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 from query_corpus import Corpus, interpolation_check
 
 from rag.config import Settings
-from rag.index import load_model, open_index
+from rag.store.index import load_model, open_index
 
 SYNTHETIC_FROM = 1_000_000  # this size and above: random vectors, no texts
 CHECKED = 200  # windows embedded for real to check the interpolation

@@ -39,7 +39,7 @@ def stage(name, fn):
     return value
 stage("import the ingest command", lambda: __import__("cli.ingest"))
 from rag.config import Settings
-from rag.index import load_model, connect
+from rag.store.index import load_model, connect
 settings = Settings.from_env()
 stage("import chromadb, open the store", lambda: connect(settings.store).count())
 stage("load the model (default backend)", lambda: load_model(settings.embedding))

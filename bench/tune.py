@@ -11,7 +11,8 @@ test 870 and 1292, see ../shared/data/README.md), by nDCG@10:
 
 The corpus goes through the ingestion pipeline into the same collection `rag eval` uses
 (``eval_settings``), and every ranking comes from the project's own code: the store's
-dense query, ``rag.bm25.Bm25Index`` and ``rag.fusion.reciprocal_rank_fusion``, at the
+dense query, ``rag.retrieval.bm25.Bm25Index`` and ``rag.retrieval.fusion.reciprocal_rank_fusion``,
+at the
 depth ``rag eval`` retrieves. Fusion is replayed from the two rankings of each query, so
 the grid costs no search; the script checks that the replay gives exactly what the real
 ``Retriever`` gives for the shipped defaults before it trusts it.
@@ -47,17 +48,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.provenance import env_precision, write_result  # noqa: E402
 from ingest.corpus import index_corpus  # noqa: E402
-from rag import bm25  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.evaluation import Dataset, eval_settings, load_beir, run_queries  # noqa: E402
-from rag.fusion import reciprocal_rank_fusion  # noqa: E402
-from rag.index import load_model  # noqa: E402
-from rag.metrics import evaluate  # noqa: E402
-from rag.retriever import Retriever  # noqa: E402
+from rag.evaluation.beir import Dataset, eval_settings, load_beir, run_queries  # noqa: E402
+from rag.evaluation.metrics import evaluate  # noqa: E402
+from rag.retrieval import bm25  # noqa: E402
+from rag.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
+from rag.retrieval.retriever import Retriever  # noqa: E402
+from rag.store.index import load_model  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "beir" / "scifact"
 DUPLICATES_OF_TEST = {"871", "1291"}
-DEPTH = 100  # what `rag eval` retrieves per query (rag.evaluation.DEPTH)
+DEPTH = 100  # what `rag eval` retrieves per query (rag.evaluation.beir.DEPTH)
 MARGIN = 0.002
 K1S = (0.6, 0.9, 1.2, 1.5, 2.0)
 BS = (0.3, 0.5, 0.75, 0.9, 1.0)

@@ -1,9 +1,9 @@
 """``rag eval --answers FILE [--docs DIR] [--half tune|report|all] [--limit N] [--mode MODE]
-[--rebuild] [--json]``: the answers the app gives, graded (``rag.answer_eval``).
+[--rebuild] [--json]``: the answers the app gives, graded (``rag.evaluation.answer_eval``).
 
-Every question goes through the app's own answer path (``rag.answer.answerer_for``: the
+Every question goes through the app's own answer path (``rag.answers.answer.answerer_for``: the
 retriever in the configured mode, then an LLM when the settings configure one, else the
-extractive answer) and is graded on its gold (``rag.answersets``). FILE is one of:
+extractive answer) and is graded on its gold (``rag.evaluation.answersets``). FILE is one of:
 
 - a SQuAD-format file (COVID-QA): its papers ingested into their own collection, as
   ``--qa`` does;
@@ -26,9 +26,12 @@ from typing import Any
 
 from cli._longeval import Counter, index_documents, ingested
 from ingest.longdocs import index_papers
-from rag.answer import Answerer, answerer_for
-from rag.answer_eval import Progress, Row, ask_all, row_record, summarize
-from rag.answersets import (
+from rag.answers.answer import Answerer, answerer_for
+from rag.answers.llm import LLM, make_llm
+from rag.config import Settings, check_mode
+from rag.errors import ConfigError
+from rag.evaluation.answer_eval import Progress, Row, ask_all, row_record, summarize
+from rag.evaluation.answersets import (
     AnswerQuestion,
     first_of_each_half,
     from_pages,
@@ -37,12 +40,9 @@ from rag.answersets import (
     question_file_kind,
     restrict_spans,
 )
-from rag.config import Settings, check_mode
-from rag.errors import ConfigError
-from rag.index import load_model, open_index
-from rag.llm import LLM, make_llm
-from rag.longeval import HALVES, select_half
-from rag.longsets import PageSet, SpanSet, load_page_questions, load_squad
+from rag.evaluation.longeval import HALVES, select_half
+from rag.evaluation.longsets import PageSet, SpanSet, load_page_questions, load_squad
+from rag.store.index import load_model, open_index
 
 
 def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:

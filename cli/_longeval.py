@@ -1,5 +1,5 @@
 """``rag eval --qa FILE`` and ``rag eval --pages FILE --docs DIR``: retrieval on long
-documents (``rag.longeval``), each mode of ``--mode`` (a comma list) on the same index.
+documents (``rag.evaluation.longeval``), each mode of ``--mode`` (a comma list) on the same index.
 
 - ``--qa``: a SQuAD-format file of whole papers (COVID-QA); every paper written to a
   ``.txt`` under ``RAG_STORE_DIR/eval/NAME/papers`` and ingested into one collection of
@@ -23,9 +23,8 @@ from typing import Any
 from ingest.longdocs import index_document, index_papers, paper_lookup
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
-from rag.index import Index, load_model
-from rag.longeval import DEPTH, HALVES, KS, SpanJudge, select_half, summarize
-from rag.longsets import (
+from rag.evaluation.longeval import DEPTH, HALVES, KS, SpanJudge, select_half, summarize
+from rag.evaluation.longsets import (
     PageQuestion,
     PageSet,
     ask_pages,
@@ -33,7 +32,8 @@ from rag.longsets import (
     load_page_questions,
     load_squad,
 )
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import Index, load_model
 from rag.types import Hit
 
 

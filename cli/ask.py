@@ -10,9 +10,9 @@ from typing import Any
 
 from application.queries import ask, check_label
 from application.wire import answer_json
+from rag.answers.llm import make_llm
 from rag.config import Settings
-from rag.index import open_index
-from rag.llm import make_llm
+from rag.store.index import open_index
 from rag.types import Answer
 
 

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.classify import classify, document_vectors, load_labels
+from rag.analytics.classify import classify, document_vectors, load_labels
 from rag.config import Settings
 from rag.errors import StoreError
-from rag.index import open_index
+from rag.store.index import open_index
 
 
 def register(sub: Any) -> None:

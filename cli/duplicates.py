@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rag.analytics.duplicates import DEFAULT_THRESHOLD, near_duplicates
 from rag.config import Settings
-from rag.duplicates import DEFAULT_THRESHOLD, near_duplicates
 from rag.errors import ConfigError
-from rag.index import open_index
+from rag.store.index import open_index
 
 
 def register(sub: Any) -> None:

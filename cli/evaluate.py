@@ -31,9 +31,9 @@ from cli import _longeval, feedback
 from ingest.corpus import dimension_tradeoff, index_corpus
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
-from rag.evaluation import eval_settings, load_beir, restrict_to_label, run_queries, score
-from rag.index import load_model
-from rag.retriever import Retriever
+from rag.evaluation.beir import eval_settings, load_beir, restrict_to_label, run_queries, score
+from rag.retrieval.retriever import Retriever
+from rag.store.index import load_model
 
 
 def register(sub: Any) -> None:

@@ -2,7 +2,7 @@
 current collection's answers, summed up or written as a question set; and ``rag eval
 --feedback FILE [--mode M[,M]] [--half tune|report|all] [--json]``: that set scored on the
 current collection (``cmd_score``): hit@1/5/10 and MRR@10, a hit being a top-k passage
-judged useful (``rag.feedback.useful_rank``)."""
+judged useful (``rag.conversations.feedback.useful_rank``)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from typing import Any
 
 from cli._longeval import print_table
 from rag.config import Settings
-from rag.conversations import FILE_NAME, Conversations
+from rag.conversations.feedback import all_feedback, load_question_set, question_set, useful_rank
+from rag.conversations.history import FILE_NAME, Conversations
 from rag.errors import ConfigError
-from rag.feedback import all_feedback, load_question_set, question_set, useful_rank
-from rag.index import open_index
-from rag.longeval import DEPTH, KS, Row, select_half, summarize
-from rag.longsets import latency
-from rag.retriever import Retriever
+from rag.evaluation.longeval import DEPTH, KS, Row, select_half, summarize
+from rag.evaluation.longsets import latency
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 
 
 def register(sub: Any) -> None:

@@ -13,7 +13,7 @@ from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.web import is_url
 from rag.config import Settings
-from rag.index import open_index
+from rag.store.index import open_index
 
 EXIT_OK, EXIT_SOME_FAILED = 0, 1
 DESCRIPTION = (

@@ -10,7 +10,7 @@ from typing import Any
 from application.queries import search
 from application.wire import hit_json
 from rag.config import Settings
-from rag.index import open_index
+from rag.store.index import open_index
 
 SNIPPET = 160  # characters of each hit's passage printed
 

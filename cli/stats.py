@@ -8,8 +8,8 @@ from typing import Any
 
 from rag.config import Settings
 from rag.cpu import this_cpu
-from rag.embeddings import expected_identity, precision_in_use
-from rag.index import open_index
+from rag.embedding.models import expected_identity, precision_in_use
+from rag.store.index import open_index
 
 
 def register(sub: Any) -> None:

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rag.analytics.topics import build_topic_map
 from rag.config import Settings
-from rag.index import open_index
-from rag.topics import build_topic_map
+from rag.store.index import open_index
 
 
 def register(sub: Any) -> None:

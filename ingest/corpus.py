@@ -15,10 +15,10 @@ import numpy as np
 
 from ingest.pipeline import Ingestor, Record
 from rag.config import Settings
-from rag.embedder_types import Embedder, Identity, Prefixes, Vectors
-from rag.evaluation import Dataset, run_queries, score
-from rag.index import Index, open_index
-from rag.retriever import Retriever
+from rag.embedding.types import Embedder, Identity, Prefixes, Vectors
+from rag.evaluation.beir import Dataset, run_queries, score
+from rag.retrieval.retriever import Retriever
+from rag.store.index import Index, open_index
 
 FLOAT32_BYTES = 4  # Chroma stores each dimension as a float32
 
@@ -97,7 +97,7 @@ def dimension_tradeoff(
 
 
 def _variance_kept(index: Index) -> float:
-    from rag.reduction import ReducedEmbedder
+    from rag.embedding.reduction import ReducedEmbedder
 
     embedder = index.embedder
     if isinstance(embedder, ReducedEmbedder) and embedder.projection is not None:

@@ -1,6 +1,6 @@
 """Long documents into evaluation indexes, through the ingestion pipeline as a user runs it.
 
-``index_papers`` writes each paper of a span set (``rag.longeval.load_squad``) to its own
+``index_papers`` writes each paper of a span set (``rag.evaluation.longeval.load_squad``) to its own
 ``.txt`` file under ``RAG_STORE_DIR/eval/NAME/papers`` and ingests that folder into the
 set's own collection, with the user's chunking and model: the papers are chunked, embedded
 and kept in BM25 exactly as a folder of notes would be. ``index_document`` ingests one file
@@ -20,10 +20,10 @@ from pathlib import Path
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from rag.config import Settings
-from rag.embedder_types import Embedder
+from rag.embedding.types import Embedder
 from rag.errors import IngestError
-from rag.index import Index, open_index
-from rag.longsets import SpanSet
+from rag.evaluation.longsets import SpanSet
+from rag.store.index import Index, open_index
 
 Progress = Callable[[str], None]
 

@@ -4,7 +4,7 @@ A bookmark points at a page; its heading is looked up in that page's text to fin
 on the page its section starts (a bookmark whose heading is not in the text starts where
 the page's previous section did). A place in a page then has the outline's trail to the
 last section started at or before it: "2 Simple manipulations > 2.5 Missing values".
-``rag.passages`` puts that path before the text of a chunk when it is embedded and
+``rag.store.passages`` puts that path before the text of a chunk when it is embedded and
 indexed. A PDF without an outline, or with one PDFium cannot read, has no paths: that is
 never an error.
 """

@@ -4,7 +4,7 @@ A financial statement's page opens with its name, the company, the period, the u
 the row of column years ("Consolidated Statement of Cash Flows | PepsiCo, Inc. and
 Subsidiaries | Fiscal years ended ... | (in millions) | 2021 2020 2019"); the chunk that
 holds "Capital spending (4,625) (4,240) (4,232)" further down carries none of it. Without an
-outline there is no heading path to put before a chunk (``rag.passages``), so the page's
+outline there is no heading path to put before a chunk (``rag.store.passages``), so the page's
 own title lines stand in for it.
 
 Title lines are the short lines at the top of a page, before the first line of body: a
@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 MAX_LINES = 5  # title lines kept per page
-MAX_CHARS = 160  # rag.passages keeps a context of at most this many characters
+MAX_CHARS = 160  # rag.store.passages keeps a context of at most this many characters
 MAX_LINE_CHARS = 100  # a longer line is body text
 SENTENCE_WORDS = 9  # a line of this many words that ends a sentence is body text
 RUNNING_SHARE = 0.1  # a line opening this share of the pages (and 3 or more) is running

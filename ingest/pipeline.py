@@ -24,12 +24,12 @@ from ingest.ocr import OcrProgress
 from ingest.prefetch import prefetch
 from ingest.report import FileError, Report
 from ingest.writer import Prepared, store_files
-from rag import bm25
-from rag.embedder_types import Embedder
+from rag.embedding.reduction import FIT_SAMPLES, needs_fit
+from rag.embedding.types import Embedder
 from rag.errors import IngestError
-from rag.index import Index
-from rag.reduction import FIT_SAMPLES, needs_fit
-from rag.shared import WriteSession
+from rag.retrieval import bm25
+from rag.store.index import Index
+from rag.store.shared import WriteSession
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ class Ingestor:
         """Load, chunk, embed and store ``todo``; delete the chunks of ``gone``."""
         if todo or gone:
             # before the first write: a host that reads the shared index meanwhile, or
-            # finds this session dead, knows it was being written (rag.shared)
+            # finds this session dead, knows it was being written (rag.store.shared)
             self._session.changing()
         # files are loaded and chunked in a thread while this one embeds and writes; a PCA
         # still to be fitted (RAG_EMBED_DIM) waits for the whole run, up to FIT_SAMPLES

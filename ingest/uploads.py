@@ -14,7 +14,7 @@ from ingest.report import Report
 from ingest.sniff import mismatch, sniff
 from rag.config import StoreSettings
 from rag.errors import IngestError
-from rag.manifest import FileManifest
+from rag.store.manifest import FileManifest
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.duplicates import similar_pairs
-from rag.embedder_types import Embedder
-from rag.manifest import FileManifest, FileRecord
-from rag.passages import indexed_text
-from rag.store import Store
+from rag.analytics.duplicates import similar_pairs
+from rag.embedding.types import Embedder
+from rag.store.chroma import Store
+from rag.store.manifest import FileManifest, FileRecord
+from rag.store.passages import indexed_text
 from rag.types import Chunk
 
 NEIGHBOURS = 8  # stored neighbours checked per new chunk when deduplicating

@@ -30,7 +30,7 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 MULTILINGUAL_MODEL = "multilingual-e5-small"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small"
-# The evidence of its quotes (rag.extractive: the best passage's cosine plus EVIDENCE_TERMS
+# The evidence of its quotes (rag.answers.extractive: the best passage's cosine plus EVIDENCE_TERMS
 # times the share of the question's words quoted) below which the extractive answerer
 # abstains: what bench/calibrate_abstain.py chooses under the default mode
 # (bench/results/abstain.json; a test keeps the two equal).

@@ -1,5 +1,5 @@
-"""The official ``openai`` client, shared by the chat model (``rag/llm.py``) and the
-embeddings (``rag/openai_embeddings.py``). This is the only module that imports ``openai``.
+"""The official ``openai`` client, shared by the chat model (``rag/answers/llm.py``) and the
+embeddings (``rag/embedding/remote.py``). This is the only module that imports ``openai``.
 
 It sets the client up (retries with backoff are the SDK's own: connection errors, 408, 409,
 429 and 5xx, honouring Retry-After) and translates SDK errors into the project's errors

@@ -22,11 +22,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from rag.config import Settings
-from rag.embedder_types import Embedder
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
-from rag.manifest import Manifest
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.embedding.types import Embedder
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
+from rag.store.manifest import Manifest
 
 # no per-example deadline: on 2 shared cores an example's time says nothing about the code,
 # and a test must not fail on a timing (speed lives in bench/)

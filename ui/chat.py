@@ -10,9 +10,9 @@ import streamlit as st
 
 from application.queries import ask
 from rag.config import Settings
-from rag.conversations import Conversations
+from rag.conversations.history import Conversations
 from rag.errors import RagError
-from rag.index import Index
+from rag.store.index import Index
 from rag.types import Answer, Turn
 from ui.conversations import remember_answer, remember_failure, remember_question, sync_url
 from ui.explore import ALL_LABELS

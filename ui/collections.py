@@ -18,12 +18,12 @@ import streamlit as st
 
 from application.models import offered, with_model
 from rag.config import Settings, valid_collection_name
-from rag.contract import Contract
-from rag.embedder_types import Identity
-from rag.embeddings import bundled_models
+from rag.embedding.models import bundled_models
+from rag.embedding.types import Identity
 from rag.errors import RagError
-from rag.index import collection_names
-from rag.store import Store
+from rag.store.chroma import Store
+from rag.store.contract import Contract
+from rag.store.index import collection_names
 from ui.markdown import neutralize_markdown
 
 KEY = "collection"  # the session's chosen collection

@@ -1,6 +1,6 @@
 """The app's lasting conversations: the sidebar list of the collection's conversations
 (newest first) with new, open, rename, delete and export as Markdown; each question and
-answer written as it happens. Storage and its guarantees are ``rag.conversations``'s;
+answer written as it happens. Storage and its guarantees are ``rag.conversations.history``'s;
 here are the widgets and the session state they drive.
 
 Session state: ``history`` (app.py's chat: one dict per message), ``conversation_id``
@@ -18,10 +18,10 @@ from typing import Any
 import streamlit as st
 
 from rag.config import Settings
-from rag.conversations import Conversation, Conversations
+from rag.conversations.feedback import feedback_in
+from rag.conversations.history import Conversation, Conversations
+from rag.conversations.transcript import download_name, to_markdown
 from rag.errors import StoreError
-from rag.feedback import feedback_in
-from rag.transcript import download_name, to_markdown
 from rag.types import Answer
 from ui.markdown import neutralize_markdown
 

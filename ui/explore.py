@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from application.queries import search
+from rag.analytics.topics import TopicMap, build_topic_map
 from rag.config import Settings
 from rag.errors import RagError
-from rag.index import Index
-from rag.store import Store
-from rag.topics import TopicMap, build_topic_map
+from rag.store.chroma import Store
+from rag.store.index import Index
 from ui.highlight import highlight
 from ui.markdown import code_span_name
 from ui.page_view import open_button

@@ -1,6 +1,7 @@
 """Thumbs up or down under each saved answer; once rated, an optional note and the
 passages that were useful (preselected: the cited ones for a thumbs up, none for a thumbs
-down). Stored by ``rag.feedback``, which keeps the question, the retrieved passages and the
+down). Stored by ``rag.conversations.feedback``, which keeps the question, the retrieved passages
+and the
 answer with it: ``python -m rag feedback --export FILE`` turns it into evaluation data."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from rag.conversations import Conversations
+from rag.conversations.feedback import give_feedback, withdraw_feedback
+from rag.conversations.history import Conversations
 from rag.errors import RagError
-from rag.feedback import give_feedback, withdraw_feedback
 from rag.types import Answer, Hit
 
 THUMBS = ("down", "up")  # st.feedback("thumbs"): 0 is thumbs down, 1 thumbs up

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.bm25 import tokenize
+from rag.retrieval.bm25 import tokenize
 from ui.markdown import URL, neutralize_markdown
 
 _WORD = re.compile(r"[^\W_]+")

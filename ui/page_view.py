@@ -20,10 +20,10 @@ from pathlib import Path
 import streamlit as st
 
 from ingest.pagerender import Box, PageImage, render_page
-from rag.context import Surrounding, surrounding, window
 from rag.errors import PageViewError, RagError
 from rag.lru import BoundedLRU
-from rag.store import Store
+from rag.retrieval.surroundings import Surrounding, surrounding, window
+from rag.store.chroma import Store
 from rag.types import Hit
 from ui.markdown import code_span_name, neutralize_markdown
 

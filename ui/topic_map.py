@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.topics import TopicMap
+from rag.analytics.topics import TopicMap
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

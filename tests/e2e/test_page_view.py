@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from rag.config import Settings
-from rag.index import open_index
+from rag.store.index import open_index
 from tests.conftest import copy_store, run_ingest
 from tests.e2e.browser import ask, publish_screenshot, running_app, wait_until_idle
 from tests.pdfgen import make_pdf

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rag.local_server import INSTALL_HINT, LocalServer
+from rag.answers.local_server import INSTALL_HINT, LocalServer
 
 SERVER_CONTEXT = 2048  # tokens; the budget tests fill it on purpose
 EMBED_ALIAS = "smollm2-embed"

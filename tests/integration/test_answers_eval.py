@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from cli import _answers, main
+from rag.answers.local_server import LocalServer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.local_server import LocalServer
+from rag.embedding.models import SentenceTransformerEmbedder
 from tests.conftest import DATA, make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

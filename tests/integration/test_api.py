@@ -29,11 +29,11 @@ from api.app import create_app
 from application.service import Service
 from application.wire import answer_json, hit_json
 from cli import main as rag_main
-from rag.answer import ABSTAIN, Answerer
+from rag.answers.answer import ABSTAIN, Answerer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect, read_contract
-from rag.passages import indexed_text
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect, read_contract
+from rag.store.passages import indexed_text
 from rag.types import Turn
 from tests.conftest import (
     DATA,

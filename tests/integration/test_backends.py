@@ -10,12 +10,12 @@ from ingest.chunking import Chunker
 from ingest.loaders import load
 from rag.config import Settings
 from rag.cpu import this_cpu
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.fast import FastEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.embedding.runtimes import MIN_COSINE, installed
+from rag.embedding.serialized import Serialized
 from rag.errors import ConfigError
-from rag.fast_embedder import FastEmbedder
-from rag.index import load_model
-from rag.runtimes import MIN_COSINE, installed
-from rag.serialized import Serialized
+from rag.store.index import load_model
 from tests.conftest import MODEL_CACHE, R_INTRO, SHARED
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import pytest
 
 from cli import main as rag_main
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect
 from tests.conftest import make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ingest.chunking import Chunker
 from ingest.document import Page
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.integration
 

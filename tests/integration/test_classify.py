@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
-from rag.classify import Label, classify, document_vectors, load_labels
+from rag.analytics.classify import Label, classify, document_vectors, load_labels
+from rag.answers.answer import Answerer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import ConfigError
-from rag.index import connect, open_index
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import connect, open_index
 from tests.conftest import run_ingest
 from tests.integration.test_beyond import BREAD, STARS, cli, small_chunks, write_corpus
 

@@ -11,7 +11,7 @@ from cli import main as rag_main
 from ingest.pdf import ENCRYPTED
 from rag.config import Settings
 from rag.cpu import this_cpu
-from rag.embeddings import bundled_model_path
+from rag.embedding.models import bundled_model_path
 from tests.conftest import SHARED, run_cli
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cli import main as rag_main
-from rag.answer import NO_LLM_NOTICE
-from rag.citations import CitationFilter
+from rag.answers.answer import NO_LLM_NOTICE
+from rag.answers.citations import CitationFilter
 from rag.config import Settings
 from tests.conftest import run_cli
 

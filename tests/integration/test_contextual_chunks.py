@@ -9,10 +9,10 @@ from pypdf import PdfReader, PdfWriter
 
 from ingest.loaders import load
 from ingest.outline import section_at
-from rag.contract import Contract
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import CONTRACT_KEY, open_index
-from rag.passages import CONTEXT
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.contract import Contract
+from rag.store.index import CONTRACT_KEY, open_index
+from rag.store.passages import CONTEXT
 from tests.conftest import R_INTRO, make_settings, retriever_for, run_ingest
 from tests.pdfgen import make_pdf
 

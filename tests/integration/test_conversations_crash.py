@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.conversations import Conversations
+from rag.conversations.history import Conversations
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ PASSAGE = 2_000
 WORKER = f"""
 import sys
 from pathlib import Path
-from rag.conversations import Conversations
+from rag.conversations.history import Conversations
 from rag.types import Answer, Hit
 
 def answer(n):

@@ -17,7 +17,7 @@ import pytest
 
 from ingest.files import file_sha256
 from rag.config import Settings
-from rag.index import connect
+from rag.store.index import connect
 from tests.conftest import ROOT, IngestFn, make_settings, manifest_of
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ import os, sys
 from pathlib import Path
 from ingest.pipeline import Ingestor
 from rag.config import Settings
-from rag.index import load_model, open_index
+from rag.store.index import load_model, open_index
 settings = Settings.from_env()
 embedder = load_model(settings.embedding)
 print("ready", flush=True)

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedder_types import Prefixes
-from rag.embeddings import (
+from rag.embedding.models import (
     BUNDLED_SHA256,
     SentenceTransformerEmbedder,
     bundled_model_path,
     verify_bundled_weights,
 )
+from rag.embedding.types import Prefixes
 from rag.errors import ModelError
 
 pytestmark = pytest.mark.integration

@@ -8,11 +8,11 @@ import pytest
 from cli import main
 from ingest.corpus import index_corpus
 from rag.config import Settings
-from rag.embedder_types import Vectors
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.embedding.types import Vectors
 from rag.errors import ConfigError
-from rag.evaluation import eval_settings, load_beir, run_queries, score
-from rag.retriever import Retriever
+from rag.evaluation.beir import eval_settings, load_beir, run_queries, score
+from rag.retrieval.retriever import Retriever
 from tests.conftest import SHARED, make_settings
 
 pytestmark = pytest.mark.integration

@@ -3,12 +3,12 @@ whose pages are known; questions about other things abstain and cite nothing."""
 
 import pytest
 
-from rag.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
+from rag.answers.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.grading import names
-from rag.index import open_index
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.evaluation.grading import names
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 from rag.types import Answer
 from tests.integration.test_search import PAGE_KNOWN
 

@@ -18,11 +18,11 @@ import pytest
 
 from ingest.chunking import Chunker
 from ingest.loaders import load
-from rag.digests import weights_sha256
-from rag.embedder_types import Prefixes
-from rag.embeddings import SentenceTransformerEmbedder, bundled_model_path, load_local
-from rag.fast_embedder import FastEmbedder, open_fast
-from rag.runtimes import cache_folder
+from rag.embedding.digests import weights_sha256
+from rag.embedding.fast import FastEmbedder, open_fast
+from rag.embedding.models import SentenceTransformerEmbedder, bundled_model_path, load_local
+from rag.embedding.runtimes import cache_folder
+from rag.embedding.types import Prefixes
 from tests.conftest import MODEL_CACHE, R_INTRO, SHARED, run_cli
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ CHILD = """
 import json, sys
 import numpy as np
 from rag.config import Settings
-from rag.index import load_model
+from rag.store.index import load_model
 texts = json.loads(open(sys.argv[1], encoding="utf-8").read())
 model = load_model(Settings.from_env().embedding)
 np.save(sys.argv[2], model.embed_documents(texts))
@@ -211,7 +211,7 @@ def test_a_missing_or_spoiled_piece_falls_back(
     mirror: Path, spoil: object, why: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     spoil(mirror)  # type: ignore[operator]
-    with caplog.at_level(logging.INFO, logger="rag.fast_embedder"):
+    with caplog.at_level(logging.INFO, logger="rag.embedding.fast"):
         assert fast(mirror) is None
     assert why in caplog.text
 

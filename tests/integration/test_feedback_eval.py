@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answers.answer import Answerer
 from rag.config import Settings
-from rag.conversations import Conversations
-from rag.embedder_types import Embedder
-from rag.feedback import give_feedback
+from rag.conversations.feedback import give_feedback
+from rag.conversations.history import Conversations
+from rag.embedding.types import Embedder
 from rag.types import Answer
 from tests.conftest import retriever_for, run_cli
 

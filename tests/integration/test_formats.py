@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from tests.conftest import make_settings, retriever_for, run_ingest
 from tests.formatgen import make_docx, make_epub, make_html, make_pptx, make_xlsx
 
@@ -83,7 +83,7 @@ def test_rag_search_prints_the_locator(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from cli import build_parser, search
-    from rag.index import open_index
+    from rag.store.index import open_index
 
     def with_model(settings: Settings, writing: bool) -> object:  # the loaded model, in-process
         return open_index(settings, writing=writing, model=embedder)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import connect
+from rag.store.index import connect
 from tests.conftest import R_INTRO, make_settings, run_cli_peak_rss
 from tests.pdfgen import make_pdf
 

@@ -20,12 +20,12 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import StoreBusyError
-from rag.index import connect, open_index
-from rag.lease import Lease, holding
-from rag.shared import SharedManifest, companion
-from rag.store import Store
+from rag.store.chroma import Store
+from rag.store.index import connect, open_index
+from rag.store.lease import Lease, holding
+from rag.store.shared import SharedManifest, companion
 from tests.conftest import DATA, MODEL_CACHE, ROOT, make_settings, retriever_for, run_ingest
 
 pytestmark = pytest.mark.integration
@@ -192,7 +192,7 @@ def test_two_hosts_ingesting_at_once_lose_and_duplicate_nothing(
 HOLDER = """
 import numpy as np
 from rag.config import Settings
-from rag.index import open_index
+from rag.store.index import open_index
 
 settings = Settings.from_env()
 with open_index(settings, writing=True) as index, index.writer() as session:

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.bm25 import Bm25Cache, Bm25Index, sync
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect, open_index
-from rag.passages import CONTEXT
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.retrieval.bm25 import Bm25Cache, Bm25Index, sync
+from rag.retrieval.retriever import Retriever
+from rag.store.index import connect, open_index
+from rag.store.passages import CONTEXT
 from tests.conftest import make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect
 from tests.conftest import IngestFn, manifest_of
 
 pytestmark = pytest.mark.integration

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answerer, Turn
-from rag.citations import CitationFilter
+from rag.answers.answer import Answerer, Turn
+from rag.answers.citations import CitationFilter
+from rag.answers.llm import OpenAILLM
+from rag.answers.local_server import LocalServer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import LLMError
-from rag.index import open_index
-from rag.llm import OpenAILLM
-from rag.local_server import LocalServer
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 from rag.types import Hit
 from tests.integration.conftest import SERVER_CONTEXT
 

@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cli import main as rag_main
+from rag.answers.llm import OpenAILLM
+from rag.answers.local_server import free_port
 from rag.config import Settings
 from rag.errors import LLMAuthError, LLMError, LLMRateLimitError, LLMUnavailableError
-from rag.llm import OpenAILLM
-from rag.local_server import free_port
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

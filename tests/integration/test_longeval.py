@@ -11,8 +11,8 @@ import pytest
 
 from cli import _longeval, main
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect
 from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.integration

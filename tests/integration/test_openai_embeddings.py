@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.answers.local_server import LocalServer
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.embedding.remote import OpenAIEmbedder
 from rag.errors import IndexMismatchError
-from rag.index import connect, load_model, open_index, read_contract
-from rag.local_server import LocalServer
-from rag.openai_embeddings import OpenAIEmbedder
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import connect, load_model, open_index, read_contract
 from tests.conftest import free_port, make_settings, manifest_of, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration

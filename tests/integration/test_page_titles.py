@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import load
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from tests.conftest import SHARED, make_settings, retriever_for, run_ingest
 from tests.pdfgen import make_placed_pdf
 

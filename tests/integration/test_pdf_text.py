@@ -9,9 +9,9 @@ import pytest
 
 from ingest.loaders import load
 from ingest.pdf import ENCRYPTED
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import IngestError
-from rag.index import connect
+from rag.store.index import connect
 from tests.conftest import R_INTRO, SHARED, make_settings, run_ingest
 from tests.formatgen import make_image_pdf
 from tests.pdfgen import make_pdf, make_placed_pdf

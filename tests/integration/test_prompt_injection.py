@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answers.answer import Answerer
+from rag.answers.llm import OpenAILLM
+from rag.answers.prompt import CLOSE, INSTRUCTIONS, OPEN, SYSTEM
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
-from rag.llm import OpenAILLM
-from rag.prompt import CLOSE, INSTRUCTIONS, OPEN, SYSTEM
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 from tests.conftest import IngestFn
 
 pytestmark = pytest.mark.integration

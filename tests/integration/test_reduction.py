@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.contract import Contract
-from rag.embeddings import SentenceTransformerEmbedder, expected_identity
+from rag.embedding.models import SentenceTransformerEmbedder, expected_identity
+from rag.embedding.reduction import Projection, ReducedEmbedder, fit_pca
 from rag.errors import IndexMismatchError
-from rag.index import connect, open_index, read_contract
-from rag.reduction import Projection, ReducedEmbedder, fit_pca
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.contract import Contract
+from rag.store.index import connect, open_index, read_contract
 from tests.conftest import run_cli, run_ingest
 from tests.integration.test_beyond import BREAD, STARS, cli, small_chunks, write_corpus
 from tests.integration.test_eval import toy_beir

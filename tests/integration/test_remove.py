@@ -7,10 +7,10 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import StoreBusyError
-from rag.index import connect, open_index
-from rag.lock import writer_lock
+from rag.store.index import connect, open_index
+from rag.store.lock import writer_lock
 from tests.conftest import IngestFn, manifest_of, retriever_for
 
 pytestmark = pytest.mark.integration

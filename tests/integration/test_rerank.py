@@ -6,10 +6,10 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from rag.embeddings import SentenceTransformerEmbedder, bundled_model_path
+from rag.embedding.models import SentenceTransformerEmbedder, bundled_model_path
 from rag.errors import ConfigError
-from rag.index import open_index
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 from tests.conftest import make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from application.service import Service
 from application.wire import answer_json, hit_json
 from cli import main as rag_main
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from tests.conftest import DATA, ROOT, free_port, make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

@@ -3,10 +3,10 @@
 import pytest
 
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.fusion import min_max_fusion, reciprocal_rank_fusion
-from rag.index import open_index
-from rag.retriever import Retriever
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.retrieval.fusion import min_max_fusion, reciprocal_rank_fusion
+from rag.retrieval.retriever import Retriever
+from rag.store.index import open_index
 
 pytestmark = pytest.mark.integration
 

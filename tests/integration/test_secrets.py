@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rag.answers.llm import OpenAILLM
 from rag.config import Settings
 from rag.errors import LLMAuthError
-from rag.llm import OpenAILLM
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

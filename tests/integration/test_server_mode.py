@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embedding.models import SentenceTransformerEmbedder
 from rag.errors import StoreError
-from rag.index import connect, open_index
-from rag.retriever import Retriever
-from rag.store import Store
+from rag.retrieval.retriever import Retriever
+from rag.store.chroma import Store
+from rag.store.index import connect, open_index
 from tests.conftest import R_INTRO, free_port, make_settings, run_cli, run_ingest
 
 pytestmark = pytest.mark.integration
@@ -62,7 +62,7 @@ def test_ingest_search_and_reingest_against_the_server(
     assert store._existing().get(ids=list(store.ids_for_source(bikes)))["documents"] == [
         "Bicycles are now only unicycles."
     ]
-    # the manifest lives on the server (rag.shared), not under RAG_STORE_DIR
+    # the manifest lives on the server (rag.store.shared), not under RAG_STORE_DIR
     assert not server_settings.store.manifest_path.exists()
     with open_index(server_settings, writing=False, model=embedder) as index:
         assert index.manifest.count() == 3

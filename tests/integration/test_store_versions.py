@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.contract import SCHEMA_VERSION, Contract
-from rag.embeddings import SentenceTransformerEmbedder, expected_identity
+from rag.embedding.models import SentenceTransformerEmbedder, expected_identity
 from rag.errors import IndexMismatchError, StoreError
-from rag.index import CONTRACT_KEY, connect, open_index, read_contract
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
+from rag.store.contract import SCHEMA_VERSION, Contract
+from rag.store.index import CONTRACT_KEY, connect, open_index, read_contract
 from tests.conftest import IngestFn, manifest_of
 
 pytestmark = pytest.mark.integration

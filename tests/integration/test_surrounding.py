@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.context import surrounding, window
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.retrieval.surroundings import surrounding, window
+from rag.store.index import open_index
 from tests.conftest import make_settings, run_ingest
 
 PARAGRAPHS = [

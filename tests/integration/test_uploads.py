@@ -7,7 +7,7 @@ import pytest
 
 from ingest.uploads import keep_ingested, previous_of, save_upload
 from rag.config import Settings
-from rag.index import connect
+from rag.store.index import connect
 from tests.conftest import IngestFn
 from tests.pdfgen import make_pdf
 

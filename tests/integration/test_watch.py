@@ -14,8 +14,8 @@ import pytest
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from ingest.watch import watch
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import open_index
 from tests.conftest import make_settings, manifest_of
 
 pytestmark = pytest.mark.integration

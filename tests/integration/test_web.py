@@ -12,8 +12,8 @@ import pytest
 from ingest.pipeline import Ingestor
 from ingest.report import Report
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import open_index
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import open_index
 from tests.conftest import make_settings, retriever_for
 from tests.formatgen import PAGE_TEXT, html_page
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.config import Settings
-from rag.index import connect
+from rag.store.index import connect
 from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,7 @@ def test_second_session_reuses_the_model(
 
     st.cache_resource.clear()
     monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
-    caplog.set_level(logging.INFO, logger="rag.embeddings")
+    caplog.set_level(logging.INFO, logger="rag.embedding.models")
     for _ in range(2):  # two browser sessions
         at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
         at.chat_input[0].set_value("How do I attach a data frame?").run()

@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 from ingest.uploads import upload_folder
 from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, Settings
 from rag.cpu import this_cpu
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect, read_contract
-from rag.manifest import Manifest
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect, read_contract
+from rag.store.manifest import Manifest
 from tests.conftest import ROOT, copy_store, make_settings, run_ingest
 
 pytestmark = pytest.mark.integration

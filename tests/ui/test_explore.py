@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.index import connect
+from rag.embedding.models import SentenceTransformerEmbedder
+from rag.store.index import connect
 from tests.conftest import ROOT, run_ingest
 from tests.integration.test_beyond import small_chunks, write_corpus
 

@@ -1,7 +1,7 @@
 """The viewer's HTML: document text escaped, the page image inline, the boxes measurable."""
 
 from ingest.pagerender import Box, PageImage
-from rag.context import Surrounding
+from rag.retrieval.surroundings import Surrounding
 from rag.types import Hit
 from ui.page_view import context_html, is_pdf, page_html
 

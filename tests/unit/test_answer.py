@@ -7,9 +7,16 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import ABSTAIN, Answerer, AnswerStream, Turn, followup_query, names_its_passages
+from rag.answers.answer import (
+    ABSTAIN,
+    Answerer,
+    AnswerStream,
+    Turn,
+    followup_query,
+    names_its_passages,
+)
+from rag.answers.prompt import Message
 from rag.config import AnswerSettings
-from rag.prompt import Message
 from rag.types import Hit
 
 HITS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import expected_kind, holds
+from rag.answers.answer_types import expected_kind, holds
 
 
 @pytest.mark.parametrize(

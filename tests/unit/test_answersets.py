@@ -1,5 +1,5 @@
-"""The questions of `rag eval --answers` (rag.answersets) and their summary
-(rag.answer_eval): where each gold comes from, the user's own file with a one-line reason
+"""The questions of `rag eval --answers` (rag.evaluation.answersets) and their summary
+(rag.evaluation.answer_eval): where each gold comes from, the user's own file with a one-line reason
 for every mistake in it, subsets, and the figures summed up per half and kind."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer_eval import Row, grades, summarize
-from rag.answersets import (
+from rag.errors import ConfigError
+from rag.evaluation.answer_eval import Row, grades, summarize
+from rag.evaluation.answersets import (
     AnswerQuestion,
     first_of_each_half,
     from_pages,
@@ -21,10 +22,15 @@ from rag.answersets import (
     question_file_kind,
     restrict_spans,
 )
-from rag.errors import ConfigError
-from rag.grading import FigureGold, Grade, NamesGold, NotGradable, TextGold
-from rag.longeval import half_of
-from rag.longsets import PageQuestion, PageSet, SpanQuestion, SpanSet, load_page_questions
+from rag.evaluation.grading import FigureGold, Grade, NamesGold, NotGradable, TextGold
+from rag.evaluation.longeval import half_of
+from rag.evaluation.longsets import (
+    PageQuestion,
+    PageSet,
+    SpanQuestion,
+    SpanSet,
+    load_page_questions,
+)
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "data"
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from rag.answer import FOLLOWUP_DRIFT
+from rag.answers.answer import FOLLOWUP_DRIFT
+from rag.answers.extractive import EVIDENCE_TERMS
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
-from rag.extractive import EVIDENCE_TERMS
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 

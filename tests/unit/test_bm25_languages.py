@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.bm25 import (
+from rag.retrieval.bm25 import (
     ENGLISH,
     Bm25Index,
     analyse_document,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.citations import CitationFilter
+from rag.answers.citations import CitationFilter
 
 
 def run(deltas: list[str], count: int) -> tuple[str, CitationFilter]:

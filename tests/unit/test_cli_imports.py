@@ -8,7 +8,7 @@ CHECK = """
 import sys
 from cli import build_parser
 build_parser({argv!r}).parse_args({argv!r})
-print(sorted(m for m in ("cli.ask", "cli.evaluate", "rag.answer", "openai",
+print(sorted(m for m in ("cli.ask", "cli.evaluate", "rag.answers.answer", "openai",
                          "cli.search", "cli.ingest") if m in sys.modules))
 """
 

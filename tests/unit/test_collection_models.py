@@ -10,9 +10,9 @@ import pytest
 
 from application.models import for_contract, offered, with_model
 from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, Settings
-from rag.contract import Contract, check_contract
-from rag.embeddings import expected_identity
+from rag.embedding.models import expected_identity
 from rag.errors import IndexMismatchError
+from rag.store.contract import Contract, check_contract
 from ui.collections import describe
 
 BOTH = (BUNDLED_MODEL, MULTILINGUAL_MODEL)

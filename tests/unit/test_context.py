@@ -1,6 +1,6 @@
 """A passage in its surrounding text, pieced together from neighbouring chunks' offsets."""
 
-from rag.context import Surrounding, surrounding
+from rag.retrieval.surroundings import Surrounding, surrounding
 from rag.types import Hit
 
 TEXT = "Alpha beta gamma.\n\nDelta epsilon zeta. Eta theta iota.\n\nKappa lambda mu."

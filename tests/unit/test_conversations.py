@@ -1,5 +1,5 @@
-"""The conversations store (rag.conversations) on a real SQLite file, and its Markdown
-export (rag.transcript)."""
+"""The conversations store (rag.conversations.history) on a real SQLite file, and its Markdown
+export (rag.conversations.transcript)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer_json import dump_answer, load_answer
-from rag.conversations import Conversations, title_from
+from rag.conversations.answer_json import dump_answer, load_answer
+from rag.conversations.history import Conversations, title_from
+from rag.conversations.transcript import download_name, to_markdown
 from rag.errors import StoreError
-from rag.transcript import download_name, to_markdown
 from rag.types import Answer, Citation, Hit
 from ui.markdown import neutralize_markdown
 

@@ -4,7 +4,7 @@ logic, so every kind of machine is tested on whichever one runs the tests."""
 import pytest
 
 from rag.cpu import CPU, parse_cpuinfo, resolve_precision
-from rag.embeddings import cpu_precision, precision_in_use
+from rag.embedding.models import cpu_precision, precision_in_use
 from rag.errors import ConfigError
 
 AVX2_ONLY = CPU("AMD EPYC 7B12", 2, frozenset({"avx2", "fma", "f16c"}))

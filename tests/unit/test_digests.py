@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from rag.digests import BOOK, sha256_of, weights_sha256
+from rag.embedding.digests import BOOK, sha256_of, weights_sha256
 
 
 def test_a_known_file_is_not_read_again_and_a_changed_one_is(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_a_known_file_is_not_read_again_and_a_changed_one_is(tmp_path: Path) -> 
     (entry,) = book.values()
     entry["sha256"] = "f" * 64
     (cache / BOOK).write_text(json.dumps(book))
-    from rag import digests
+    from rag.embedding import digests
 
     digests._digest.cache_clear()  # a new process starts with an empty memory
     assert sha256_of(weights, cache_dir=cache) == "f" * 64

@@ -3,7 +3,7 @@ cited with their quotes, exactly."""
 
 import numpy as np
 
-from rag.extractive import (
+from rag.answers.extractive import (
     Extract,
     Sentence,
     cite,
@@ -15,7 +15,7 @@ from rag.extractive import (
     split_sentences,
     with_companions,
 )
-from rag.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
+from rag.answers.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
 from rag.types import Citation, Hit
 
 

@@ -1,4 +1,5 @@
-"""Feedback rows (rag.feedback) on a real SQLite file, the question set they export to,
+"""Feedback rows (rag.conversations.feedback) on a real SQLite file, the question set they export
+to,
 reading such a file back, and judging a ranking against it."""
 
 from __future__ import annotations
@@ -8,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.conversations import Conversations
-from rag.errors import ConfigError, StoreError
-from rag.feedback import (
+from rag.conversations.feedback import (
     Passage,
     all_feedback,
     default_useful,
@@ -22,6 +21,8 @@ from rag.feedback import (
     useful_rank,
     withdraw_feedback,
 )
+from rag.conversations.history import Conversations
+from rag.errors import ConfigError, StoreError
 from rag.types import Answer, Hit
 from tests.unit.test_conversations import Clock, answer_citing
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.modes import MODES, Mode, parse_mode
+from rag.retrieval.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:

@@ -1,4 +1,5 @@
-"""Grading answers (rag.grading): text golds normalised, names as whole tokens, figures as
+"""Grading answers (rag.evaluation.grading): text golds normalised, names as whole tokens, figures
+as
 numbers through the cited passages' units, abstentions, citation support, lengths."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.figures import parse_figure
-from rag.grading import (
+from rag.answers.prompt import ABSTAIN
+from rag.evaluation.figures import parse_figure
+from rag.evaluation.grading import (
     FigureGold,
     NamesGold,
     NotGradable,
@@ -21,7 +23,6 @@ from rag.grading import (
     names,
     normalise,
 )
-from rag.prompt import ABSTAIN
 from rag.types import Answer, Citation, Hit
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
-from rag.answersets import from_pages
-from rag.grading import NamesGold, names
-from rag.longsets import load_page_questions
+from rag.evaluation.answersets import from_pages
+from rag.evaluation.grading import NamesGold, names
+from rag.evaluation.longsets import load_page_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "bench" / "data" / "howto_questions.json"

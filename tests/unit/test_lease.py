@@ -6,7 +6,7 @@ tests/integration/test_hosts.py."""
 import pytest
 
 from rag.errors import StoreBusyError
-from rag.lease import Holder, Lease, Watch
+from rag.store.lease import Holder, Lease, Watch
 
 PERIOD = 30.0
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answers.llm import OpenAILLM, make_llm
 from rag.config import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_OPENAI_MODEL, Settings
 from rag.errors import ConfigError
-from rag.llm import OpenAILLM, make_llm
 
 KEY = "sk-test-FAKE-0123456789abcdef"
 

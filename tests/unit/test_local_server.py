@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import LLMUnavailableError
-from rag.local_server import (
+from rag.answers.local_server import (
     LLAMA_REQUIREMENT,
     PORTABLE_CMAKE_ARGS,
     bundled_gguf,
     free_port,
     smoke_test,
 )
+from rag.errors import LLMUnavailableError
 
 
 def test_bundled_gguf_is_the_smollm2_file() -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from rag.errors import StoreBusyError
-from rag.lock import writer_lock
+from rag.store.lock import writer_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from rag.lock import writer_lock
+from rag.store.lock import writer_lock
 with writer_lock(Path(sys.argv[1]), timeout=0):
     print("held", flush=True)
     time.sleep(60)

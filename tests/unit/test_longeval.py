@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.longeval import (
+from rag.evaluation.longeval import (
     SpanJudge,
     first_rank,
     half_of,
@@ -21,7 +21,7 @@ from rag.longeval import (
     select_half,
     summarize,
 )
-from rag.longsets import load_page_questions, load_squad
+from rag.evaluation.longsets import load_page_questions, load_squad
 from rag.types import Hit
 
 PAPER = "Cats sleep a lot. Dogs bark. Cats sleep a lot, said the vet. The end."

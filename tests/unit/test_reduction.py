@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.contract import Contract, check_contract
+from rag.embedding.reduction import Projection, fit_pca
 from rag.errors import ConfigError, IndexMismatchError
-from rag.reduction import Projection, fit_pca
+from rag.store.contract import Contract, check_contract
 
 
 def planar(n: int = 200, dim: int = 10, seed: int = 1) -> np.ndarray:

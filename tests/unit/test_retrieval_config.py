@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import bm25
 from rag.config import Settings
 from rag.errors import ConfigError
+from rag.retrieval import bm25
 
 ROOT = Path(__file__).resolve().parents[2]
 

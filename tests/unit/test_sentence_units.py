@@ -1,6 +1,6 @@
 """Quotable units: prose sentences, code lines, definitions and table rows kept apart."""
 
-from rag.sentence_units import Unit, line_kind, units_of
+from rag.answers.sentence_units import Unit, line_kind, units_of
 
 
 def test_a_code_line_and_the_explanation_after_it_are_two_units() -> None:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.runtimes import PROBES, torch_reference
+from rag.embedding.runtimes import PROBES, torch_reference
 
 
 def test_torch_vectors_of_the_probes_are_computed_once_per_versions(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Analytics over the stored vectors: topics, duplicates, classification."""

@@ -1,0 +1,1 @@
+"""A question to an answer: the LLM's, or the extractive one with its quotes."""

@@ -1,0 +1,258 @@
+"""The answer made without an LLM: the units of the top passages (prose sentences, code
+lines, definitions, table rows: ``rag.answers.sentence_units``) that best answer the question, best
+first, each under the heading of its section and followed by the ``[n]`` of its passage;
+each citation holds the units quoted from its passage (``cite``).
+
+A unit's score is the embedding's cosine to the question plus the weighted signals of
+``rag.answers.quote_scores`` (sentence-level BM25, a code line naming what the question names, the
+section heading, the passage's rank). The answer's *evidence*, what the abstain decision
+reads, is taken from the quotes chosen and their passages (``evidence``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rag.answers.answer_types import expected_kind, holds
+from rag.answers.question_words import subject_terms, subject_words
+from rag.answers.quote_scores import (
+    QuoteWeights,
+    Signals,
+    coverage,
+    names_asked,
+    sentence_bm25,
+    with_neighbours,
+)
+from rag.answers.sentence_units import CLIPPED, MAX_CHARS, MIN_WORDS, units_of
+from rag.embedding.types import Embedder, Vectors
+from rag.retrieval.bm25 import tokenize
+from rag.types import Citation, Hit
+
+__all__ = [
+    "MAX_CHARS",
+    "MIN_WORDS",
+    "Extract",
+    "Sentence",
+    "cite",
+    "extract",
+    "render",
+    "select",
+    "split_sentences",
+]
+
+MAX_PASSAGES = 3  # units come from the best passages only
+MAX_SENTENCES = 3
+# keep units within this score of the best one: no cut gained on the tuning halves (a third
+# quote states the gold more often than it misleads), so three are always quoted
+SPREAD = 1.0
+DUPLICATE = 0.92  # two units this similar say the same thing (chunks overlap)
+# What the share of the question's terms found in the quotes adds to the passage's cosine
+# in the evidence the abstain cut reads: chosen with the cut on the calibration questions
+# by bench/calibrate_abstain.py (bench/results/abstain.json; a test keeps the two equal).
+EVIDENCE_TERMS = 0.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    n: int  # the 1-based number of the hit it comes from
+    position: int  # order inside that hit
+    score: float = 0.0
+    kind: str = "prose"  # rag.answers.sentence_units.Kind
+    heading: str = ""  # the section it sits under (the last part of its heading path)
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The quotes of an answer, best first, and what their evidence is made of: the best
+    cosine of the passages they were chosen from, and the share of the question's terms
+    that the quotes and their headings contain."""
+
+    sentences: list[Sentence] = field(default_factory=list)
+    cosine: float = -1.0
+    terms: float = 0.0
+
+    def evidence(self, terms_weight: float = EVIDENCE_TERMS) -> float:
+        """How strongly the quotes answer (``evidence``); -1 without quotes."""
+        return evidence(self.cosine, self.terms, terms_weight) if self.sentences else -1.0
+
+
+def split_sentences(text: str) -> list[str]:
+    """The quotable units of a passage as text (``rag.answers.sentence_units.units_of``)."""
+    return [u.text for u in units_of(text)]
+
+
+def section_of(hit: Hit) -> str:
+    """The most specific heading a passage sits under: the last part of its path."""
+    return hit.header_path.rsplit(">", 1)[-1].strip()
+
+
+def candidates(
+    numbered: Sequence[tuple[int, Hit]], *, passages: int = MAX_PASSAGES
+) -> list[Sentence]:
+    out: list[Sentence] = []
+    for n, hit in numbered[:passages]:
+        heading = section_of(hit)
+        out.extend(
+            Sentence(u.text, n, i, kind=u.kind, heading=heading)
+            for i, u in enumerate(units_of(hit.text))
+        )
+    return out
+
+
+def signals(
+    question: str,
+    found: Sequence[Sentence],
+    cosines: Sequence[float],
+    headings: dict[int, str],
+) -> list[Signals]:
+    """Each candidate's signals (``rag.answers.quote_scores``), from its cosine to the question."""
+    terms = subject_terms(question)
+    words = subject_words(question)
+    lexical = sentence_bm25(terms, [tokenize(s.text) for s in found])
+    heading_share = {n: coverage(terms, tokenize(h)) for n, h in headings.items()}
+    kind = expected_kind(question)
+    return [
+        Signals(
+            cosine=cosines[i],
+            lexical=lexical[i],
+            code=names_asked(s.text, words) if s.kind in ("code", "item") else 0.0,
+            heading=heading_share.get(s.n, 0.0),
+            rank=1.0 / s.n,
+            expected=holds(s.text, kind),
+        )
+        for i, s in enumerate(found)
+    ]
+
+
+def scored(found: Sequence[Sentence], sig: Sequence[Signals], w: QuoteWeights) -> list[float]:
+    """Each candidate's score: its weighted signals, code lines lifted by their prose."""
+    own = [s.score(w) for s in sig]
+    return with_neighbours(own, [(s.n, s.position, s.kind) for s in found], w.near)
+
+
+def select(
+    sentences: Sequence[Sentence],
+    scores: Sequence[float],
+    vectors: Vectors,
+    *,
+    limit: int = MAX_SENTENCES,
+    spread: float = SPREAD,
+) -> list[Sentence]:
+    """The best-scoring units, near-duplicates removed, best first."""
+    order = sorted(range(len(sentences)), key=lambda i: -scores[i])
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == limit or scores[i] < scores[order[0]] - spread:
+            break
+        if any(float(vectors[i] @ vectors[j]) >= DUPLICATE for j in chosen):
+            continue
+        chosen.append(i)
+    return [replace(sentences[i], score=scores[i]) for i in chosen]
+
+
+def with_companions(
+    chosen: Sequence[Sentence], found: Sequence[Sentence], *, after: bool = False
+) -> list[Sentence]:
+    """``chosen`` with each prose quote's code companions when they are not quoted already:
+    the code line or definition just before it (a manual's explanation says what the line
+    before it does: "will divert all subsequent output ..." after ``> sink("record.lis")``)
+    and, with ``after``, the one just after it ("R has a function hist to plot
+    histograms." then ``> hist(eruptions)``; measured, no gain on the tuning halves, so not
+    shipped). The line is what the reader types."""
+    at = {(s.n, s.position): s for s in found}
+    taken = {(s.n, s.position) for s in chosen}
+    out: list[Sentence] = []
+
+    def companion(s: Sentence, step: int) -> list[Sentence]:
+        other = at.get((s.n, s.position + step))
+        if s.kind != "prose" or other is None or other.kind not in ("code", "item"):
+            return []
+        if (other.n, other.position) in taken:
+            return []
+        taken.add((other.n, other.position))
+        return [replace(other, score=s.score)]
+
+    for s in chosen:
+        out += [*companion(s, -1), s, *(companion(s, 1) if after else [])]
+    return out
+
+
+def evidence(cosine: float, terms: float, terms_weight: float = EVIDENCE_TERMS) -> float:
+    """What the abstain cut reads: a passage's cosine to the question plus ``terms_weight``
+    times the share of the question's terms found. A short how-to question scores a low
+    cosine against a long passage even when the page is right; a question about something
+    else finds few of its terms."""
+    return cosine + terms_weight * terms
+
+
+def terms_found(question: str, texts: Sequence[str]) -> float:
+    """The share of the question's own terms (``subject_terms``) found in ``texts``."""
+    return coverage(subject_terms(question), [t for text in texts for t in tokenize(text)])
+
+
+def extract(
+    query: str,
+    numbered: Sequence[tuple[int, Hit]],
+    *,
+    embedder: Embedder,
+    weights: QuoteWeights | None = None,
+) -> Extract:
+    """The quotes of an extractive answer, best first (none when the hits have no units),
+    from ``numbered``: each hit with its [n] in the answer, its place among all the
+    retrieved hits (a caller that leaves some out keeps the others' numbers, so that a
+    citation names the passage its sentence comes from), and their evidence."""
+    found = candidates(numbered)
+    if not found:
+        return Extract()
+    vectors = embedder.embed_documents([s.text for s in found])
+    query_vector = embedder.embed_query(query)
+    cosines = [float(x) for x in np.asarray(vectors @ query_vector, dtype=np.float64)]
+    hits = dict(numbered)
+    headings = {n: hit.header_path for n, hit in numbered}
+    w = weights or QuoteWeights()
+    scores = scored(found, signals(query, found, cosines, headings), w)
+    chosen = select(found, scores, vectors)
+    return Extract(
+        with_companions(chosen, found),
+        cosine=max(_similarity(hit) for hit in hits.values()),
+        terms=terms_found(query, [f"{s.heading} {s.text}" for s in chosen]),
+    )
+
+
+def render(sentences: Sequence[Sentence]) -> list[str]:
+    """The answer's deltas: one paragraph per quote, best first, each followed by its
+    citation and, when it differs from the previous quote's, preceded by its section's
+    heading in italics (``*Heading:* ``)."""
+    parts = []
+    previous = ""
+    for i, s in enumerate(sentences):
+        body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, ".")
+        heading = _heading(s.heading)
+        lead = f"*{heading}:* " if heading and heading != previous else ""
+        previous = heading or previous
+        parts.append(("" if i == 0 else "\n\n") + f"{lead}{body.rstrip(':;, ')} [{s.n}]{end}")
+    return parts
+
+
+def cite(sentences: Sequence[Sentence], hits: Sequence[Hit]) -> list[Citation]:
+    """The citations of an answer that quotes ``sentences`` (their ``n`` numbering
+    ``hits`` from 1): one per passage, in the order of its first quote, each holding its
+    quotes in the answer's order as the passage has them (a clipped unit without its
+    ellipsis), which is what the page view marks inside the passage."""
+    quoted: dict[int, list[str]] = {}
+    for s in sentences:
+        quoted.setdefault(s.n, []).append(s.text.removesuffix(CLIPPED))
+    return [Citation(n, hits[n - 1], tuple(quotes)) for n, quotes in quoted.items()]
+
+
+def _heading(text: str) -> str:
+    # asterisks would end the italics early; the heading is shown as plain words
+    return " ".join(text.replace("*", " ").split())
+
+
+def _similarity(hit: Hit) -> float:
+    return hit.similarity if hit.similarity is not None else hit.score

@@ -1,0 +1,1 @@
+"""The app's lasting conversations and feedback, and answers stored as JSON."""

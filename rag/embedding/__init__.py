@@ -1,0 +1,1 @@
+"""The embedders: the bundled models, their prefixes and runtimes, the embedder protocol."""

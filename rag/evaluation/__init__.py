@@ -1,0 +1,1 @@
+"""Yardsticks: BEIR, long documents, answers graded against their golds."""

@@ -1,0 +1,1 @@
+"""A query to ranked passages: dense, BM25, fusion, MMR, rerank."""
