@@ -18,7 +18,7 @@ from application.service import Service
 from ingest.document import KINDS
 from ingest.report import Report
 from rag.config import Settings
-from rag.embedding.models import precision_in_use
+from rag.embedding.models import expected_identity, precision_in_use
 from rag.errors import IngestError, RagError
 from rag.retrieval.retriever import MODES
 from rag.store.index import Index
@@ -80,7 +80,8 @@ def llm_status(_llm: Any, key: str) -> str | None:
 def collection_size(settings: Settings, index: Index, place: DeltaGenerator) -> None:
     """Under the collection picker (``place``, kept empty until now): what the chosen
     collection holds and its model. Drawn after the sidebar's forms, so the counts include
-    what an upload in this run just added."""
+    what an upload in this run just added. ``settings`` are the collection's
+    (``Service.settings_for``): its model, prefixes and precision, not only the configured."""
     with place.container():
         documents = index.manifest.count()
         index.close()
@@ -88,7 +89,7 @@ def collection_size(settings: Settings, index: Index, place: DeltaGenerator) -> 
         st.caption(
             describe(
                 index.contract(),
-                fallback_model=settings.embedding.embed_model,
+                expected=expected_identity(settings.embedding),
                 precision=precision_in_use(settings.embedding)
                 if settings.embedding.embed_provider == "local"
                 else "",
@@ -233,14 +234,16 @@ def main() -> None:
     except RagError as exc:
         st.error(str(exc))
         return
-    settings = chosen_collection(service.settings, store_of=service.store, create=service.create)
+    name = chosen_collection(service.settings, store_of=service.store, create=service.create)
     try:
+        # opened with its own model where its contract records another bundled one
+        settings = service.settings_for(name)
         index = service.open(settings)
     except RagError as exc:  # a contract mismatch: its message says how to fix it
         st.error(str(exc))
         st.sidebar.warning(
-            f"Collection '{settings.store.collection}' cannot be opened with the current "
-            "settings; the page says why and how to fix it. Choose another collection above."
+            f"Collection '{name}' cannot be opened with the current settings; the page says "
+            "why and how to fix it. Choose another collection above."
         )
         return
     size = st.sidebar.empty()

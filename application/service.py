@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from application import queries
+from application.models import for_contract
 from application.resources import Loading, Resources, shared
 from ingest.pipeline import Ingestor
 from ingest.report import Report
@@ -34,11 +35,12 @@ from ingest.uploads import (
 from rag.answers.answer import AnswerStream
 from rag.answers.llm import LLM
 from rag.answers.local_server import stop_local_servers
-from rag.config import Settings
+from rag.config import EmbeddingSettings, Settings
+from rag.embedding.models import bundled_models
 from rag.embedding.types import Embedder, Vectors
 from rag.errors import ConfigError, IngestError, NotFoundError, UploadTooLargeError
 from rag.store.chroma import Store
-from rag.store.index import Index, collection_names, open_index
+from rag.store.index import Index, collection_names, open_index, read_contract
 from rag.store.manifest import FileRecord
 from rag.types import Hit, Turn
 
@@ -96,18 +98,20 @@ class Service:
 
     # -- shared resources ------------------------------------------------------------------
 
-    def reader(self) -> Embedder:
-        """The model questions and searches embed with, loaded once per process."""
-        embedding = self.settings.embedding
+    def reader(self, embedding: EmbeddingSettings | None = None) -> Embedder:
+        """The model questions and searches embed with (by default the settings'), loaded
+        once per process and shared by the collections built with it."""
+        embedding = embedding or self.settings.embedding
         if self._loading is None:
             return self.resources.reader(embedding)
         return self.resources.reader(embedding, loading=self._loading)
 
-    def writer(self) -> Embedder:
+    def writer(self, embedding: EmbeddingSettings | None = None) -> Embedder:
         """The model uploads embed with (see ``separate_writer``)."""
+        embedding = embedding or self.settings.embedding
         if not self._separate_writer:
-            return self.reader()
-        return self.resources.writer(self.settings.embedding)
+            return self.reader(embedding)
+        return self.resources.writer(embedding)
 
     @property
     def llm(self) -> LLM | None:
@@ -129,10 +133,11 @@ class Service:
     def open(self, settings: Settings, *, writing: bool = False) -> Index:
         """``settings``' collection through the one seam, on the shared connection and
         model; close it (or use it as a context manager) to close its manifest."""
+        embedding = settings.embedding  # the collection's model (``settings_for``)
         return open_index(
             settings,
             writing=writing,
-            model=self.writer if writing else self.reader,
+            model=lambda: self.writer(embedding) if writing else self.reader(embedding),
             store=self.store(settings),
         )
 
@@ -148,15 +153,21 @@ class Service:
         return sorted({*names, self.settings.store.collection})
 
     def settings_for(self, collection: str | None) -> Settings:
-        """The settings of ``collection`` (None: RAG_COLLECTION); ConfigError on a bad name."""
-        if not collection or collection == self.settings.store.collection:
-            return self.settings
-        return self.settings.replace(collection=collection)
+        """The settings ``collection`` (None: RAG_COLLECTION) is opened with: its own model
+        when its contract records another bundled one (``application.models``), else these
+        settings; ConfigError on a bad name."""
+        settings = self.settings
+        if collection and collection != settings.store.collection:
+            settings = settings.replace(collection=collection)
+        contract = read_contract(self.store(settings))
+        return for_contract(settings, contract, available=bundled_models())
 
     def existing(self, collection: str | None) -> Settings:
         """Like ``settings_for``, but NotFoundError for a collection that does not exist."""
         settings = self.settings_for(collection)
-        if settings is self.settings or self.store(settings).exists():
+        if settings.store.collection == self.settings.store.collection:
+            return settings  # the configured one is always there, if only empty
+        if self.store(settings).exists():
             return settings
         known = ", ".join(self.collections())
         raise NotFoundError(

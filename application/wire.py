@@ -16,9 +16,11 @@ def answer_json(answer: Answer) -> dict[str, object]:
                 "n": c.n,
                 "source": c.source,
                 "page": c.page,
-                "locator": c.locator,
-                "ocr": c.ocr,
+                "locator": c.hit.locator,
+                "ocr": c.hit.ocr,
                 "chunk_id": c.chunk_id,
+                # the units an extractive answer quotes from the passage; [] from an LLM
+                "quotes": list(c.quotes),
             }
             for c in answer.citations
         ],

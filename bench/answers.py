@@ -4,7 +4,7 @@ halves, in each answer mode; the figures behind docs/retrieval.md#grading-answer
     nice -n 19 .venv/bin/python bench/answers.py [--sets covidqa,pages,filings,howto]
         [--limit N] [--modes extractive,llm] [--pages-docs DIR] [--store DIR]
 
-Sets (each through ``cli.answers``, exactly as the command runs them):
+Sets (each through ``cli._answers``, exactly as the command runs them):
 
 - ``covidqa``: COVID-QA (../shared/data/qa/covidqa/), 98 papers in one collection; the gold
   is the answer span's text;
@@ -57,7 +57,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.legacy_extractive import legacy_extractor  # noqa: E402
 from bench.provenance import RESULTS, write_result  # noqa: E402
-from cli.answers import answers_on_documents, answers_on_papers  # noqa: E402
+from cli._answers import answers_on_documents, answers_on_papers  # noqa: E402
 from rag.answers.llm import LLM, make_llm  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation.longeval import HALVES  # noqa: E402

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.answers import COVIDQA, FILINGS, HOWTO, PAGES, present  # noqa: E402
-from cli.longeval import index_documents  # noqa: E402
+from cli._longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
 from rag.answers.answer import answerer_for  # noqa: E402
 from rag.config import Settings  # noqa: E402

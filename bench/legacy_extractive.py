@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answers.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, _citation, _similarity
+from rag.answers.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, _similarity
 from rag.embedding.types import Embedder, Vectors
 from rag.types import Citation, Hit
 
@@ -116,8 +116,10 @@ def _legacy_extractive(
         yield ABSTAIN
         return [], hits
     yield from render(sentences)
-    numbers = dict.fromkeys(s.n for s in sentences)
-    return [_citation(n, hits[n - 1]) for n in numbers], hits
+    quoted: dict[int, list[str]] = {}
+    for s in sentences:
+        quoted.setdefault(s.n, []).append(s.text.removesuffix(" …"))
+    return [Citation(n, hits[n - 1], tuple(q)) for n, q in quoted.items()], hits
 
 
 @contextmanager

@@ -13,7 +13,8 @@ The four yardsticks, each with a half that chooses and a half that only reports:
 The indexes are the ones ``bench/tune.py``, ``bench/longdocs.py`` and ``bench/filings.py``
 build through the ingestion pipeline (built here when absent). Each lever is replayed from
 the stored chunks: dense is an exact search over the stored vectors, BM25 is
-``rag.retrieval.bm25.Bm25Index`` over the stored texts, fusion is ``rag.retrieval.fusion``'s, so the grid costs
+``rag.retrieval.bm25.Bm25Index`` over the stored texts, fusion is ``rag.retrieval.fusion``'s, so
+the grid costs
 no index build. The replay of
 the shipped hybrid is checked against the real ``Retriever`` on COVID-QA.
 

@@ -1,11 +1,11 @@
 """``python -m rag eval --beir DIR [--mode MODE] [--k 10] [--limit N] [--label L]
 [--dims 384,256,128,64] [--json]``: retrieval quality on a BEIR folder; ``--qa FILE`` and
 ``--pages FILE --docs DIR`` [--half tune|report|all] [--rebuild]: on long documents
-(``cli.longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
+(``cli._longeval``); ``--feedback FILE``: the app's feedback, exported by ``rag
 feedback --export``, on the current collection (``cli.feedback``).
 
 ``--answers FILE [--docs DIR] [--half tune|report|all] [--limit N] [--mode MODE] [--rebuild]
-[--json]``: the answers themselves, graded (``cli.answers``): each question asked
+[--json]``: the answers themselves, graded (``cli._answers``): each question asked
 through the app's answer path (an LLM when the settings configure one, else the extractive
 answer; the output says which), and per question whether it answered or abstained, whether
 the answer states the gold, whether a passage it cites does, and its length; summed up per
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli import feedback, longeval
+from cli import _longeval, feedback
 from ingest.corpus import dimension_tradeoff, index_corpus
 from rag.config import Settings, check_mode
 from rag.errors import ConfigError
@@ -124,15 +124,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             f"FILE or --answers FILE (got {', '.join('--' + g for g in given) or 'none'})."
         )
     if args.answers is not None:
-        from cli.answers import cmd_answers  # its imports (the LLM client) only when asked
+        from cli._answers import cmd_answers  # its imports (the LLM client) only when asked
 
         return cmd_answers(args, settings)
     if args.feedback is not None:
         return feedback.cmd_score(args, settings)
     if args.qa is not None:
-        return longeval.cmd_qa(args, settings)
+        return _longeval.cmd_qa(args, settings)
     if args.pages is not None:
-        return longeval.cmd_pages(args, settings)
+        return _longeval.cmd_pages(args, settings)
     if args.dims is not None:
         return cmd_dims(args, settings)
     mode = (args.mode or settings.retrieval.retrieval_mode).strip().lower()

@@ -13,7 +13,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from cli.longeval import print_table
+from cli._longeval import print_table
 from rag.config import Settings
 from rag.conversations.feedback import all_feedback, load_question_set, question_set, useful_rank
 from rag.conversations.history import FILE_NAME, Conversations
@@ -82,7 +82,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     """``rag eval --feedback FILE``: each mode of ``--mode`` on the current collection."""
-    from cli.longeval import parse_modes  # beside the other eval commands' helpers
+    from cli._longeval import parse_modes  # beside the other eval commands' helpers
 
     modes = parse_modes(args.mode, settings)
     halves = select_half(args.half)

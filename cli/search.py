@@ -12,6 +12,8 @@ from application.wire import hit_json
 from rag.config import Settings
 from rag.store.index import open_index
 
+SNIPPET = 160  # characters of each hit's passage printed
+
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("search", help="ranked passages for a query")
@@ -37,10 +39,5 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     for rank, hit in enumerate(hits, start=1):
         place = f" {hit.place(short=True)}" if hit.place() else ""
         print(f"{rank:>2}. {hit.score:.3f}  {Path(hit.source).name}{place}")
-        print(f"    {snippet(hit.text)}")
+        print(f"    {hit.snippet(SNIPPET)}")
     return 0
-
-
-def snippet(text: str, width: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.evaluation.figures import units_in
+from rag.answers.figures import units_in
 
 MAX_LINES = 5  # title lines kept per page
 MAX_CHARS = 160  # rag.store.passages keeps a context of at most this many characters

@@ -48,20 +48,37 @@ class Hit:
     def place(self, *, short: bool = False) -> str:
         return describe_place(self.page, self.locator, self.ocr, short=short)
 
+    def snippet(self, width: int) -> str:
+        """The passage on one line, at most ``width`` characters (cut with an ellipsis)."""
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= width else flat[: width - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Citation:
-    """One ``[n]`` used in an answer, mapped to the hit it refers to."""
+    """One ``[n]`` used in an answer: the hit it refers to and, in an extractive answer, the
+    units quoted from that hit, in the answer's order (each as the passage has it, a long
+    one clipped at a word; empty for an LLM's answer). The page view marks them inside the
+    passage, so they are kept with the citation rather than read back from the text."""
 
     n: int
-    source: str
-    page: int
-    chunk_id: str
-    locator: str = ""
-    ocr: bool = False
+    hit: Hit
+    quotes: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return self.hit.source
+
+    @property
+    def page(self) -> int:
+        return self.hit.page
+
+    @property
+    def chunk_id(self) -> str:
+        return self.hit.chunk_id
 
     def place(self, *, short: bool = False) -> str:
-        return describe_place(self.page, self.locator, self.ocr, short=short)
+        return self.hit.place(short=short)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,9 @@ hypothesis_settings.load_profile("rag")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SHARED = ROOT.parent / "shared" / "data"
+# CI has the measuring data beside the checkout and sets this: there a test that needs it
+# must fail when it is missing, not skip (a clone elsewhere skips those tests instead)
+REQUIRE_SHARED = "RAG_TEST_REQUIRE_SHARED"
 R_INTRO = DATA / "R-intro.pdf"
 
 IngestFn = Callable[..., Report]
@@ -176,6 +181,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def served_in_thread(app: object) -> Iterator[str]:
+    """An ASGI ``app`` served by uvicorn on a free local port in a thread of this process
+    (so it shares this process's models); its base URL until the block ends."""
+    import uvicorn  # the API's server: only the tests that serve an app need it
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
 def chroma_cli() -> str:
     """The `chroma` command installed with the chromadb package (beside this Python)."""
     beside = Path(sys.executable).parent / "chroma"
@@ -230,3 +255,19 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.kill()
             server.wait()
         log.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``shared_data`` read ../shared/data (SciFact, the shared PDFs, the
+    filings): skipped, with the reason, in a clone that has no such folder beside it."""
+    if SHARED.is_dir():
+        return
+    if os.environ.get(REQUIRE_SHARED) == "1":
+        raise pytest.UsageError(
+            f"{SHARED} is missing and {REQUIRE_SHARED}=1: put the shared data beside the "
+            "checkout, or unset the variable to skip the tests that need it."
+        )
+    skip = pytest.mark.skip(reason=f"needs the shared measuring data at {SHARED}")
+    for item in items:
+        if item.get_closest_marker("shared_data"):
+            item.add_marker(skip)

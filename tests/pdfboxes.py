@@ -1,5 +1,5 @@
 """Where a passage's characters are on a PDF page, found by PDFium directly (not through
-``ingest.pageview``), to check the viewer's highlight against."""
+``ingest.pagerender``), to check the viewer's highlight against."""
 
 from __future__ import annotations
 

@@ -4,28 +4,27 @@ questions sent while another is answered, and each answer saved to its conversat
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from application.queries import ask
-from rag.answers.extractive import quotes_of
 from rag.config import Settings
 from rag.conversations.history import Conversations
 from rag.errors import RagError
 from rag.store.index import Index
 from rag.types import Answer, Turn
 from ui.conversations import remember_answer, remember_failure, remember_question, sync_url
-from ui.explore import ALL_LABELS, file_name
+from ui.explore import ALL_LABELS
 from ui.feedback import feedback_controls
-from ui.markdown import neutralize_markdown
+from ui.markdown import code_span_name, neutralize_markdown
 from ui.page_view import open_button
 
 log = logging.getLogger(__name__)
 
 EXTRACTIVE_BADGE = "extractive — no LLM configured"
 CLOSEST = 3  # passages offered when the answer abstains
+SNIPPET = 600  # characters of a source's passage shown under it
 
 
 def chat(settings: Settings, index: Index, llm: Any, conversations: Conversations | None) -> None:
@@ -142,28 +141,20 @@ def show_answer(answer: Answer, *, key: str) -> None:
 
 
 def show_sources(answer: Answer, *, key: str) -> None:
-    scores = {h.chunk_id: h.similarity for h in answer.hits}
-    texts = {h.chunk_id: h.text for h in answer.hits}
-    hits = {h.chunk_id: h for h in answer.hits}
-    # an extractive answer's sentences are the passages' own words: marked on the page too
-    quoted = quotes_of(answer.text) if answer.mode == "extractive" else {}
     for citation in answer.citations:
+        hit = citation.hit
         page = f", {citation.place()}" if citation.place() else ""
-        score = scores.get(citation.chunk_id)
-        score_text = f" · similarity {score:.3f}" if score is not None else ""
+        score_text = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(
-            f"**[{citation.n}]** `{Path(citation.source).name}`{page}{score_text}".replace(
+            f"**[{citation.n}]** `{code_span_name(citation.source)}`{page}{score_text}".replace(
                 "[", "\\["
             ).replace("]", "\\]")
         )
         # untrusted document text: shown as plain text, never rendered
-        st.text(snippet(texts.get(citation.chunk_id, "")))
-        if citation.chunk_id in hits:  # the page beside the chat
-            open_button(
-                hits[citation.chunk_id],
-                key=f"page-{key}-{citation.n}",
-                quotes=quoted.get(citation.n, ()),
-            )
+        st.text(hit.snippet(SNIPPET))
+        # the page beside the chat, an extractive answer's quotes (the passage's own words)
+        # marked on it too
+        open_button(hit, key=f"page-{key}-{citation.n}", quotes=citation.quotes)
 
 
 def show_closest(answer: Answer, *, key: str) -> None:
@@ -174,11 +165,6 @@ def show_closest(answer: Answer, *, key: str) -> None:
     for hit in answer.hits[:CLOSEST]:
         page = f", page {hit.page}" if hit.page else ""
         score = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
-        st.markdown(f"`{file_name(hit.source)}`{page}{score}")
-        st.text(snippet(hit.text))
+        st.markdown(f"`{code_span_name(hit.source)}`{page}{score}")
+        st.text(hit.snippet(SNIPPET))
         open_button(hit, key=f"closest-{key}-{hit.chunk_id}")
-
-
-def snippet(text: str, width: int = 600) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -20,7 +20,7 @@ import streamlit as st
 from rag.config import Settings
 from rag.conversations.feedback import feedback_in
 from rag.conversations.history import Conversation, Conversations
-from rag.conversations.transcript import file_name, to_markdown
+from rag.conversations.transcript import download_name, to_markdown
 from rag.errors import StoreError
 from rag.types import Answer
 from ui.markdown import neutralize_markdown
@@ -174,7 +174,7 @@ def _actions(store: Conversations, conversation: Conversation) -> None:
     st.download_button(
         "Export as Markdown",
         data=lambda: _markdown(store, conversation.id),
-        file_name=file_name(conversation),
+        file_name=download_name(conversation),
         mime="text/markdown",
         icon=":material/download:",
         help="The conversation with its sources listed at the end",

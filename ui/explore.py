@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from application.queries import search
@@ -13,16 +11,12 @@ from rag.errors import RagError
 from rag.store.chroma import Store
 from rag.store.index import Index
 from ui.highlight import highlight
+from ui.markdown import code_span_name
 from ui.page_view import open_button
 from ui.topic_map import draw_map
 
 MAX_PASSAGE = 1200  # characters of each passage shown
 ALL_LABELS = "(all labels)"
-
-
-def file_name(source: str) -> str:
-    """An untrusted file name for a Markdown code span (which shows it as text)."""
-    return Path(source).name.replace("`", "'")
 
 
 def search_view(settings: Settings, index: Index) -> None:
@@ -49,13 +43,10 @@ def search_view(settings: Settings, index: Index) -> None:
         page = f" · {hit.place()}" if hit.place() else ""
         similarity = f" · similarity {hit.similarity:.3f}" if hit.similarity is not None else ""
         st.markdown(
-            f"**{rank}.** `{file_name(hit.source)}`{page} · score {hit.score:.3f}{similarity}"
+            f"**{rank}.** `{code_span_name(hit.source)}`{page} · score {hit.score:.3f}{similarity}"
         )
-        text = " ".join(hit.text.split())
-        if len(text) > MAX_PASSAGE:
-            text = text[: MAX_PASSAGE - 1] + "…"
         with st.container(border=True):
-            st.markdown(highlight(text, query))
+            st.markdown(highlight(hit.snippet(MAX_PASSAGE), query))
         open_button(hit, key=f"search-page-{rank}-{hit.chunk_id}")
 
 
@@ -83,6 +74,6 @@ def topics_view(settings: Settings, index: Index) -> None:
     st.caption(f"{len(topic_map.clusters)} topics over {len(topic_map.assignments)} chunks{score}")
     st.pyplot(draw_map(topic_map, title=f"Topics in '{settings.store.collection}'"))
     for i, cluster in enumerate(topic_map.clusters, start=1):
-        files = ", ".join(f"`{file_name(s)}`" for s in cluster.sources[:8])
+        files = ", ".join(f"`{code_span_name(s)}`" for s in cluster.sources[:8])
         terms = ", ".join(cluster.top_terms)
         st.markdown(f"**{i}. {terms}** — {cluster.size} chunks — {files}")

@@ -1,6 +1,7 @@
 """Thumbs up or down under each saved answer; once rated, an optional note and the
 passages that were useful (preselected: the cited ones for a thumbs up, none for a thumbs
-down). Stored by ``rag.conversations.feedback``, which keeps the question, the retrieved passages and the
+down). Stored by ``rag.conversations.feedback``, which keeps the question, the retrieved passages
+and the
 answer with it: ``python -m rag feedback --export FILE`` turns it into evaluation data."""
 
 from __future__ import annotations
@@ -89,6 +90,4 @@ def _details(store: Conversations, message: dict[str, Any], answer: Answer) -> N
 def _label(n: int, hit: Hit) -> str:
     """A passage as an option: its number in the answer, file, place and opening words."""
     place = f", {hit.place(short=True)}" if hit.place() else ""
-    words = " ".join(hit.text.split())
-    words = words if len(words) <= 60 else words[:59] + "…"
-    return f"[{n}] {Path(hit.source).name}{place}: {words}"
+    return f"[{n}] {Path(hit.source).name}{place}: {hit.snippet(60)}"

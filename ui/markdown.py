@@ -10,6 +10,7 @@ all of it shows as text and nothing is fetched.
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 # characters that open images/links ([ ]), raw HTML (< >) or escapes (\)
 _ESCAPE = re.compile(r"([\\\[\]<>])")
@@ -27,6 +28,12 @@ def neutralize_markdown(text: str) -> str:
         last = match.end()
     parts.append(_escape(text[last:]))
     return "".join(parts)
+
+
+def code_span_name(source: str) -> str:
+    """The file name of ``source`` for a Markdown code span (which shows it as text): a
+    backtick in the name would end the span early."""
+    return PurePath(source).name.replace("`", "'")
 
 
 def _escape(text: str) -> str:

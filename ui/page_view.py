@@ -19,13 +19,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.pageview import Box, PageImage, render_page
+from ingest.pagerender import Box, PageImage, render_page
 from rag.errors import PageViewError, RagError
 from rag.lru import BoundedLRU
 from rag.retrieval.surroundings import Surrounding, surrounding, window
 from rag.store.chroma import Store
 from rag.types import Hit
-from ui.markdown import neutralize_markdown
+from ui.markdown import code_span_name, neutralize_markdown
 
 STORE_KEY = "_page_view_store"
 MAX_CHUNK_CHARS = 4_000  # how far before a passage a neighbouring chunk may start
@@ -57,9 +57,8 @@ def open_button(hit: Hit, *, key: str, quotes: Sequence[str] = ()) -> None:
 
 @st.dialog("Source", width=DRAWER_PX, position="right")
 def show_source(hit: Hit, quotes: tuple[str, ...] = ()) -> None:
-    name = Path(hit.source).name.replace("`", "'")
     where = f" · {hit.place()}" if hit.place() else ""
-    st.markdown(f"`{name}`{where}")
+    st.markdown(f"`{code_span_name(hit.source)}`{where}")
     if hit.header_path and hit.header_path != hit.locator:
         st.caption(neutralize_markdown(hit.header_path))
     if not is_pdf(hit):

@@ -224,8 +224,7 @@ class Answerer:
             yield ABSTAIN
             return [], hits
         yield from extractive.render(found.sentences)
-        numbers = dict.fromkeys(s.n for s in found.sentences)
-        return [_citation(n, hits[n - 1]) for n in numbers], hits
+        return extractive.cite(found.sentences, hits), hits
 
     def _generate(
         self,
@@ -266,7 +265,7 @@ class Answerer:
         metadata["removed_citations"] = marks.removed
         if marks.removed:
             log.info("removed %d citation(s) to passages that were not given", marks.removed)
-        return [_citation(n, kept[n - 1]) for n in marks.used], kept
+        return [Citation(n, kept[n - 1]) for n in marks.used], kept
 
     def _passage_budget(self, question: str, history: tuple[Turn, ...]) -> int:
         """Tokens left for passages: the context minus the answer and the bare prompt."""
@@ -359,17 +358,6 @@ def needs_context(question: str) -> bool:
         len(words) < STANDALONE_WORDS
         or lowered.startswith(CONTINUING)
         or any(w in REFERRING for w in words)
-    )
-
-
-def _citation(n: int, hit: Hit) -> Citation:
-    return Citation(
-        n=n,
-        source=hit.source,
-        page=hit.page,
-        chunk_id=hit.chunk_id,
-        locator=hit.locator,
-        ocr=hit.ocr,
     )
 
 

@@ -1,6 +1,7 @@
 """The answer made without an LLM: the units of the top passages (prose sentences, code
 lines, definitions, table rows: ``rag.answers.sentence_units``) that best answer the question, best
-first, each under the heading of its section and followed by the ``[n]`` of its passage.
+first, each under the heading of its section and followed by the ``[n]`` of its passage;
+each citation holds the units quoted from its passage (``cite``).
 
 A unit's score is the embedding's cosine to the question plus the weighted signals of
 ``rag.answers.quote_scores`` (sentence-level BM25, a code line naming what the question names, the
@@ -10,7 +11,6 @@ reads, is taken from the quotes chosen and their passages (``evidence``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -26,7 +26,7 @@ from rag.answers.quote_scores import (
     sentence_bm25,
     with_neighbours,
 )
-from rag.answers.sentence_units import MAX_CHARS, MIN_WORDS, units_of
+from rag.answers.sentence_units import CLIPPED, MAX_CHARS, MIN_WORDS, units_of
 from rag.answers.table_rows import (
     TableHeader,
     asked_years,
@@ -37,15 +37,15 @@ from rag.answers.table_rows import (
 )
 from rag.embedding.types import Embedder, Vectors
 from rag.retrieval.bm25 import tokenize
-from rag.types import Hit
+from rag.types import Citation, Hit
 
 __all__ = [
     "MAX_CHARS",
     "MIN_WORDS",
     "Extract",
     "Sentence",
+    "cite",
     "extract",
-    "quotes_of",
     "render",
     "select",
     "split_sentences",
@@ -291,21 +291,15 @@ def render(sentences: Sequence[Sentence]) -> list[str]:
     return parts
 
 
-# a rendered quote: its text, then " [n]" and its end mark (render's form)
-_RENDERED = re.compile(r"(?:^| )(.+?) \[(\d+)\][.!?]")
-_LEAD = re.compile(r"^\*[^*\n]+:\* ")  # the section heading render puts before a quote
-
-
-def quotes_of(answer_text: str) -> dict[int, list[str]]:
-    """The units an extractive answer quotes from each passage ``[n]``, as ``render``
-    wrote them (without their heading, their end mark or a clipped unit's ellipsis): what
-    the page view marks inside the passage. Answers written before quotes were paragraphs
-    (several quotes on one line) read the same."""
-    out: dict[int, list[str]] = {}
-    for paragraph in answer_text.split("\n\n"):
-        for sentence, n in _RENDERED.findall(_LEAD.sub("", paragraph.strip())):
-            out.setdefault(int(n), []).append(sentence.removesuffix(" …").strip())
-    return out
+def cite(sentences: Sequence[Sentence], hits: Sequence[Hit]) -> list[Citation]:
+    """The citations of an answer that quotes ``sentences`` (their ``n`` numbering
+    ``hits`` from 1): one per passage, in the order of its first quote, each holding its
+    quotes in the answer's order as the passage has them (a clipped unit without its
+    ellipsis), which is what the page view marks inside the passage."""
+    quoted: dict[int, list[str]] = {}
+    for s in sentences:
+        quoted.setdefault(s.n, []).append(s.text.removesuffix(CLIPPED))
+    return [Citation(n, hits[n - 1], tuple(quotes)) for n, quotes in quoted.items()]
 
 
 def _heading(text: str) -> str:

@@ -16,9 +16,10 @@ signals, each measured on the tuning halves by ``bench/extractive_tune.py``:
 - ``expected``: the unit holds the kind of answer the question asks for, a figure for "how
   many" or a date for "when" (``rag.answers.answer_types``);
 - ``label``: for a question that asks for a figure, a table row whose label the question
-  names: the share of the label's terms the question has (``rag.answers.table_rows``; "Total current
-  liabilities" for "total current liabilities"). A row of figures scores a low cosine
-  against a long question, and one shared word of twenty weighs little in ``lexical``;
+  names: the share of the label's terms the question has (``rag.answers.table_rows``;
+  "Total current liabilities" for "total current liabilities"). A row of figures scores a
+  low cosine against a long question, and one shared word of twenty weighs little in
+  ``lexical``;
 - ``year``: for a question that asks for a figure in a year ("FY2021"), a table row whose
   column years include it;
 - ``near``: a code line or definition borrows the score of the prose next to it. Manuals

@@ -20,6 +20,7 @@ Kind = Literal["prose", "code", "item", "row"]
 MIN_WORDS = 4  # a shorter prose "sentence" is a caption, a page header or a fragment
 MIN_ITEM_WORDS = 3
 MAX_CHARS = 320
+CLIPPED = " …"  # what ends a unit clipped to MAX_CHARS
 
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket
@@ -166,4 +167,4 @@ def _clip(unit: Unit) -> Unit:
     if len(unit.text) <= MAX_CHARS:
         return unit
     cut = unit.text[:MAX_CHARS].rsplit(" ", 1)[0]
-    return Unit(cut.rstrip(",;:") + " …", unit.kind)
+    return Unit(cut.rstrip(",;:") + CLIPPED, unit.kind)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.evaluation.figures import units_in
+from rag.answers.figures import units_in
 from rag.retrieval.bm25 import tokenize
 
 # a cell of a statement's row: "7,679", "(4,625)", "$(1.5)", "13%", "—", a lone "$"

@@ -181,9 +181,8 @@ class JudgedQuestion:
     id: str
     question: str
     useful: tuple[Passage, ...]
-    half: (
-        str  # tune or report, by a stable hash of the question id (rag.evaluation.longeval.half_of)
-    )
+    # tune or report, by a stable hash of the question id (rag.evaluation.longeval.half_of)
+    half: str
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def to_markdown(conversation: Conversation, *, escape: Escape) -> str:
     return "\n".join(lines)
 
 
-def file_name(conversation: Conversation) -> str:
+def download_name(conversation: Conversation) -> str:
     """A download name made from the title: letters, digits and dashes only."""
     stem = re.sub(r"[^A-Za-z0-9]+", "-", conversation.title).strip("-").lower()[:60]
     return f"{stem or 'conversation'}.md"

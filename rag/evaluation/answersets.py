@@ -1,4 +1,5 @@
-"""The questions of ``rag eval --answers``, each with its gold (``rag.evaluation.grading``): from the
+"""The questions of ``rag eval --answers``, each with its gold (``rag.evaluation.grading``): from
+the
 long-document sets (``rag.evaluation.longsets``) and from a user's own file.
 
 Where each gold comes from:
@@ -24,8 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from rag.answers.figures import declared_unit, parse_figure
 from rag.errors import ConfigError
-from rag.evaluation.figures import declared_unit, parse_figure
 from rag.evaluation.grading import FigureGold, Gold, NamesGold, NotGradable, TextGold
 from rag.evaluation.longeval import HALVES, half_of
 from rag.evaluation.longsets import PageSet, SpanSet, must_names

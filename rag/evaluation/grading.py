@@ -13,9 +13,9 @@ A gold is one of:
   token and case-sensitively: ``rm`` is not in "form", ``hist`` not in "histogram" or
   "hist.default", but ``hist`` is in "hist(x)" and at the end of a sentence;
 - ``FigureGold``: a figure compared as a number at its printed precision
-  (``rag.evaluation.figures``); the cited passages' declared units ("(In millions)"), in their text or
-  their heading path (a statement page's title: "Consolidated Balance Sheets · (in
-  thousands ...)"), count for the bare numbers the answer quotes from them;
+  (``rag.answers.figures``); the cited passages' declared units ("(In millions)"), in
+  their text or their heading path (a statement page's title: "Consolidated Balance
+  Sheets · (in thousands ...)"), count for the bare numbers the answer quotes from them;
 - ``NotGradable``: an answer written as prose by a person (a judgement, an explanation) that
   no rule can find in another text; counted, and left out of the stated and supported rates.
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from rag.answers.figures import Figure, states, units_in
 from rag.answers.prompt import ABSTAIN
-from rag.evaluation.figures import Figure, states, units_in
 from rag.types import Answer, Hit
 
 PART_SEPARATOR = " ... "
@@ -159,9 +159,10 @@ def grade(answer: Answer, gold: Gold) -> Grade:
 
 def cited_passages(answer: Answer) -> list[Hit]:
     """The hits an answer's citations point at, in citation order."""
-    by_id = {h.chunk_id: h for h in answer.hits}
-    ids = dict.fromkeys(c.chunk_id for c in answer.citations)
-    return [by_id[i] for i in ids if i in by_id]
+    cited: dict[str, Hit] = {}
+    for c in answer.citations:
+        cited.setdefault(c.chunk_id, c.hit)
+    return list(cited.values())
 
 
 def _around(hit: Hit) -> str:

@@ -19,6 +19,7 @@ READABLE = SHARED / "pdfs" / "pdflatex-4-pages.pdf"
 LOCKED = SHARED / "pdfs" / "libreoffice-writer-password.pdf"
 
 
+@pytest.mark.shared_data
 def test_upload_then_ask_then_open_the_cited_page(browser: object, tmp_path: Path) -> None:
     with running_app(tmp_path / "store", cwd=tmp_path) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]

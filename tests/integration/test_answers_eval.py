@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import answers, main
+from cli import _answers, main
 from rag.answers.local_server import LocalServer
 from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
@@ -46,7 +46,7 @@ def store(
     monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
     monkeypatch.setenv("RAG_DEVICE", "cpu")
     monkeypatch.setenv("RAG_LLM", "none")
-    monkeypatch.setattr(answers, "load_model", lambda _: embedder)  # the session's model
+    monkeypatch.setattr(_answers, "load_model", lambda _: embedder)  # the session's model
     return settings
 
 

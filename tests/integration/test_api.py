@@ -11,8 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ from tests.conftest import (
     manifest_of,
     retriever_for,
     run_ingest,
+    served_in_thread,
     wait_for_http,
 )
 
@@ -415,19 +414,10 @@ def test_the_log_has_no_error_and_no_key(served: Served) -> None:
 
 @contextmanager
 def in_process(settings: Settings, embedder: SentenceTransformerEmbedder) -> Iterator[str]:
-    app = create_app(settings, service=Service(settings, model=lambda: embedder))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with served_in_thread(
+        create_app(settings, service=Service(settings, model=lambda: embedder))
+    ) as url:
+        yield url
 
 
 def test_rate_limit_and_browser_requests(

@@ -47,6 +47,7 @@ def reference(torch_embedder: SentenceTransformerEmbedder, chunk_texts: list[str
     return torch_embedder.embed_documents(chunk_texts)
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("backend", ["onnx", "openvino"])
 def test_backend_vectors_match_torch(
     backend: str,
@@ -70,6 +71,7 @@ def test_backend_vectors_match_torch(
     assert float(fast.embed_query(query) @ torch_embedder.embed_query(query)) >= MIN_COSINE
 
 
+@pytest.mark.shared_data
 def test_f32_stays_exact_and_bf16_is_close_where_the_cpu_runs_it(
     chunk_texts: list[str], reference: np.ndarray, cache: Path
 ) -> None:
@@ -121,6 +123,7 @@ def test_cpu_runtime_on_a_gpu_device_is_refused() -> None:
         SentenceTransformerEmbedder(device="cuda", backend="onnx")
 
 
+@pytest.mark.shared_data
 def test_half_precision_is_kept_only_when_vectors_stay_close(chunk_texts: list[str]) -> None:
     """The check RAG_DEVICE=auto runs on a GPU, exercised here on the CPU (torch can run
     this model in fp16 there too, slowly): fp16 is kept because it stays within 0.999."""

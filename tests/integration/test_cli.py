@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 run = run_cli
 
 
+@pytest.mark.shared_data
 def test_ingest_json_exit_codes_and_real_pdfs(tmp_path: Path) -> None:
     docs = tmp_path / "in"
     docs.mkdir()

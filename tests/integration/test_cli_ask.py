@@ -52,8 +52,13 @@ def test_ask_json_extractive(
         "locator": "",  # a PDF page is located by its page
         "ocr": False,
         "chunk_id": result["citations"][0]["chunk_id"],
+        "quotes": result["citations"][0]["quotes"],
     }
     assert result["citations"][0]["source"].endswith("R-intro.pdf")
+    # the units quoted from each passage, as the passage has them, each in the answer
+    for cited in result["citations"]:
+        assert cited["quotes"], cited
+        assert all(q.rstrip(".!?:;, ")[:40] in result["answer"] for q in cited["quotes"])
     assert set(result["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
 
     assert rag_main(["ask", "Who painted the Mona Lisa?", "--json"]) == 0

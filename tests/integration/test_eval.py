@@ -112,7 +112,7 @@ def scifact_slice(
     return scores
 
 
-@pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/beir/scifact is not here")
+@pytest.mark.shared_data
 def test_scifact_slice_dense_and_hybrid(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -127,7 +127,7 @@ def test_scifact_slice_dense_and_hybrid(
     assert hybrid["ndcg@10"] > dense["ndcg@10"]
 
 
-@pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/beir/scifact is not here")
+@pytest.mark.shared_data
 def test_the_train_split_loads_its_own_queries() -> None:
     train = load_beir(SCIFACT, split="train")
     test = load_beir(SCIFACT, split="test")

@@ -4,7 +4,6 @@ whose pages are known; questions about other things abstain and cite nothing."""
 import pytest
 
 from rag.answers.answer import ABSTAIN, NO_LLM_NOTICE, Answerer, Turn
-from rag.answers.extractive import quotes_of
 from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
 from rag.evaluation.grading import names
@@ -81,13 +80,15 @@ def test_cites_the_right_page(answerer: Answerer, question: str) -> None:
 
 
 def assert_quotes_come_from_their_passages(answer: Answer) -> None:
-    """Each quoted sentence is in the passage its [n] names: hit n of the answer."""
-    quoted = quotes_of(answer.text)
-    assert quoted, answer.text
-    for n, sentences in quoted.items():
-        passage = " ".join(answer.hits[n - 1].text.split())
-        for sentence in sentences:
-            assert sentence[:60] in passage, (sentence, n, passage[:200])
+    """Each quoted unit is in the passage its [n] names, hit n of the answer, which its
+    citation holds; every quote is in the text (before its end mark)."""
+    assert answer.citations and all(c.quotes for c in answer.citations), answer.text
+    for c in answer.citations:
+        assert c.hit == answer.hits[c.n - 1]
+        passage = " ".join(c.hit.text.split())
+        for quote in c.quotes:
+            assert " ".join(quote.split())[:60] in passage, (quote, c.n, passage[:200])
+            assert quote.rstrip(".!?:;, ")[:60] in answer.text, (quote, answer.text)
 
 
 def test_citations_keep_their_places_among_all_the_hits(answerer: Answerer) -> None:

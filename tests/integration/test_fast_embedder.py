@@ -101,6 +101,7 @@ def child(texts_file: Path, out: Path, store: Path) -> dict:
     return {**json.loads(report.read_text(encoding="utf-8")), "vectors": np.load(vectors)}
 
 
+@pytest.mark.shared_data
 def test_a_warm_process_embeds_without_torch_as_torch_does(
     texts: list[str], torch_embedder: SentenceTransformerEmbedder, warm: Path, tmp_path: Path
 ) -> None:
@@ -223,6 +224,7 @@ def test_the_full_path_leaves_the_records_for_the_next_process(mirror: Path) -> 
     assert isinstance(load_local(device="cpu", cache_dir=mirror), FastEmbedder)
 
 
+@pytest.mark.shared_data
 def test_counting_in_one_thread_while_another_embeds(mirror: Path, texts: list[str]) -> None:
     """The ingest pipeline chunks (counts tokens) in a thread while the main one embeds."""
     model = fast(mirror)

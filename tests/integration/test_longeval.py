@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import longeval, main
+from cli import _longeval, main
 from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
 from rag.store.index import connect
@@ -82,7 +82,7 @@ def store(
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("RAG_DEVICE", "cpu")
     # the session's bundled model (the one the command would load), loaded once
-    monkeypatch.setattr(longeval, "load_model", lambda _: embedder)
+    monkeypatch.setattr(_longeval, "load_model", lambda _: embedder)
     return tmp_path / "store"
 
 

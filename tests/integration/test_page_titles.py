@@ -49,7 +49,7 @@ def test_every_chunk_of_a_statement_page_carries_its_title(
         assert hits[0].chunk_id == last.chunk_id, (mode, hits[0].text[:80])
 
 
-@pytest.mark.skipif(not NETFLIX.is_file(), reason="../shared/data/filings is not here")
+@pytest.mark.shared_data
 def test_a_real_filing_statement_page_is_titled(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ingest.loaders import load
-from ingest.pageview import MAX_PIXELS, MAX_SIDE_PX, NOT_FOUND, PageImage, render_page
+from ingest.pagerender import MAX_PIXELS, MAX_SIDE_PX, NOT_FOUND, PageImage, render_page
 from rag.errors import PageViewError
 from tests.conftest import R_INTRO, SHARED
 from tests.integration.test_pdf_text import encrypt
@@ -99,6 +99,7 @@ def test_quoted_sentences_are_marked_inside_the_passage_only() -> None:
     assert plain.quotes == () and plain.boxes == image.boxes
 
 
+@pytest.mark.shared_data
 def test_a_hyphen_removed_at_a_line_end_and_ligatures_still_map() -> None:
     text = page_text(PDFS / "multicolumn.pdf", 1)
     start = text.index("dictum gravida")
@@ -190,6 +191,7 @@ def test_a_hostile_page_is_declined_with_its_reason(
     assert render_page(pdf, page=2, start=0, passage="A second page.").how == "offset"
 
 
+@pytest.mark.shared_data
 def test_files_that_cannot_be_shown_say_why(tmp_path: Path) -> None:
     def reason(path: Path, page: int = 1) -> str:
         with pytest.raises(PageViewError) as info:

@@ -41,6 +41,7 @@ def test_pages_are_numbered_from_one_with_their_text(extractor: str) -> None:
     assert "\r" not in doc.pages[16].text and "\ufffe" not in doc.pages[16].text
 
 
+@pytest.mark.shared_data
 def test_pdfium_joins_hyphenated_words_and_spells_out_ligatures() -> None:
     pdfium = load(PDFS / "multicolumn.pdf", pdf_text="pdfium").pages[0].text
     pypdf = load(PDFS / "multicolumn.pdf", pdf_text="pypdf").pages[0].text
@@ -55,6 +56,7 @@ def test_pdfium_joins_hyphenated_words_and_spells_out_ligatures() -> None:
     assert "fixed" not in load(PDFS / "gmpl.pdf", pdf_text="pypdf").pages[10].text.split()
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("extractor", EXTRACTORS)
 def test_an_empty_user_password_opens_as_in_a_viewer(tmp_path: Path, extractor: str) -> None:
     locked = encrypt(PDFS / "pdflatex-4-pages.pdf", tmp_path / "owner-only.pdf", user_password="")
@@ -63,6 +65,7 @@ def test_an_empty_user_password_opens_as_in_a_viewer(tmp_path: Path, extractor: 
     assert doc.pages == plain.pages
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("extractor", EXTRACTORS)
 @pytest.mark.parametrize("which", ["shared", "generated"])
 def test_a_password_is_refused_with_its_reason(tmp_path: Path, extractor: str, which: str) -> None:
@@ -116,6 +119,7 @@ def test_a_page_without_text_layer_goes_to_ocr_and_keeps_its_number(tmp_path: Pa
     assert read.pages[0].text == "A first page with a text layer about herons."
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("extractor", EXTRACTORS)
 def test_the_setting_chooses_the_extractor_of_the_pipeline(
     tmp_path: Path, embedder: SentenceTransformerEmbedder, extractor: str

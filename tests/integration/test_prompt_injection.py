@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 import pytest
 
 from rag.answers.answer import Answerer
-from rag.answers.extractive import quotes_of
 from rag.answers.llm import OpenAILLM
 from rag.answers.prompt import CLOSE, INSTRUCTIONS, OPEN, SYSTEM
 from rag.config import Settings
@@ -158,11 +157,10 @@ def test_extractive_only_quotes_the_injection(
     assert answer.mode == "extractive" and not answer.metadata["abstained"]
     assert answer.text.strip() != CANARY and answer.citations
     hit_text = " ".join(" ".join(h.text.split()) for h in answer.hits)
-    quoted = quotes_of(answer.text)  # the quotes, without the section headings shown
-    assert quoted
-    for sentences in quoted.values():
-        for sentence in sentences:  # every quote is verbatim document text, cited as any
-            assert " ".join(sentence.split())[:40] in hit_text, sentence
+    quotes = [q for c in answer.citations for q in c.quotes]  # without the headings shown
+    assert quotes
+    for quote in quotes:  # every quote is verbatim document text, cited as any
+        assert " ".join(quote.split())[:40] in hit_text, quote
     headings = {h.header_path.rsplit(">", 1)[-1].strip() for h in answer.hits}
     for heading in re.findall(r"^\*([^*\n]+):\* ", answer.text, flags=re.MULTILINE):
         assert heading in headings  # a heading shown is the passage's own

@@ -132,11 +132,27 @@ def test_index_contract_mismatch_is_an_error_with_the_fix(
     rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
-    monkeypatch.setenv("RAG_EMBED_MODEL", str(tmp_path / "bge-small-en-v1.5"))
+    # prefixes the collection was not built with: nothing the app can open it with
+    monkeypatch.setenv("RAG_QUERY_PREFIX", "query: ")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert "was built with all-MiniLM-L6-v2" in at.error[0].value
+    assert "was built with query prefix ''" in at.error[0].value
     assert "Re-ingest with --rebuild" in at.error[0].value
+
+
+def test_a_collection_of_a_bundled_model_opens_with_it_whatever_the_settings_name(
+    rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """RAG_COLLECTION built with MiniLM, RAG_EMBED_MODEL since set to another model: the app
+    opens it with the model its contract records (application.models), not the refusal."""
+    monkeypatch.setenv("RAG_STORE_DIR", str(rintro_settings.store.store_dir))
+    monkeypatch.setenv("RAG_EMBED_MODEL", str(tmp_path / "bge-small-en-v1.5"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("Embedding model: all-MiniLM-L6-v2") for c in at.sidebar.caption)
+    at.chat_input[0].set_value("How are missing values represented in R?").run()
+    assert not at.exception and not at.error
+    assert "R-intro.pdf" in "\n".join(m.value for m in at.expander[0].markdown)
 
 
 def test_app_answers_from_a_chroma_server(

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest.uploads import upload_folder
-from rag.config import Settings
+from rag.config import BUNDLED_MODEL, MULTILINGUAL_MODEL, Settings
 from rag.cpu import this_cpu
 from rag.embedding.models import SentenceTransformerEmbedder
-from rag.store.index import connect
+from rag.store.index import connect, read_contract
 from rag.store.manifest import Manifest
 from tests.conftest import ROOT, copy_store, make_settings, run_ingest
 
@@ -22,6 +22,11 @@ pytestmark = pytest.mark.integration
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
+BEES = (
+    "# Bienen im Winter\n"
+    "Im Winter bilden die Honigbienen eine dichte Traube im Stock. Die Arbeiterinnen "
+    "erzeugen Wärme, indem sie ihre Flugmuskeln zittern lassen.\n"
+)
 LIGHTHOUSES = (
     "# Lighthouses\n"
     "Fresnel lenses focus the light of a lighthouse into a beam seen 20 nautical miles out.\n"
@@ -63,10 +68,16 @@ def picker(at: AppTest) -> Any:
     return at.sidebar.selectbox(key="collection")
 
 
-def create(at: AppTest, name: str) -> None:
-    """Type ``name`` in the "New collection" form and submit it (a form's values reach the
-    app only with its submit)."""
+def model_choice(at: AppTest) -> Any:
+    return next(s for s in at.sidebar.selectbox if s.label == "Embedding model")
+
+
+def create(at: AppTest, name: str, model: str | None = None) -> None:
+    """Type ``name`` in the "New collection" form (and choose ``model``) and submit it (a
+    form's values reach the app only with its submit)."""
     at.sidebar.text_input[0].set_value(name)
+    if model is not None:
+        model_choice(at).set_value(model)
     next(b for b in at.sidebar.button if b.label == "Create").click().run()
 
 
@@ -108,6 +119,9 @@ def test_create_a_collection_and_upload_into_it(
 ) -> None:
     store_dir = tmp_path / "store"
     at = app(store_dir, monkeypatch)
+    # the settings' model first (the default), then the other bundled one
+    assert model_choice(at).options == [BUNDLED_MODEL, MULTILINGUAL_MODEL]
+    assert model_choice(at).value == BUNDLED_MODEL
     create(at, "no")
     assert any("'no' is not a valid collection name" in e.value for e in at.sidebar.error)
 
@@ -126,6 +140,31 @@ def test_create_a_collection_and_upload_into_it(
     # another session (a reload) lists the new collection, starting on RAG_COLLECTION
     again = app(store_dir, monkeypatch)
     assert picker(again).options == ["docs", "harbours"] and picker(again).value == "docs"
+
+
+def test_a_collection_created_with_e5_is_opened_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings that name MiniLM; a collection created with multilingual-e5-small is
+    uploaded into, captioned and answered with e5, and 'docs' stays MiniLM's."""
+    store_dir = tmp_path / "store"
+    at = app(store_dir, monkeypatch)
+    assert "all-MiniLM-L6-v2 · " in sidebar_text(at) and "· no prefixes" in sidebar_text(at)
+    create(at, "mehrsprachig", MULTILINGUAL_MODEL)
+    assert not at.exception and not at.error and picker(at).value == "mehrsprachig"
+    caption = "prefixes: questions 'query: ', passages 'passage: '"
+    assert f"Embedding model: {MULTILINGUAL_MODEL} · q4 on this CPU · {caption}" in sidebar_text(at)
+    at.sidebar.file_uploader[0].set_value([("bienen.md", BEES.encode(), "text/md")])
+    next(b for b in at.sidebar.button if b.label == "Ingest").click().run()
+    assert not at.exception and not at.error
+    assert f"{MULTILINGUAL_MODEL} · 384 dims · q4 on this CPU · {caption}" in sidebar_text(at)
+    at.chat_input[0].set_value("Comment les abeilles gardent-elles la chaleur en hiver ?").run()
+    assert not at.exception and "bienen.md" in sources(at)
+    contract = read_contract(connect(Settings.default(store_dir, collection="mehrsprachig").store))
+    assert contract is not None and contract.embedding_model == MULTILINGUAL_MODEL
+    picker(at).set_value("docs").run()
+    assert not at.exception and not at.error
+    assert "Embedding model: all-MiniLM-L6-v2 · " in sidebar_text(at)
 
 
 def test_a_collection_of_another_model_is_shown_with_its_fix(

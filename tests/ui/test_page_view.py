@@ -1,6 +1,6 @@
 """The viewer's HTML: document text escaped, the page image inline, the boxes measurable."""
 
-from ingest.pageview import Box, PageImage
+from ingest.pagerender import Box, PageImage
 from rag.retrieval.surroundings import Surrounding
 from rag.types import Hit
 from ui.page_view import context_html, is_pdf, page_html

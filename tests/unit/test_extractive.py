@@ -1,5 +1,5 @@
 """Extractive answers: units scored, chosen best first, rendered with their section and
-read back, exactly."""
+cited with their quotes, exactly."""
 
 import numpy as np
 
@@ -7,9 +7,9 @@ from rag.answers.extractive import (
     Extract,
     Sentence,
     candidates,
+    cite,
     evidence,
     is_title,
-    quotes_of,
     render,
     scored,
     select,
@@ -18,7 +18,7 @@ from rag.answers.extractive import (
     with_companions,
 )
 from rag.answers.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
-from rag.types import Hit
+from rag.types import Citation, Hit
 
 
 def test_split_drops_cut_fragments_and_table_of_contents() -> None:
@@ -162,24 +162,23 @@ def test_render_shows_each_quotes_section_once() -> None:
     )
 
 
-def test_quotes_of_reads_back_what_render_wrote() -> None:
-    sentences = [
-        Sentence("First one is here.", 1, 0, heading="Intro"),
-        Sentence("A long one, clipped …", 3, 0, heading="Methods"),
-        Sentence("Is it a question?", 3, 1),
-        Sentence("> hist(x)", 1, 2, kind="code", heading="Intro"),
+def test_each_citation_holds_its_passage_and_the_units_quoted_from_it() -> None:
+    hits = [
+        Hit(chunk_id=f"c{n}", text=f"passage {n}", source="doc.pdf", page=n, score=1.0)
+        for n in (1, 2, 3)
     ]
-    text = "".join(render(sentences))
-    assert quotes_of(text) == {
-        1: ["First one is here", "> hist(x)"],
-        3: ["A long one, clipped", "Is it a question"],
-    }
-    assert quotes_of("An LLM's answer without quotes.") == {}
-
-
-def test_quotes_of_reads_answers_written_before_quotes_were_paragraphs() -> None:
-    old = "NA marks missing values [1]. Use seq() [2]. And is.na() [1]."
-    assert quotes_of(old) == {1: ["NA marks missing values", "And is.na()"], 2: ["Use seq()"]}
+    sentences = [
+        Sentence("First one is here.", 3, 0, heading="Intro"),
+        Sentence("A long one, clipped …", 1, 4, heading="Methods"),
+        Sentence("> hist(x)", 3, 2, kind="code", heading="Intro"),
+    ]
+    # one per passage, in the order of its first quote; its quotes in the answer's order,
+    # as the passage has them (with their end mark, without a clip's ellipsis)
+    assert cite(sentences, hits) == [
+        Citation(3, hits[2], ("First one is here.", "> hist(x)")),
+        Citation(1, hits[0], ("A long one, clipped",)),
+    ]
+    assert cite([], hits) == []
 
 
 def test_evidence_adds_the_share_of_terms_to_the_cosine() -> None:
@@ -234,13 +233,16 @@ def test_rows_come_from_further_passages_than_prose_when_asked_for() -> None:
 def test_a_rows_quote_shows_the_units_and_column_years_its_heading_lacks() -> None:
     title = "Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries"
     text = "(in millions)\n2021 2020 2019\nCapital spending (4,625) (4,240) (4,232)\n"
-    (row,) = candidates([(4, statement_hit(4, text, title))])
+    hit = statement_hit(4, text, title)
+    (row,) = candidates([(4, hit)])
     assert (row.table, row.years) == ("(in millions) · 2021 2020 2019", ("2021", "2020", "2019"))
     assert "".join(render([row])) == (
         "*Consolidated Statement of Cash Flows · PepsiCo, Inc. and Subsidiaries · (in millions) "
         "· 2021 2020 2019:* Capital spending (4,625) (4,240) (4,232) [4]."
     )
-    assert quotes_of("".join(render([row]))) == {4: ["Capital spending (4,625) (4,240) (4,232)"]}
+    # the citation quotes the row as the page has it, for the page view to mark
+    (citation,) = cite([row], [hit] * 4)
+    assert citation.quotes == ("Capital spending (4,625) (4,240) (4,232)",)
     # years that do not fit the row's cells would name the wrong column: units only
     (five,) = candidates([(1, statement_hit(1, "2021 2020 2019\nTotal $ 28 $ 8 $ 9 $ 3 $ 6\n"))])
     assert (five.table, five.years) == ("", ())

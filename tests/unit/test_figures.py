@@ -1,4 +1,4 @@
-"""Figures read as numbers (rag.evaluation.figures): signs, separators, percents, scales, declared
+"""Figures read as numbers (rag.answers.figures): signs, separators, percents, scales, declared
 units, and matching at the gold's printed precision. Exact cases, then properties."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.evaluation.figures import (
+from rag.answers.figures import (
     Figure,
     declared_unit,
     figures_in,

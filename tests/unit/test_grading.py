@@ -1,5 +1,6 @@
-"""Grading answers (rag.evaluation.grading): text golds normalised, names as whole tokens, figures as
-numbers through the cited passages' units, abstentions, citation support, lengths."""
+"""Grading answers (rag.evaluation.grading): text golds normalised, names as whole tokens,
+figures as numbers through the cited passages' units, abstentions, citation support,
+lengths."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.answers.figures import parse_figure
 from rag.answers.prompt import ABSTAIN
-from rag.evaluation.figures import parse_figure
 from rag.evaluation.grading import (
     FigureGold,
     NamesGold,
@@ -30,7 +31,7 @@ def hit(n: int, text: str) -> Hit:
 
 
 def answer(text: str, hits: list[Hit], cited: list[int]) -> Answer:
-    citations = tuple(Citation(n=n, source="doc.pdf", page=n, chunk_id=f"c{n}") for n in cited)
+    citations = tuple(Citation(n=n, hit=hits[n - 1]) for n in cited)
     return Answer(text=text, mode="extractive", citations=citations, hits=tuple(hits),
                   metadata={"abstained": text.startswith(ABSTAIN)})  # fmt: skip
 

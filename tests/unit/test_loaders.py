@@ -62,6 +62,7 @@ def test_bad_files_raise_one_line_reason(
     assert info.value.path == str(path)
 
 
+@pytest.mark.shared_data
 def test_encrypted_pdf_needs_password() -> None:
     with pytest.raises(IngestError) as info:
         load(SHARED_PDFS / "libreoffice-writer-password.pdf")
@@ -76,6 +77,7 @@ def test_pdf_pages_are_one_based() -> None:
     assert "2.5 Missing values" in page17.text
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize(
     ("name", "pages", "min_chars"),
     [
@@ -91,6 +93,7 @@ def test_every_shared_pdf_loads_every_page(name: str, pages: int, min_chars: int
     assert sum(len(p.text) for p in doc.pages) >= min_chars
 
 
+@pytest.mark.shared_data
 def test_the_encrypted_shared_pdf_fails_with_its_reason() -> None:
     with pytest.raises(IngestError) as info:
         load(SHARED_PDFS / "libreoffice-writer-password.pdf")

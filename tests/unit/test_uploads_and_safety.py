@@ -4,7 +4,7 @@ import pytest
 
 from ingest.uploads import check_content, safe_filename, save_upload
 from rag.errors import IngestError
-from ui.markdown import neutralize_markdown
+from ui.markdown import code_span_name, neutralize_markdown
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,8 @@ def test_neutralize_markdown_kills_images_links_and_html() -> None:
         "See \\!\\[x\\](`http://127.0.0.1:9/leak.png?d=secret`) and "
         "\\[y\\](`http://e.com`) \\<img src=z\\>"
     )
+
+
+def test_a_file_name_cannot_end_its_code_span() -> None:
+    assert code_span_name("/docs/R-intro.pdf") == "R-intro.pdf"
+    assert code_span_name("/docs/notes `rm -rf` here.md") == "notes 'rm -rf' here.md"

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.longeval import Counter, index_documents, ingested
+from cli._longeval import Counter, index_documents, ingested
 from ingest.longdocs import index_papers
 from rag.answers.answer import Answerer, answerer_for
 from rag.answers.llm import LLM, make_llm
