@@ -10,13 +10,12 @@ The four yardsticks, each with a half that chooses and a half that only reports:
 - the filings (``../shared/data/filings``: real 10-K/10-Q/8-K PDFs, each in its own index,
   long, table-heavy and mostly without an outline): page@5, halves by company.
 
-The indexes are the ones ``bench/tune.py``, ``bench/longdocs.py`` and ``bench/filings.py``
-build through the ingestion pipeline (built here when absent). Each lever is replayed from
-the stored chunks: dense is an exact search over the stored vectors, BM25 is
+The indexes are the ones ``bench/tune.py``, ``bench/longdocs.py`` and ``bench/filings.py`` build
+through the ingestion pipeline (built here when absent). Each lever is replayed from the stored
+chunks: dense is an exact search over the stored vectors, BM25 is
 ``rag.retrieval.bm25.Bm25Index`` over the stored texts, fusion is ``rag.retrieval.fusion``'s, so
-the grid costs
-no index build. The replay of
-the shipped hybrid is checked against the real ``Retriever`` on COVID-QA.
+the grid costs no index build. The replay of the shipped hybrid is checked against the real
+``Retriever`` on COVID-QA.
 
 Levers:
 

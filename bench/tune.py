@@ -10,11 +10,10 @@ test 870 and 1292, see ../shared/data/README.md), by nDCG@10:
 - the HNSW beam: how often the approximate dense top 10 differs from the exact one.
 
 The corpus goes through the ingestion pipeline into the same collection `rag eval` uses
-(``eval_settings``), and every ranking comes from the project's own code: the store's
-dense query, ``rag.retrieval.bm25.Bm25Index`` and ``rag.retrieval.fusion.reciprocal_rank_fusion``,
-at the
-depth ``rag eval`` retrieves. Fusion is replayed from the two rankings of each query, so
-the grid costs no search; the script checks that the replay gives exactly what the real
+(``eval_settings``), and every ranking comes from the project's own code: the store's dense
+query, ``rag.retrieval.bm25.Bm25Index`` and ``rag.retrieval.fusion.reciprocal_rank_fusion``, at
+the depth ``rag eval`` retrieves. Fusion is replayed from the two rankings of each query, so the
+grid costs no search; the script checks that the replay gives exactly what the real
 ``Retriever`` gives for the shipped defaults before it trusts it.
 
 Rule: a candidate replaces the shipped value only if it beats it on train by more than

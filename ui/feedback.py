@@ -1,8 +1,7 @@
-"""Thumbs up or down under each saved answer; once rated, an optional note and the
-passages that were useful (preselected: the cited ones for a thumbs up, none for a thumbs
-down). Stored by ``rag.conversations.feedback``, which keeps the question, the retrieved passages
-and the
-answer with it: ``python -m rag feedback --export FILE`` turns it into evaluation data."""
+"""Thumbs up or down under each saved answer; once rated, an optional note and the passages that
+were useful (preselected: the cited ones for a thumbs up, none for a thumbs down). Stored by
+``rag.conversations.feedback``, which keeps the question, the retrieved passages and the answer
+with it: ``python -m rag feedback --export FILE`` turns it into evaluation data."""
 
 from __future__ import annotations
 

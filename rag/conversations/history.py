@@ -1,9 +1,8 @@
 """Conversations that last: the app's chats in one SQLite file under ``RAG_STORE_DIR``.
 
-One file holds every collection's conversations; each belongs to the collection it was
-held in (a ``collection`` column), and a ``Conversations`` object sees only its own
-collection's. Answers are stored whole (``rag.conversations.answer_json``: text, citations,
-retrieved
+One file holds every collection's conversations; each belongs to the collection it was held in
+(a ``collection`` column), and a ``Conversations`` object sees only its own collection's.
+Answers are stored whole (``rag.conversations.answer_json``: text, citations, retrieved
 passages, timings), so a reopened conversation shows its sources as it did live.
 
 Writes are atomic and small: a question is committed when it is asked, an answer in one

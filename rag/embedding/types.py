@@ -2,11 +2,10 @@
 need from an embedding model), ``Vectors``, the ``Prefixes`` a model family expects, and the
 ``Identity`` that is an embedder's part of the index contract.
 
-They live apart from ``rag.embedding.models`` because ``rag.embedding.models.load_local`` imports
-the
-torch-free ``rag.embedding.fast``, which needs these types: with them in ``rag.embedding.models``
-the two modules imported each other. Every embedder, and everything that takes one, imports
-them from here."""
+They live apart from ``rag.embedding.models`` because ``rag.embedding.models.load_local``
+imports the torch-free ``rag.embedding.fast``, which needs these types: with them in
+``rag.embedding.models`` the two modules imported each other. Every embedder, and everything
+that takes one, imports them from here."""
 
 from __future__ import annotations
 

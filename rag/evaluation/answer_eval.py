@@ -1,5 +1,5 @@
-"""Asking ``rag eval --answers``'s questions through the app's answer path (an ``Answerer``
-per document, ``rag.answers.answer.answerer_for``) and summing up the grades
+"""Asking ``rag eval --answers``'s questions through the app's answer path (an ``Answerer`` per
+document, ``rag.answers.answer.answerer_for``) and summing up the grades
 (``rag.evaluation.grading``).
 
 Per question: answered or abstained, the gold stated in the answer, the gold in a cited

@@ -1,6 +1,5 @@
-"""The questions of ``rag eval --answers``, each with its gold (``rag.evaluation.grading``): from
-the
-long-document sets (``rag.evaluation.longsets``) and from a user's own file.
+"""The questions of ``rag eval --answers``, each with its gold (``rag.evaluation.grading``):
+from the long-document sets (``rag.evaluation.longsets``) and from a user's own file.
 
 Where each gold comes from:
 

@@ -1,6 +1,5 @@
-"""Feedback rows (rag.conversations.feedback) on a real SQLite file, the question set they export
-to,
-reading such a file back, and judging a ranking against it."""
+"""Feedback rows (rag.conversations.feedback) on a real SQLite file, the question set they
+export to, reading such a file back, and judging a ranking against it."""
 
 from __future__ import annotations
 
