@@ -63,12 +63,17 @@ def test_the_docs_tables_match_their_results_files() -> None:
     assert done.returncode == 0, f"run `python bench/tables.py`: {done.stdout}"
 
 
-def _tables() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_tables", RESULTS.parent / "tables.py")
+def _bench_script(name: str) -> ModuleType:
+    """bench/NAME.py loaded as a module (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", RESULTS.parent / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _tables() -> ModuleType:
+    return _bench_script("tables")
 
 
 def test_the_query_results_cover_what_the_issue_asks() -> None:
@@ -151,16 +156,8 @@ def test_the_answers_table_says_what_was_not_graded_and_what_was_left_out() -> N
     assert "A subset" not in block
 
 
-def _answers_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_answers", RESULTS.parent / "answers.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_run_of_some_answer_sets_keeps_the_others_with_their_own_provenance() -> None:
-    script = _answers_script()
+    script = _bench_script("answers")
     row = {"questions": 1}
     previous = {
         "name": "answers", "commit": "old1234", "date": "2026-12-01", "limit": None,
