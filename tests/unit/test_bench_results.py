@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from rag.answers import extractive
 from rag.answers.answer import FOLLOWUP_DRIFT
@@ -211,3 +212,51 @@ def test_the_answers_table_names_a_set_kept_from_an_earlier_run() -> None:
         "EPYC, 2 cores, flags none of note; with abstain_threshold 0.415" in block
     )
     assert "how-to, `data/`: kept" not in block
+
+
+class _CountingModel:
+    """Vectors that say which text they embed, and a record of what was embedded."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    @property
+    def embedded(self) -> set[str]:
+        return {t for call in self.calls[1:] for t in call}  # the first call is the warm-up
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(list(texts))
+        return [[float(len(t)), float(sum(map(ord, t)))] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(len(text)), 0.0]
+
+
+def test_shards_fill_the_multilingual_cache_together(tmp_path: Path, monkeypatch: Any) -> None:
+    """`bench/multilingual.py --embed-only --shard I/N`: each process embeds only its blocks,
+    and the vectors joined from the cache are the ones one process would have made."""
+    script = _bench_script("multilingual")
+    models: list[_CountingModel] = []
+
+    def load_model(_settings: object) -> _CountingModel:
+        models.append(_CountingModel())
+        return models[-1]
+
+    monkeypatch.setattr(script, "load_model", load_model)
+    monkeypatch.setattr(script, "BLOCK", 2)
+    docs, queries = ["a", "bb", "ccc", "dddd", "eeeee"], ["q one", "q two"]
+
+    monkeypatch.setattr(script, "CACHE", tmp_path / "shards")
+    assert script.embed("minilm", docs, queries, (0, 2)) is None  # block 1 is the other's
+    first = models[-1].embedded
+    joined = script.embed("minilm", docs, queries, (1, 2))
+    second = models[-1].embedded
+    assert joined is not None
+    assert first == {"a", "bb", "eeeee"} and second == {"ccc", "dddd"}
+
+    monkeypatch.setattr(script, "CACHE", tmp_path / "alone")
+    alone = script.embed("minilm", docs, queries)
+    assert alone is not None
+    assert (joined["docs"] == alone["docs"]).all() and len(joined["docs"]) == len(docs)
+    assert (joined["queries"] == alone["queries"]).all()
+    assert joined["seconds"] >= 0 and set(joined) == {"docs", "queries", "seconds", "cpu_seconds"}
