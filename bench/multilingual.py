@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "subset": {
             "full_corpus": full,
+            "block": BLOCK,
             "documents": len(ids),
             "relevant": len(relevant),
             "distractors": len(ids) - len(relevant),

@@ -517,9 +517,13 @@ def multilingual(result: dict[str, Any]) -> str:
         f"(written as -> read as) {_languages(detected['translated claims'])}.",
         "",
         f"Speed: the {sub['documents']:,} passages embedded by each model, batched as the "
-        "pipeline batches, in cached blocks that parallel processes may have shared (each "
-        "block timed in its own process; the machine is shared, so the CPU-time ratio is "
-        "the steadier figure):",
+        + (
+            f"pipeline batches, in cached blocks of {sub['block']} shared by one process per "
+            "core (each block timed in its own process, the others beside it; "
+            if sub.get("full_corpus")
+            else "pipeline batches, in one process ("
+        )
+        + "the machine is shared, so the CPU-time ratio is the steadier figure):",
         "",
         "| model | seconds | CPU seconds | passages/s | passages per CPU-second "
         "| speed vs MiniLM (wall) | (CPU) |",
