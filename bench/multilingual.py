@@ -64,7 +64,12 @@ from bench.embedders import (  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import MULTILINGUAL_MODEL, RetrievalSettings, Settings  # noqa: E402
 from rag.evaluation.beir import load_beir  # noqa: E402
-from rag.retrieval.bm25 import Bm25Index, detect_language, tokenize  # noqa: E402
+from rag.retrieval.bm25 import (  # noqa: E402
+    Bm25Index,
+    detect_language,
+    detect_query_language,
+    tokenize,
+)
 from rag.store.index import load_model  # noqa: E402
 
 log = logging.getLogger("multilingual")
@@ -226,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         for system, runs in systems.items()
     }
     english_claims = [t for k, g, t in questions if g == "test"]
-    detected = Counter(detect_language(t) for t in english_claims)
+    detected = Counter(detect_query_language(t) for t in english_claims)
     translated = Counter(
-        (g.split()[0], detect_language(t))
+        (g.split()[0], detect_query_language(t))
         for _, g, t in questions
         if " " in g and g.split()[0] in ("de", "fr", "es")
     )

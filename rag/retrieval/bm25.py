@@ -137,6 +137,12 @@ def detect_language(text: str) -> str:
     return _detect(_WORD.findall(text.lower()))
 
 
+def detect_query_language(query: str) -> str:
+    """The language a question is read in (``query_tokens`` drops its stopwords): a question
+    is short, so two distinct stopwords of a language and more than of English suffice."""
+    return _detect(_WORD.findall(query.lower()), query=True)
+
+
 def _detect(words: list[str], *, query: bool = False) -> str:
     # single letters are no evidence: French's elisions (l, d, n) are every `-n 19` and `x_n`
     distinct = {w for w in words if len(w) > 1}
@@ -176,7 +182,7 @@ def query_tokens(query: str, languages: tuple[str, ...]) -> list[str]:
     first; a token another language already gave is not repeated. Over English chunks
     only, an English query gives ``tokenize(query)`` exactly."""
     words = _WORD.findall(query.lower())
-    own = _detect(words, query=True)
+    own = detect_query_language(query)
     if own != ENGLISH:
         words = [w for w in words if w not in language_stopwords(own)]
     if languages == (ENGLISH,):

@@ -14,6 +14,7 @@ from rag.retrieval.bm25 import (
     Bm25Index,
     analyse_document,
     detect_language,
+    detect_query_language,
     query_tokens,
     tokenize,
     tokenize_in,
@@ -110,6 +111,15 @@ def test_a_query_drops_its_own_languages_stopwords_and_meets_each_chunk_language
     # over German and English chunks it is analysed in both, without repeats
     tokens = query_tokens("Wie wärmen sich die Bienen im Winter?", (ENGLISH, "german"))
     assert tokens == ["wärmen", "bienen", "winter", "warm", "bien", "wint"]
+
+
+def test_a_short_question_is_read_in_its_language_where_a_chunk_would_not_be() -> None:
+    """A question holds few stopwords: two of German's are enough for it (the rule
+    ``query_tokens`` drops stopwords by), not for a chunk, which needs four."""
+    question = "Wie wärmen sich Bienen?"
+    assert detect_query_language(question) == "german"
+    assert detect_language(question) == ENGLISH
+    assert detect_query_language("How do bees keep warm in the winter?") == ENGLISH
 
 
 def test_a_mixed_index_finds_a_german_chunk_by_its_stems() -> None:
