@@ -231,7 +231,7 @@ def _merged(result: dict[str, Any]) -> str:
     merged = result.get("merged") or []
     parts = [merged] if isinstance(merged, dict) else merged
     return "".join(
-        f" The {', '.join(f'{n:,}' for n in part['sizes'])}-chunk figures are from an earlier "
+        f" The {' and '.join(f'{n:,}' for n in part['sizes'])}-chunk figures are from an earlier "
         f"run of the same script at commit `{part['commit']}`, {part['date']} (kept with "
         "`--merge`)."
         for part in parts
