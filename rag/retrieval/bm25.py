@@ -182,7 +182,7 @@ def query_tokens(query: str, languages: tuple[str, ...]) -> list[str]:
     first; a token another language already gave is not repeated. Over English chunks
     only, an English query gives ``tokenize(query)`` exactly."""
     words = _WORD.findall(query.lower())
-    own = detect_query_language(query)
+    own = _detect(words, query=True)  # detect_query_language, on the words already found
     if own != ENGLISH:
         words = [w for w in words if w not in language_stopwords(own)]
     if languages == (ENGLISH,):
