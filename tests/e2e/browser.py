@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+APP_LOGS: dict[str, Path] = {}  # each running app's URL -> its log, for failure reports
 
 
 def free_port() -> int:
@@ -68,6 +69,7 @@ def running_app(store_dir: Path, *, cwd: Path, **env: str) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    APP_LOGS[url] = log_path
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -87,15 +89,52 @@ def running_app(store_dir: Path, *, cwd: Path, **env: str) -> Iterator[str]:
         log.close()
 
 
+# Streamlit's root element names the script run's state ("running", "rerunRequested",
+# "notRunning"); its running icon, which this used to read, shows only after 500 ms of a run
+IDLE_FOR_MS = 500
+_IDLE = """ms => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const state = app && app.getAttribute("data-test-script-state");
+  const now = performance.now();
+  if (state !== "notRunning") { window.__ragIdleSince = null; return false; }
+  if (window.__ragIdleSince == null) window.__ragIdleSince = now;
+  return now - window.__ragIdleSince >= ms;
+}"""
+
+
 def wait_until_idle(page: object, *, timeout_s: float = 120) -> None:
-    """Until the app's script run has ended (Streamlit's "running" indicator is gone): input
+    """Until the app's script run has ended and no other has started for half a second: input
     typed while a run is still drawing can be lost to the rerun that follows it."""
+    page.evaluate("() => { window.__ragIdleSince = null; }")  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector(\"[data-testid='stStatusWidgetRunningIcon'],"
-        " [data-testid='stStatusWidgetRunningManIcon']\")",
-        timeout=timeout_s * 1000,
+        _IDLE, arg=IDLE_FOR_MS, timeout=timeout_s * 1000, polling=100
     )
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+def wait_for_text(page: object, text: str, *, timeout_s: float = 60) -> None:
+    """Until ``text`` shows; if it never does, fail with what the page shows instead (its
+    alerts and exceptions, the script's state) and the end of the app's log."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(text).first.wait_for(timeout=timeout_s * 1000)  # type: ignore[attr-defined]
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"{text!r} did not show in {timeout_s:.0f} s\n" + page_report(page)
+        ) from None
+
+
+def page_report(page: object) -> str:
+    alerts = page.locator("[data-testid='stAlert'], [data-testid='stException']")  # type: ignore[attr-defined]
+    shown = [alerts.nth(i).inner_text() for i in range(alerts.count())]
+    state = page.evaluate(  # type: ignore[attr-defined]
+        "() => document.querySelector(\"[data-testid='stApp']\")"
+        "?.getAttribute('data-test-script-state')"
+    )
+    url = str(page.url).split("?")[0].rstrip("/")  # type: ignore[attr-defined]
+    log_path = APP_LOGS.get(url)
+    log_tail = log_path.read_text(errors="replace")[-3000:] if log_path else "(no log)"
+    return f"script state: {state}\nalerts: {shown}\napp log (end):\n{log_tail}"
 
 
 def chat_messages(page: object) -> list[str]:

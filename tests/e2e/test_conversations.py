@@ -19,6 +19,7 @@ from tests.e2e.browser import (
     chat_messages,
     publish_screenshot,
     running_app,
+    wait_for_text,
     wait_until_idle,
 )
 
@@ -148,7 +149,7 @@ def test_feedback_with_a_note_is_exported(
     details.click()
     reply.get_by_label("Note (optional)").fill("the help() example is what I needed")
     reply.get_by_role("button", name="Save feedback").click()
-    page.get_by_text("Feedback saved").wait_for(timeout=60_000)
+    wait_for_text(page, "Feedback saved")
     # the README's picture: the list (this module's conversations) beside a rated answer
     conversation_list(page).get_by_role("button", name=question).wait_for(timeout=60_000)
     page.wait_for_timeout(6000)  # the toast goes
