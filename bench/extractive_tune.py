@@ -50,7 +50,6 @@ from bench.answers import FILINGS  # noqa: E402
 from bench.extractive_hits import STORE, questions_of  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.answers import extractive  # noqa: E402
-from rag.answers.answer import _citation  # noqa: E402
 from rag.answers.answer_types import expected_kind  # noqa: E402
 from rag.answers.quote_scores import QuoteWeights, Signals  # noqa: E402
 from rag.config import Settings  # noqa: E402
@@ -58,7 +57,7 @@ from rag.embedding.types import Embedder  # noqa: E402
 from rag.evaluation.answersets import AnswerQuestion  # noqa: E402
 from rag.evaluation.grading import grade  # noqa: E402
 from rag.store.index import load_model  # noqa: E402
-from rag.types import Answer, Hit  # noqa: E402
+from rag.types import Answer, Citation, Hit  # noqa: E402
 
 SETS = ("covidqa", "howto", "pages", "filings")
 GRID = {
@@ -217,7 +216,11 @@ def answer_new(case: Case, v: Variant) -> Answer:
     chosen = extractive.select(found, scores, unit_vectors, spread=v.spread)
     if v.companions != "none":
         chosen = extractive.with_companions(chosen, found, after=v.companions == "both")
-    return composed(case, "".join(extractive.render(chosen)), [s.n for s in chosen])
+    cited = extractive.cite(chosen, case.hits)
+    return Answer(
+        text="".join(extractive.render(chosen)), mode="extractive", citations=tuple(cited),
+        hits=tuple(case.hits),
+    )  # fmt: skip
 
 
 def answer_legacy(case: Case, vectors: Vectors) -> Answer:
@@ -236,7 +239,7 @@ def answer_legacy(case: Case, vectors: Vectors) -> Answer:
 
 
 def composed(case: Case, text: str, numbers: list[int]) -> Answer:
-    cited = [_citation(n, case.hits[n - 1]) for n in dict.fromkeys(numbers)]
+    cited = [Citation(n, case.hits[n - 1]) for n in dict.fromkeys(numbers)]
     return Answer(text=text, mode="extractive", citations=tuple(cited), hits=tuple(case.hits))
 
 
