@@ -69,6 +69,7 @@ GRID = {
     "expected": (0.0, 0.05, 0.1, 0.2, 0.3),
     "label": (0.0, 0.1, 0.2, 0.3, 0.5),
     "year": (0.0, 0.05, 0.1),
+    "command": (0.0, 0.1, 0.2, 0.3),
 }
 PASSAGES = (3, 5)
 ROW_PASSAGES = (3, 5)  # table rows for a figure question from this many passages

@@ -6,6 +6,11 @@ is answered by a sentence with a figure in it; "when" or "what year" by one with
 embedding's cosine cannot tell the sentence that gives the incubation period's days from the
 one that only names the incubation period: this signal can. Pure: strings in, a kind or 0/1 out.
 English questions only; any other question asks for no particular kind.
+
+A how-to question over a manual ("How do I run a file of R commands?") is answered by the
+command, function or statement to use; the sentences around it share more of the question's
+words ("If you just want to run a file foo.R of R commands, ...") and the line that answers,
+``> source("commands.R")``, shares none. ``asks_command`` and ``names_command`` tell them.
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ _DATE = re.compile(
     r"|\bsince when\b",
     re.IGNORECASE,
 )
+_HOW_TO = re.compile(
+    r"^\W*how\s+(?:do|can|could|should|would|may|might)\s+(?:i|we|you|one)\b|^\W*how\s+to\b"
+    r"|\b(?:which|what)\s+(?:function|command|statement|operator|option|keyword|method"
+    r"|suffix|attribute|directive|macro)s?\b",
+    re.IGNORECASE,
+)
+# a call "source(", a namespace "base::t", a suffix ".dual", a prompt "> hist(x)": code named
+_COMMAND = re.compile(r"[A-Za-z_.][\w.]*\(|\w::\w|(?:^|\s)\.[a-z]\w*\b|^[>$]\s?\S")
 # a citation marker ("[12]", "[3, 4]", "(5)") is not a figure of the text
 _MARKERS = re.compile(r"\[\s*\d+(\s*[,–-]\s*\d+)*\s*\]|\(\s*\d{1,3}\s*\)")
 _FIGURE = re.compile(r"\d")
@@ -72,3 +85,14 @@ def holds(text: str, kind: Expected) -> float:
     plain = _MARKERS.sub(" ", text)
     found = _WHEN.search(plain) if kind == "date" else _FIGURE.search(plain)
     return 1.0 if found else 0.0
+
+
+def asks_command(question: str) -> bool:
+    """Whether ``question`` asks how to do something, or which function or command does it."""
+    return bool(_HOW_TO.search(question))
+
+
+def names_command(text: str, unit_kind: str) -> float:
+    """1 when a unit names something to type: a code line, or a call, a namespace, a suffix
+    or a prompt inside its text; 0 otherwise."""
+    return 1.0 if unit_kind != "code" and _COMMAND.search(text) else 0.0

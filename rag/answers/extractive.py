@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag.answers.answer_types import expected_kind, holds
+from rag.answers.answer_types import asks_command, expected_kind, holds, names_command
 from rag.answers.question_words import asking_sentence, subject_terms, subject_words
 from rag.answers.quote_scores import (
     QuoteWeights,
@@ -163,6 +163,7 @@ def signals(
     figure = kind == "number"  # a row's label and columns answer a question for a figure
     years = asked_years(question)
     asked = subject_terms(asking_sentence(question))  # not the instructions around it
+    how_to = asks_command(question)
     return [
         Signals(
             cosine=cosines[i],
@@ -173,6 +174,7 @@ def signals(
             expected=holds(s.text, kind),
             label=label_share(asked, split_row(s.text)[0]) if figure and s.kind == "row" else 0.0,
             year=1.0 if figure and set(years) & set(s.years) else 0.0,
+            command=names_command(s.text, s.kind) if how_to else 0.0,
         )
         for i, s in enumerate(found)
     ]
@@ -219,8 +221,10 @@ def with_companions(
 
     def companion(s: Sentence, step: int) -> list[Sentence]:
         other = at.get((s.n, s.position + step))
-        if s.kind != "prose" or other is None or other.kind not in ("code", "item"):
+        if s.kind not in ("prose", "item") or other is None or other.kind not in ("code", "item"):
             return []
+        if s.kind == "item" and other.kind != "code":
+            return []  # a list's entries stand alone; a program's output follows its command
         if (other.n, other.position) in taken:
             return []
         taken.add((other.n, other.position))

@@ -20,6 +20,8 @@ signals, each measured on the tuning halves by ``bench/extractive_tune.py``:
   "Total current liabilities" for "total current liabilities"). A row of figures scores a
   low cosine against a long question, and one shared word of twenty weighs little in
   ``lexical``;
+- ``command``: for a how-to question ("How do I ...?"), the unit names something to type (a
+  code line, a call such as ``ordered()``: ``rag.answers.answer_types.names_command``);
 - ``year``: for a question that asks for a figure in a year ("FY2021"), a table row whose
   column years include it;
 - ``near``: a code line or definition borrows the score of the prose next to it. Manuals
@@ -56,6 +58,7 @@ class QuoteWeights:
     expected: float = 0.3  # a figure for "how many", a date for "when"
     label: float = 0.3  # a row whose label the question names (a figure asked)
     year: float = 0.0  # a row whose columns include the year asked about
+    command: float = 0.0  # a how-to question's unit that names a command or function
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Signals:
     expected: float = 0.0
     label: float = 0.0
     year: float = 0.0
+    command: float = 0.0
 
     def score(self, w: QuoteWeights) -> float:
         return (
@@ -81,6 +85,7 @@ class Signals:
             + w.expected * self.expected
             + w.label * self.label
             + w.year * self.year
+            + w.command * self.command
         )
 
 

@@ -7,6 +7,13 @@ Flattening all of it and cutting at full stops glued a line of code to the expla
 after it, and table rows to whatever followed them, so the sentence that names ``hist`` was
 scored as one long sentence about something else. Here each line is classified first; only
 prose lines are joined and then cut into sentences.
+
+A definition list or a table of words has no marks of code and no figures: "x div y
+quotient of exact division" under "x / y division", in a manual's table of operators. Its
+lines read as prose were joined into one "sentence" that starts in lower case and was
+dropped as a chunk's cut-off start, so the answer to "the whole-number quotient of a
+division" could not be quoted. Lines in a run of short lines without end punctuation are
+items, each its own unit (``listed``).
 """
 
 from __future__ import annotations
@@ -45,6 +52,13 @@ _NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
 # Operating Activities 11,616 10,613 9,649" is three figures in eight tokens, and was read
 # as prose and glued to the rows around it; a longer line is a paragraph, not a row
 MAX_ROW_CHARS = 160
+# a line at most this share of the passage's full line width, without end punctuation, in a
+# run of at least LIST_RUN such lines: an entry of a list or a table of words, not wrapped
+# prose (whose lines fill the width, and whose last line ends a sentence)
+SHORT_LINE = 0.6
+LIST_RUN = 2
+FULL_WIDTH_QUANTILE = 0.9  # the passage's full width: the length of its long lines
+_SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.1.10 Hierarchy"
 
 
 @dataclass(frozen=True)
@@ -68,14 +82,17 @@ def units_of(text: str) -> list[Unit]:
             units.extend(Unit(s.strip(), "prose") for s in _BOUNDARY.split(flat) if s.strip())
             prose.clear()
 
+    flat_lines = [" ".join(raw.split()) for raw in lines]
+    in_list = listed(flat_lines)
     fenced = False
-    for raw in lines:
-        line = " ".join(raw.split())
+    for at, line in enumerate(flat_lines):
         if _FENCE.match(line):
             flush()
             fenced = not fenced
             continue
         kind = "code" if fenced and line else line_kind(line)
+        if kind == "prose" and at in in_list and not fenced:
+            kind = "item"
         if kind == "prose":
             if not prose and units and units[-1].kind == "item" and line[:1].islower():
                 # a definition's meaning wrapped onto the next line stays with its term
@@ -118,6 +135,34 @@ def line_kind(line: str) -> str:
         if _INDEXED.search(line) or (_STATEMENT.search(line) and _plain_share(line) < PLAIN_SHARE):
             return "code"  # "var x{i in I}, integer, >= 0;": a statement, however wordy
     return "prose"
+
+
+def listed(lines: list[str]) -> set[int]:
+    """The places of the prose lines that are entries of a list or a table of words: runs of
+    at least ``LIST_RUN`` short lines (``SHORT_LINE`` of the passage's full width) that end
+    without punctuation and are not numbered headings."""
+    widths = sorted(len(line) for line in lines if line)
+    if not widths:
+        return set()
+    full = widths[int(FULL_WIDTH_QUANTILE * (len(widths) - 1))]
+    short = [
+        bool(line)
+        and len(line) <= SHORT_LINE * full
+        and line[-1] not in ".!?:;,"
+        and not _SECTION.match(line)
+        and line_kind(line) == "prose"
+        for line in lines
+    ]
+    out: set[int] = set()
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and short[end]:
+            end += 1
+        if end - start >= LIST_RUN:
+            out.update(range(start, end))
+        start = max(end, start + 1)
+    return out
 
 
 def _plain_share(line: str) -> float:

@@ -139,6 +139,23 @@ def test_companions_bring_the_code_an_explanation_is_about() -> None:
     ]
 
 
+def test_a_programs_output_brings_the_command_before_it() -> None:
+    # "F test to compare two variances" is what "> var.test(A, B)" prints: quoted alone it
+    # names no command; an entry of a list of words brings no other entry
+    found = [
+        Sentence("> var.test(A, B)", 1, 0, kind="code"),
+        Sentence("F test to compare two variances", 1, 1, kind="item"),
+        Sentence("x div y quotient of exact division", 2, 0, kind="item"),
+        Sentence("x mod y remainder of exact division", 2, 1, kind="item"),
+    ]
+    chosen = [replace_score(found[1], 0.9), replace_score(found[3], 0.5)]
+    assert [s.text for s in with_companions(chosen, found)] == [
+        "> var.test(A, B)",
+        "F test to compare two variances",
+        "x mod y remainder of exact division",
+    ]
+
+
 def replace_score(s: Sentence, score: float) -> Sentence:
     return Sentence(s.text, s.n, s.position, score, s.kind, s.heading)
 

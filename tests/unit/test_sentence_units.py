@@ -100,3 +100,52 @@ def test_an_amount_that_opens_a_line_is_not_a_shell_prompt() -> None:
     assert line_kind("$4.2 billion, as well as purchases of short-term investments") == "prose"
     assert line_kind("$ make install") == "code"
     assert line_kind("$ (1,234) (2,345) (3,456)") == "row"
+
+
+def test_a_table_of_words_is_one_item_per_line() -> None:
+    # gmpl.pdf's table of operators: no code marks, no figures, lines far shorter than the
+    # prose around them; read as prose they became one "sentence" starting in lower case
+    text = (
+        "In MathProg there exist the following arithmetic operators, which may be used in\n"
+        "numeric expressions:\n"
+        "x div y quotient of exact division\n"
+        "x mod y remainder of exact division\n"
+        "3.1.10 Hierarchy of operations\n"
+        "If the expression includes more than one arithmetic operator, all operators are\n"
+        "performed from left to right according to the hierarchy of operations."
+    )
+    assert units_of(text) == [
+        Unit(
+            "In MathProg there exist the following arithmetic operators, which may be used in "
+            "numeric expressions:",
+            "prose",
+        ),
+        Unit("x div y quotient of exact division", "item"),
+        Unit("x mod y remainder of exact division", "item"),
+        Unit(
+            "3.1.10 Hierarchy of operations If the expression includes more than one arithmetic "
+            "operator, all operators are performed from left to right according to the "
+            "hierarchy of operations.",
+            "prose",
+        ),
+    ]
+
+
+def test_narrow_columns_and_a_paragraphs_short_last_line_stay_prose() -> None:
+    # a two-column page: every line is short, so none is short for this passage
+    narrow = (
+        "The incidence of childhood pneumonia\n"
+        "fell by a quarter between 2000 and\n"
+        "2010 in low and middle income\n"
+        "countries while deaths fell by half\n"
+        "over the same decade and region.\n"
+        "Vaccines explain part of the fall."
+    )
+    assert [u.kind for u in units_of(narrow)] == ["prose", "prose"]
+    # one short line alone (a paragraph's end without a full stop) is no list
+    wide = (
+        "The function summary() prints the coefficients of a fitted model and their standard\n"
+        "errors and tests\n"
+        "Use anova() to compare two nested models fitted to the same data, as shown below."
+    )
+    assert [u.kind for u in units_of(wide)] == ["prose"]
