@@ -51,7 +51,7 @@ class QuoteWeights:
     bench/results/extractive_tune.json)."""
 
     lexical: float = 0.5
-    code: float = 0.1
+    code: float = 0.2
     heading: float = 0.0  # measured: no gain on the tuning halves
     rank: float = 0.05
     near: float = 0.0  # measured: no gain once each prose quote brings its code line
