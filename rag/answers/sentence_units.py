@@ -58,6 +58,7 @@ MAX_ROW_CHARS = 160
 SHORT_LINE = 0.6
 LIST_RUN = 2
 FULL_WIDTH_QUANTILE = 0.9  # the passage's full width: the length of its long lines
+_CLOSERS = ")]\"'”’"  # "... a good result.)" ends a sentence
 _SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.1.10 Hierarchy"
 
 
@@ -139,8 +140,8 @@ def line_kind(line: str) -> str:
 
 def listed(lines: list[str]) -> set[int]:
     """The places of the prose lines that are entries of a list or a table of words: runs of
-    at least ``LIST_RUN`` short lines (``SHORT_LINE`` of the passage's full width) that end
-    without punctuation and are not numbered headings."""
+    short lines (``SHORT_LINE`` of the passage's full width) that end without punctuation and
+    are not numbered headings, with at least ``LIST_RUN`` of them worded as an item."""
     widths = sorted(len(line) for line in lines if line)
     if not widths:
         return set()
@@ -148,7 +149,7 @@ def listed(lines: list[str]) -> set[int]:
     short = [
         bool(line)
         and len(line) <= SHORT_LINE * full
-        and line[-1] not in ".!?:;,"
+        and line.rstrip(_CLOSERS)[-1:] not in ".!?:;,"
         and not _SECTION.match(line)
         and line_kind(line) == "prose"
         for line in lines
@@ -159,7 +160,10 @@ def listed(lines: list[str]) -> set[int]:
         end = start
         while end < len(lines) and short[end]:
             end += 1
-        if end - start >= LIST_RUN:
+        # a list has entries: a figure's title and axis labels ("Histogram of eruptions",
+        # "eruptions", "Relative Frequency") are short lines too, with one worded line
+        entries = sum(len(line.split()) >= MIN_ITEM_WORDS for line in lines[start:end])
+        if entries >= LIST_RUN:
             out.update(range(start, end))
         start = max(end, start + 1)
     return out

@@ -149,3 +149,17 @@ def test_narrow_columns_and_a_paragraphs_short_last_line_stay_prose() -> None:
         "Use anova() to compare two nested models fitted to the same data, as shown below."
     )
     assert [u.kind for u in units_of(wide)] == ["prose"]
+
+
+def test_a_figures_title_and_axis_labels_are_no_list() -> None:
+    # R-intro.pdf's histogram: short lines without punctuation, but one worded line among
+    # them; and "result.)" ends a sentence
+    text = (
+        "methods of bandwidth choice are available, and in this example bw = SJ gives a good\n"
+        "result.)\n"
+        "Histogram of eruptions\n"
+        "eruptions\n"
+        "Relative Frequency\n"
+        "We can plot the empirical cumulative distribution function by using the function ecdf."
+    )
+    assert "item" not in [u.kind for u in units_of(text)]
