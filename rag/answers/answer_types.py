@@ -93,6 +93,7 @@ def asks_command(question: str) -> bool:
 
 
 def names_command(text: str, unit_kind: str) -> float:
-    """1 when a unit names something to type: a code line, or a call, a namespace, a suffix
-    or a prompt inside its text; 0 otherwise."""
+    """1 when a unit other than a code line names something to type: a call, a namespace, a
+    suffix or a prompt inside its text ("The ordered() function creates ..."); 0 otherwise.
+    Code lines are what the ``code`` signal scores, by whether they name what is asked."""
     return 1.0 if unit_kind != "code" and _COMMAND.search(text) else 0.0

@@ -20,8 +20,9 @@ signals, each measured on the tuning halves by ``bench/extractive_tune.py``:
   "Total current liabilities" for "total current liabilities"). A row of figures scores a
   low cosine against a long question, and one shared word of twenty weighs little in
   ``lexical``;
-- ``command``: for a how-to question ("How do I ...?"), the unit names something to type (a
-  code line, a call such as ``ordered()``: ``rag.answers.answer_types.names_command``);
+- ``command``: for a how-to question ("How do I ...?"), a prose sentence or list entry
+  names something to type (a call such as ``ordered()``:
+  ``rag.answers.answer_types.names_command``);
 - ``year``: for a question that asks for a figure in a year ("FY2021"), a table row whose
   column years include it;
 - ``near``: a code line or definition borrows the score of the prose next to it. Manuals

@@ -84,14 +84,15 @@ def units_of(text: str) -> list[Unit]:
             prose.clear()
 
     flat_lines = [" ".join(raw.split()) for raw in lines]
-    in_list = listed(flat_lines)
+    kinds = [line_kind(line) for line in flat_lines]
+    in_list = listed(flat_lines, kinds)
     fenced = False
     for at, line in enumerate(flat_lines):
         if _FENCE.match(line):
             flush()
             fenced = not fenced
             continue
-        kind = "code" if fenced and line else line_kind(line)
+        kind = "code" if fenced and line else kinds[at]
         if kind == "prose" and at in in_list and not fenced:
             kind = "item"
         if kind == "prose":
@@ -138,10 +139,11 @@ def line_kind(line: str) -> str:
     return "prose"
 
 
-def listed(lines: list[str]) -> set[int]:
+def listed(lines: list[str], kinds: list[str]) -> set[int]:
     """The places of the prose lines that are entries of a list or a table of words: runs of
     short lines (``SHORT_LINE`` of the passage's full width) that end without punctuation and
-    are not numbered headings, with at least ``LIST_RUN`` of them worded as an item."""
+    are not numbered headings, with at least ``LIST_RUN`` of them worded as an item.
+    ``kinds`` are the lines' ``line_kind``."""
     widths = sorted(len(line) for line in lines if line)
     if not widths:
         return set()
@@ -151,8 +153,8 @@ def listed(lines: list[str]) -> set[int]:
         and len(line) <= SHORT_LINE * full
         and line.rstrip(_CLOSERS)[-1:] not in ".!?:;,"
         and not _SECTION.match(line)
-        and line_kind(line) == "prose"
-        for line in lines
+        and kind == "prose"
+        for line, kind in zip(lines, kinds, strict=True)
     ]
     out: set[int] = set()
     start = 0
