@@ -214,7 +214,8 @@ def with_companions(
     before it does: "will divert all subsequent output ..." after ``> sink("record.lis")``)
     and, with ``after``, the one just after it ("R has a function hist to plot
     histograms." then ``> hist(eruptions)``; measured, no gain on the tuning halves, so not
-    shipped). The line is what the reader types."""
+    shipped), which a quote that stops where the line takes over always brings
+    (``_runs_on``). The line is what the reader types."""
     at = {(s.n, s.position): s for s in found}
     taken = {(s.n, s.position) for s in chosen}
     out: list[Sentence] = []
@@ -231,8 +232,15 @@ def with_companions(
         return [replace(other, score=s.score)]
 
     for s in chosen:
-        out += [*companion(s, -1), s, *(companion(s, 1) if after else [])]
+        out += [*companion(s, -1), s, *(companion(s, 1) if after or _runs_on(s) else [])]
     return out
+
+
+def _runs_on(s: Sentence) -> bool:
+    """A prose quote that stops where a code line takes over: no sentence end ("... they
+    may be executed at any time in an R session with the command", then ``>
+    source("commands.R")``), or a colon ("... is as follows:"). Its next line finishes it."""
+    return s.kind == "prose" and not s.text.endswith(CLIPPED) and s.text[-1:] not in ".!?"
 
 
 def evidence(cosine: float, terms: float, terms_weight: float = EVIDENCE_TERMS) -> float:

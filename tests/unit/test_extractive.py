@@ -156,6 +156,22 @@ def test_a_programs_output_brings_the_command_before_it() -> None:
     ]
 
 
+def test_a_quote_that_stops_at_a_code_line_brings_that_line() -> None:
+    # "... with the command" goes on in the line after it; a finished sentence does not
+    found = [
+        Sentence("they may be executed at any time in an R session with the command", 1, 0),
+        Sentence('> source("commands.R")', 1, 1, kind="code"),
+        Sentence("R has a function hist to plot histograms.", 2, 0),
+        Sentence("> hist(eruptions)", 2, 1, kind="code"),
+    ]
+    chosen = [replace_score(found[0], 0.9), replace_score(found[2], 0.5)]
+    assert [s.text for s in with_companions(chosen, found)] == [
+        "they may be executed at any time in an R session with the command",
+        '> source("commands.R")',
+        "R has a function hist to plot histograms.",
+    ]
+
+
 def replace_score(s: Sentence, score: float) -> Sentence:
     return Sentence(s.text, s.n, s.position, score, s.kind, s.heading)
 
