@@ -217,6 +217,7 @@ def answer_new(case: Case, v: Variant) -> Answer:
     chosen = extractive.select(found, scores, unit_vectors, spread=v.spread)
     if v.companions != "none":
         chosen = extractive.with_companions(chosen, found, after=v.companions == "both")
+    chosen = extractive.in_reading_runs(chosen)
     cited = extractive.cite(chosen, case.hits)
     return Answer(
         text="".join(extractive.render(chosen)), mode="extractive", citations=tuple(cited),

@@ -9,6 +9,7 @@ from rag.answers.extractive import (
     candidates,
     cite,
     evidence,
+    in_reading_runs,
     is_title,
     render,
     scored,
@@ -193,6 +194,28 @@ def test_render_shows_each_quotes_section_once() -> None:
         "*Display graphics:* hist(x) [1].\n\nProduces a histogram [1].\n\n"
         "*Examining data:* A stem-and-leaf plot is like a histogram [2]."
     )
+
+
+def test_quotes_next_to_one_another_read_in_their_passages_order_as_one_paragraph() -> None:
+    best_first = [
+        Sentence("It was 37% at day 14.", 1, 5),
+        Sentence("R has a function hist.", 2, 0),
+        Sentence("Of the 120 patients, 44 had a fever.", 1, 4),
+        Sentence("Fever fell after day 20.", 1, 6),
+    ]
+    runs = in_reading_runs(best_first)
+    assert [(s.n, s.position) for s in runs] == [(1, 4), (1, 5), (1, 6), (2, 0)]
+    assert "".join(render(runs)) == (
+        "Of the 120 patients, 44 had a fever. It was 37% at day 14. Fever fell after day 20 [1]."
+        "\n\nR has a function hist [2]."
+    )
+
+
+def test_a_code_line_next_to_its_prose_keeps_a_paragraph_and_a_citation_of_its_own() -> None:
+    runs = in_reading_runs(
+        [Sentence("Produces a histogram.", 1, 4), Sentence("hist(x)", 1, 3, kind="code")]
+    )
+    assert "".join(render(runs)) == "hist(x) [1].\n\nProduces a histogram [1]."
 
 
 def test_each_citation_holds_its_passage_and_the_units_quoted_from_it() -> None:
