@@ -408,6 +408,26 @@ class RetrievalSettings:
         minimum=0.0,
         maximum=100.0,
     )
+    # chosen over the shipped fusion on the tuning halves of all four yardsticks by
+    # bench/levers.py (only the PDFs' have pages; a filing's statement page gains most)
+    rank_by: str = setting(
+        "pages",
+        "RAG_RANK_BY",
+        "what `hybrid` ranks: `pages` (a PDF's page scores its best passage plus "
+        "`RAG_PAGE_WEIGHT` times its other passages, and its best passage comes first, so the "
+        "top passages cover as many pages as they can; passages without a page rank alone) "
+        "or `chunks` (each passage on its own)",
+        lower=True,
+        choices=("chunks", "pages"),
+    )
+    page_weight: float = setting(
+        0.25,
+        "RAG_PAGE_WEIGHT",
+        "with `RAG_RANK_BY=pages`: the share of a page's other passages' fused scores added to "
+        "its best passage's",
+        minimum=0.0,
+        maximum=10.0,
+    )
     mmr_lambda: float = setting(
         0.7,
         "RAG_MMR_LAMBDA",

@@ -1,8 +1,9 @@
-"""Pure ranking logic: score and reciprocal rank fusion, maximal marginal relevance."""
+"""Pure ranking logic: score and reciprocal rank fusion, page aggregation, maximal marginal
+relevance."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,45 @@ def min_max_fusion(
             scores[doc] = scores.get(doc, 0.0) + weight * float(value)
     order = {doc: i for i, doc in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def by_page(
+    ranked: Sequence[tuple[str, float]],
+    pages: Mapping[str, Hashable | None],
+    *,
+    weight: float,
+) -> list[tuple[str, float]]:
+    """``ranked`` with pages ranked, not chunks: each page scores its best chunk's score plus
+    ``weight`` times the sum of its other chunks' scores, and its best chunk stands for it,
+    so the first results cover as many pages as they can; the other chunks follow in their
+    own order, each scored no higher than the result before it. A chunk without a page
+    (``pages`` maps it to None or lacks it) is a page of its own.
+
+    A statement page of a filing is cut into several chunks that each match part of a
+    question (the statement's name, the line item, the year); together they say more than
+    the one that ranks best, and a page that already holds the best chunk needs no second
+    place in the top five.
+    """
+    groups: dict[Hashable, list[tuple[str, float]]] = {}
+    for doc, score in ranked:
+        page = pages.get(doc)
+        groups.setdefault(("page", page) if page is not None else ("chunk", doc), []).append(
+            (doc, score)
+        )
+    firsts = [
+        (members[0][0], members[0][1] + weight * sum(s for _, s in members[1:]))
+        for members in groups.values()
+    ]
+    order = {doc: i for i, (doc, _) in enumerate(firsts)}
+    firsts.sort(key=lambda item: (-item[1], order[item[0]]))
+    lead = {doc for doc, _ in firsts}
+    out = list(firsts)
+    floor = firsts[-1][1] if firsts else 0.0
+    for doc, score in ranked:
+        if doc not in lead:
+            floor = min(floor, score)
+            out.append((doc, floor))
+    return out
 
 
 def mmr(

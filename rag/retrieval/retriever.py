@@ -2,9 +2,10 @@
 
 The mode is ``dense``, ``bm25`` or ``hybrid`` with optional ``+mmr`` and ``+rerank``
 (``MODES`` lists them all, for the UI). Each ranker hands ``max(k, candidates)`` passages
-on; MMR then picks the ``k`` (when reranking, at least ``rerank_top_n``) most relevant
-yet diverse of them; the reranker reorders the first ``rerank_top_n`` by cross-encoder
-score and leaves the rest in place.
+on; ``hybrid`` fuses them and, with ``rank_by="pages"``, ranks a PDF's pages rather than
+its passages (``rag.retrieval.fusion.by_page``); MMR then picks the ``k`` (when reranking,
+at least ``rerank_top_n``) most relevant yet diverse of them; the reranker reorders the
+first ``rerank_top_n`` by cross-encoder score and leaves the rest in place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rag.config import RetrievalSettings, check_mode
 from rag.embedding.types import Embedder
 from rag.modes import MODES, Mode, parse_mode
 from rag.retrieval.bm25 import Bm25Cache
-from rag.retrieval.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
+from rag.retrieval.fusion import by_page, min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 from rag.retrieval.reranker import load_reranker
 from rag.store.index import Index
 from rag.store.passages import indexed_text
@@ -133,7 +134,11 @@ class Retriever:
         known = {h.chunk_id: h for h in dense}
         fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known], vectors=False)
         known.update({h.chunk_id: h for h in fetched})
-        return [_rescored(known[doc], score) for doc, score in fused if doc in known]
+        fused = [(doc, score) for doc, score in fused if doc in known]
+        if self.settings.rank_by == "pages":
+            pages = {doc: _page(known[doc]) for doc, _ in fused}
+            fused = by_page(fused, pages, weight=self.settings.page_weight)
+        return [_rescored(known[doc], score) for doc, score in fused]
 
     def _vectors(self, ids: list[str]) -> tuple[list[Hit], np.ndarray]:
         """Stored vectors of ``ids``; recomputed from the texts when a concurrent writer
@@ -163,6 +168,11 @@ class Retriever:
         scores = reranker.score(query, [h.text for h in hits])
         ranked = sorted(zip(hits, scores, strict=True), key=lambda pair: -pair[1])
         return [_rescored(h, s) for h, s in ranked]
+
+
+def _page(hit: Hit) -> tuple[str, int] | None:
+    """The page a passage is on, across documents; None for a text without pages."""
+    return (hit.source, hit.page) if hit.page else None
 
 
 def _rescored(hit: Hit, score: float) -> Hit:

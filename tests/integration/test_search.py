@@ -4,7 +4,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
-from rag.retrieval.fusion import min_max_fusion, reciprocal_rank_fusion
+from rag.retrieval.fusion import by_page, min_max_fusion, reciprocal_rank_fusion
 from rag.retrieval.retriever import Retriever
 from rag.store.index import open_index
 
@@ -53,11 +53,13 @@ def test_hits_carry_offsets_into_the_page(
         assert pages[hit.page][hit.start_index : hit.start_index + len(hit.text)] == hit.text
 
 
-@pytest.mark.parametrize("fusion", ["minmax", "rrf"])
+@pytest.mark.parametrize(
+    ("fusion", "rank_by"), [("minmax", "chunks"), ("rrf", "chunks"), ("rrf", "pages")]
+)
 def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
-    rintro_settings: Settings, embedder: SentenceTransformerEmbedder, fusion: str
+    rintro_settings: Settings, embedder: SentenceTransformerEmbedder, fusion: str, rank_by: str
 ) -> None:
-    settings = rintro_settings.replace(fusion=fusion)
+    settings = rintro_settings.replace(fusion=fusion, rank_by=rank_by)
     retriever = Retriever(
         index=open_index(settings, writing=False, model=embedder), settings=settings.retrieval
     )
@@ -77,6 +79,12 @@ def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
                 [[(h.chunk_id, h.score) for h in dense], [(h.chunk_id, h.score) for h in lexical]],
                 weights=[r.dense_weight, r.bm25_weight],
             )
+        if rank_by == "pages":
+            pages = {h.chunk_id: (h.source, h.page) for h in [*dense, *lexical]}
+            expected = by_page(expected[:depth], pages, weight=r.page_weight)
         hybrid = retriever.retrieve(question, k=10, mode="hybrid")
         assert [h.chunk_id for h in hybrid] == [c for c, _ in expected[:10]], question
         assert [h.score for h in hybrid] == pytest.approx([s for _, s in expected[:10]])
+        if rank_by == "pages":  # the top passages are on as many pages as there are
+            shown = [h.page for h in hybrid[:5]]
+            assert len(set(shown)) == len(shown), question

@@ -5,7 +5,7 @@ import pytest
 
 from rag.errors import ConfigError
 from rag.modes import MODES, Mode, parse_mode
-from rag.retrieval.fusion import min_max, min_max_fusion, mmr, reciprocal_rank_fusion
+from rag.retrieval.fusion import by_page, min_max, min_max_fusion, mmr, reciprocal_rank_fusion
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:
@@ -85,3 +85,24 @@ def test_min_max_fusion_keeps_score_gaps_that_rrf_drops() -> None:
     assert min_max_fusion([[("x", 3.0)], []], weights=[1.0, 1.0]) == [("x", 1.0)]
     with pytest.raises(ValueError):
         min_max_fusion([dense], weights=[1.0, 1.0])
+
+
+def test_by_page_ranks_pages_by_their_best_passage_and_a_share_of_the_others() -> None:
+    ranked = [("a", 0.5), ("b", 0.45), ("c", 0.4), ("d", 0.2), ("e", 0.19), ("f", 0.1)]
+    pages = {"a": ("x.pdf", 1), "b": ("x.pdf", 1), "c": ("x.pdf", 2), "d": ("x.pdf", 3),
+             "e": ("x.pdf", 3), "f": None}  # fmt: skip
+    fused = by_page(ranked, pages, weight=1.0)
+    assert [d for d, _ in fused] == ["a", "c", "d", "f", "b", "e"]
+    assert [s for _, s in fused] == pytest.approx([0.95, 0.4, 0.39, 0.1, 0.1, 0.1])
+    # page 3's two weak passages together outrank page 2's one strong one only with weight
+    assert [d for d, _ in by_page(ranked, pages, weight=0.0)] == ["a", "c", "d", "f", "b", "e"]
+    with_weight = by_page(ranked, pages, weight=2.0)
+    assert [d for d, _ in with_weight][:3] == ["a", "d", "c"]
+
+
+def test_by_page_keeps_pages_of_different_documents_and_passages_without_pages_apart() -> None:
+    ranked = [("a", 0.5), ("b", 0.4), ("c", 0.3), ("d", 0.2)]
+    pages = {"a": ("x.pdf", 1), "b": ("y.pdf", 1), "c": None}
+    assert by_page(ranked, pages, weight=0.25) == ranked  # "d" is not in pages: its own page
+    scores = [s for _, s in by_page(ranked, {d: ("x.pdf", 1) for d, _ in ranked}, weight=0.0)]
+    assert scores == sorted(scores, reverse=True)  # never rising down the list
