@@ -262,6 +262,7 @@ def levers(result: dict[str, Any]) -> str:
     names = list(result["yardsticks"])
     fusion = summary["fusion"]["lever"]
     chosen = fusion.split(" | ")[1]
+    shipped = summary["before"]["lever"].split(" | ")[1]
 
     def cell(key: str, name: str) -> dict[str, float] | None:
         return lever_cell(table, key, name)
@@ -288,6 +289,12 @@ def levers(result: dict[str, Any]) -> str:
         *(f"focus{lam} | {chosen}" for lam in (0.5, 1.0, 2.0) if f"focus{lam} | {chosen}" in table),
         f"{fusion} | page b=0.0",
         f"{fusion} | page b=0.5",
+        # the shipped fusion with pages ranked (RAG_RANK_BY=pages); older runs chose none
+        *(
+            f"headings | {shipped} | page b={b}"
+            for b in (0.0, 0.25, 0.5)
+            if "page_on_shipped" in summary
+        ),
     ]
     rows = list(dict.fromkeys(r for r in rows if all(cell(r, n) for n in names)))
     head = "| chunks | ranking | " + " | ".join(
@@ -308,6 +315,11 @@ def levers(result: dict[str, Any]) -> str:
         )
     page_lever = summary["page"]["lever"]
     page = f"`{page_lever.split(' | ')[-1]}`" if page_lever != fusion else "off"
+    shipped_page = ""
+    if "page_on_shipped" in summary:
+        chosen_page = summary["page_on_shipped"]["lever"]
+        over = f"`{chosen_page.split(' | ')[-1]}`" if " | page" in chosen_page else "off"
+        shipped_page = f"; over the shipped fusion `{shipped}`, page aggregation {over}"
     counts = ", ".join(
         f"{n} {q['tune']}/{q['report']}"
         for n, q in ((n, result["yardsticks"][n]["questions"]) for n in names)
@@ -315,7 +327,9 @@ def levers(result: dict[str, Any]) -> str:
     return (
         f"Commit `{result['commit']}`, {result['date']}; questions tuning/reporting: {counts}; "
         f"{len(table)} levers replayed. Chosen on the tuning halves (gain > {result['margin']} "
-        f"in the mean): fusion `{chosen}`, page aggregation {page}.\n\n" + "\n".join(lines) + "\n"
+        f"in the mean): fusion `{chosen}`, page aggregation {page}{shipped_page}.\n\n"
+        + "\n".join(lines)
+        + "\n"
     )
 
 
