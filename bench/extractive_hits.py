@@ -27,7 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.answers import COVIDQA, FILINGS, HOWTO, PAGES, present  # noqa: E402
 from cli._longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
-from rag.answers.answer import answerer_for  # noqa: E402
+from rag.answers.answer import ANSWER_RANKING, answerer_for  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation.answersets import AnswerQuestion, from_pages, from_spans  # noqa: E402
 from rag.evaluation.longsets import load_page_questions, load_squad  # noqa: E402
@@ -69,7 +69,9 @@ def collect(name: str, settings: Settings, pages_docs: Path) -> list[dict[str, A
     retrievers = {f: answerer_for(i, settings, None).retriever for f, i in indexes.items()}
     out = []
     for n, q in enumerate(questions, start=1):
-        hits = retrievers[q.file if name != "covidqa" else ""].retrieve(q.question)
+        hits = retrievers[q.file if name != "covidqa" else ""].retrieve(
+            q.question, rank_by=ANSWER_RANKING
+        )
         out.append(
             {
                 "id": q.id,

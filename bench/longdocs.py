@@ -271,6 +271,8 @@ def recorded_settings(
             "candidates": settings.retrieval.candidates,
             "rrf_k": settings.retrieval.rrf_k,
             "weights": [settings.retrieval.dense_weight, settings.retrieval.bm25_weight],
+            "rank_by": settings.retrieval.rank_by,
+            "page_weight": settings.retrieval.page_weight,
             "modes": modes,
             "reused_indexes": reused,
         },

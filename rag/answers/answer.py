@@ -48,6 +48,12 @@ STANDALONE_WORDS = 4  # a question of fewer words rarely stands alone ("and for 
 # a test keeps the two equal). A follow-up whose passages name all its own terms is kept
 # whatever the drop.
 FOLLOWUP_DRIFT = 0.028
+# An answer reads passages, not pages: two passages of one page are often a sentence and its
+# continuation, and the extractive answer quotes across them. Ranking pages (RAG_RANK_BY)
+# put each page's second passage behind every other page's first, and the how-to questions'
+# tuning half stated fewer golds (bench/results/answers.json at bc59d22), so the answer keeps
+# ranking chunks; search, and what page@k measures, ranks pages.
+ANSWER_RANKING = "chunks"
 TOKEN_SAFETY = 1.15  # prompt tokens are counted with the embedding model's tokenizer
 PROMPT_MARGIN = 32  # tokens the chat template adds around the messages
 
@@ -140,7 +146,7 @@ class Answerer:
         if history and self.llm is None and query:
             query, hits = self._resolve_followup(question, history, label, metadata)
         else:
-            hits = self.retriever.retrieve(query, label=label) if query else []
+            hits = self._retrieve(query, label) if query else []
         timings["retrieval_ms"] = _ms(t)
         if self.llm is None:
             run = self._extractive(query, hits, metadata)
@@ -186,18 +192,21 @@ class Answerer:
         not cover therefore abstains, whatever was asked before."""
         query = followup_query(question, history)
         if query != question:
-            combined = self.retriever.retrieve(query, label=label)
+            combined = self._retrieve(query, label)
             previous = last_answered(history)
             if keeps_join(
                 answerable=self._answerable(combined, query),
                 named=names_its_passages(
                     question, combined, lambda hits: self._answerable(hits, query)
                 ),
-                drift=lambda: drift(self.retriever.retrieve(previous, label=label), combined),
+                drift=lambda: drift(self._retrieve(previous, label), combined),
             ):
                 metadata["condensed_query"] = query
                 return query, combined
-        return question, self.retriever.retrieve(question, label=label)
+        return question, self._retrieve(question, label)
+
+    def _retrieve(self, query: str, label: str | None) -> list[Hit]:
+        return self.retriever.retrieve(query, label=label, rank_by=ANSWER_RANKING)
 
     def _answerable(self, hits: list[Hit], query: str) -> bool:
         return passages_answer(query, hits, self.settings.abstain_threshold)

@@ -59,9 +59,16 @@ class Retriever:
         return self.index.embedder
 
     def retrieve(
-        self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        label: str | None = None,
+        rank_by: str | None = None,
     ) -> list[Hit]:
-        """The top ``k`` hits; with ``label``, only chunks classified so (``rag classify``)."""
+        """The top ``k`` hits; with ``label``, only chunks classified so (``rag classify``);
+        ``rank_by`` (``pages`` or ``chunks``) overrides the settings' for ``hybrid``."""
         query = query.strip()
         k = k or self.top_k
         if not query:
@@ -79,7 +86,8 @@ class Retriever:
             vector = self.embedder.embed_query(query)
             where = {"label": label} if label else None
             dense = self.store.query(vector, k=depth, where=where)
-            hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth)
+            pages = (rank_by or self.settings.rank_by) == "pages"
+            hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth, pages)
         keep = max(k, self.settings.rerank_top_n) if chosen.rerank else k
         if chosen.mmr and hits:
             hits = self._diversify(hits, keep)
@@ -118,7 +126,7 @@ class Retriever:
         hits, _ = self.store.get([doc for doc, _ in ranked], vectors=False)
         return [_rescored(h, scores[h.chunk_id]) for h in hits]
 
-    def _fuse(self, query: str, dense: list[Hit], depth: int) -> list[Hit]:
+    def _fuse(self, query: str, dense: list[Hit], depth: int, pages: bool) -> list[Hit]:
         lexical = self._lexical(query, depth)
         weights = [self.settings.dense_weight, self.settings.bm25_weight]
         if self.settings.fusion == "rrf":
@@ -135,9 +143,9 @@ class Retriever:
         fetched, _ = self.store.get([doc for doc, _ in fused if doc not in known], vectors=False)
         known.update({h.chunk_id: h for h in fetched})
         fused = [(doc, score) for doc, score in fused if doc in known]
-        if self.settings.rank_by == "pages":
-            pages = {doc: _page(known[doc]) for doc, _ in fused}
-            fused = by_page(fused, pages, weight=self.settings.page_weight)
+        if pages:
+            on = {doc: _page(known[doc]) for doc, _ in fused}
+            fused = by_page(fused, on, weight=self.settings.page_weight)
         return [_rescored(known[doc], score) for doc, score in fused]
 
     def _vectors(self, ids: list[str]) -> tuple[list[Hit], np.ndarray]:

@@ -146,3 +146,15 @@ def test_a_question_that_stands_alone_is_answered_on_its_own(answerer: Answerer)
     assert "condensed_query" not in answer.metadata and answer.citations
     alone = answerer.ask(question).answer
     assert [c.chunk_id for c in answer.citations] == [c.chunk_id for c in alone.citations]
+
+
+def test_an_answer_reads_passages_even_where_search_ranks_pages(answerer: Answerer) -> None:
+    # two passages of one page are often a sentence and its continuation: the answer keeps
+    # both where search (RAG_RANK_BY=pages, the default) shows each page once
+    assert answerer.retriever.settings.rank_by == "pages"
+    question = "How do I read a data frame from an external file with read.table?"
+    answer = answerer.ask(question).answer
+    chunks = answerer.retriever.retrieve(question, rank_by="chunks")
+    pages = answerer.retriever.retrieve(question)
+    assert [h.chunk_id for h in answer.hits] == [h.chunk_id for h in chunks]
+    assert len({h.page for h in pages}) == len(pages)

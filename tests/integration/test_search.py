@@ -80,6 +80,9 @@ def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
                 weights=[r.dense_weight, r.bm25_weight],
             )
         if rank_by == "pages":
+            # what an answer reads: passages, whatever the setting (rag.answers.answer)
+            chunks = retriever.retrieve(question, k=10, mode="hybrid", rank_by="chunks")
+            assert [h.chunk_id for h in chunks] == [c for c, _ in expected[:10]], question
             pages = {h.chunk_id: (h.source, h.page) for h in [*dense, *lexical]}
             expected = by_page(expected[:depth], pages, weight=r.page_weight)
         hybrid = retriever.retrieve(question, k=10, mode="hybrid")
