@@ -7,7 +7,7 @@ stated it.
 The how-to questions (bench/data/howto_questions.json) over data/, ingested into ``--store``
 as ``python -m ingest`` does (a new index when the folder is empty). For each question and
 each mode (``hybrid``, ``dense``, ``bm25``), the top 20 passages from the ``Retriever`` with
-every other setting at its default; a passage names the gold when the grader's own
+every other setting at its default, ranked as the answer ranks them (``ANSWER_RANKING``); a passage names the gold when the grader's own
 ``NamesGold.stated_in`` finds one of ``must_name`` in its text (so a name may also match a
 passage that uses the word otherwise: "system" in "your system"). Beside each question, the
 extractive answer's grade from bench/results/answers.jsonl (``bench/answers.py``, the
@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.provenance import write_result  # noqa: E402
+from rag.answers.answer import ANSWER_RANKING  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation.grading import NamesGold  # noqa: E402
 from rag.retrieval.retriever import Retriever  # noqa: E402
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         gold = NamesGold(tuple(q["must_name"]))
         ranks: dict[str, int | None] = {}
         for mode in MODES:
-            hits = retriever.retrieve(q["question"], k=DEPTH, mode=mode)
+            hits = retriever.retrieve(q["question"], k=DEPTH, mode=mode, rank_by=ANSWER_RANKING)
             found = (i for i, hit in enumerate(hits, 1) if gold.stated_in(hit.text))
             ranks[mode] = next(found, None)
         rows.append(
