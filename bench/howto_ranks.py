@@ -7,11 +7,12 @@ stated it.
 The how-to questions (bench/data/howto_questions.json) over data/, ingested into ``--store``
 as ``python -m ingest`` does (a new index when the folder is empty). For each question and
 each mode (``hybrid``, ``dense``, ``bm25``), the top 20 passages from the ``Retriever`` with
-every other setting at its default, ranked as the answer ranks them (``ANSWER_RANKING``); a passage names the gold when the grader's own
-``NamesGold.stated_in`` finds one of ``must_name`` in its text (so a name may also match a
-passage that uses the word otherwise: "system" in "your system"). Beside each question, the
-extractive answer's grade from bench/results/answers.jsonl (``bench/answers.py``, the
-run it names), to count how many answers missed a gold the top passages held. Writes
+every other setting at its default, ranked as the answer ranks them (``ANSWER_RANKING``);
+a passage names the gold when the grader's own ``NamesGold.stated_in`` finds one of
+``must_name`` in its text (so a name may also match a passage that uses the word otherwise:
+"system" in "your system"). Beside each question, the extractive answer's grade from
+bench/results/answers.jsonl (``bench/answers.py``, the run it names), to count how many
+answers missed a gold the top passages held. Writes
 bench/results/howto_ranks.json.
 """
 
