@@ -84,7 +84,7 @@ def units_of(text: str) -> list[Unit]:
             prose.clear()
 
     flat_lines = [" ".join(raw.split()) for raw in lines]
-    kinds = [line_kind(line) for line in flat_lines]
+    kinds = continued([line_kind(line) for line in flat_lines], flat_lines)
     in_list = listed(flat_lines, kinds)
     fenced = False
     for at, line in enumerate(flat_lines):
@@ -137,6 +137,25 @@ def line_kind(line: str) -> str:
         if _INDEXED.search(line) or (_STATEMENT.search(line) and _plain_share(line) < PLAIN_SHARE):
             return "code"  # "var x{i in I}, integer, >= 0;": a statement, however wordy
     return "prose"
+
+
+def continued(kinds: list[str], lines: list[str]) -> list[str]:
+    """``kinds`` with a "code" line that finishes the prose sentence before it read as prose:
+    after "... (and defaults to "p" for points() and", the line ``"l" for lines().)`` is the
+    rest of that sentence, not a line to type. A line that finishes a sentence ends in . ! or
+    ?; a command after "... with the command" does not, and stays code."""
+    out = list(kinds)
+    for at in range(1, len(lines)):
+        before, line = lines[at - 1], lines[at]
+        if (
+            out[at] == "code"
+            and out[at - 1] == "prose"
+            and before[-1:].isalpha()
+            and line.rstrip(_CLOSERS)[-1:] in ".!?"
+            and not _PROMPT.match(line)
+        ):
+            out[at] = "prose"
+    return out
 
 
 def listed(lines: list[str], kinds: list[str]) -> set[int]:

@@ -163,3 +163,25 @@ def test_a_figures_title_and_axis_labels_are_no_list() -> None:
         "We can plot the empirical cumulative distribution function by using the function ecdf."
     )
     assert "item" not in [u.kind for u in units_of(text)]
+
+
+def test_a_line_that_finishes_the_sentence_before_it_is_prose_not_code() -> None:
+    text = (
+        "Adds points or connected lines to the current plot. plot()'s type= argument\n"
+        'can also be passed to these functions (and defaults to "p" for points() and\n'
+        '"l" for lines().)\n'
+        "text(x, y, labels, ...)\n"
+        "They may be executed at any time in an R session with the command\n"
+        '> source("commands.R")'
+    )
+    assert [(u.kind, u.text) for u in units_of(text)] == [
+        (
+            "prose",
+            "Adds points or connected lines to the current plot. plot()'s type= argument can "
+            'also be passed to these functions (and defaults to "p" for points() and "l" for '
+            "lines().)",
+        ),
+        ("code", "text(x, y, labels, ...)"),
+        ("prose", "They may be executed at any time in an R session with the command"),
+        ("code", '> source("commands.R")'),
+    ]
