@@ -291,8 +291,8 @@ def levers(result: dict[str, Any]) -> str:
         f"{fusion} | page b=0.5",
         # the shipped fusion with pages ranked (RAG_RANK_BY=pages); older runs chose none
         *(
-            f"headings | {shipped} | page b={b}"
-            for b in (0.0, 0.25, 0.5)
+            f"headings | {shipped}{page}"
+            for page in ("", " | page b=0.0", " | page b=0.25", " | page b=0.5")
             if "page_on_shipped" in summary
         ),
     ]

@@ -49,6 +49,21 @@ def test_the_extractive_constants_are_the_tuned_ones() -> None:
     assert "filings" in result["sets"] and "filings/tune" in chosen
 
 
+def test_pages_are_ranked_as_the_levers_chose_over_the_shipped_fusion() -> None:
+    """bench/levers.py's choice of page aggregation over the fusion that ships is what
+    ``RAG_RANK_BY`` and ``RAG_PAGE_WEIGHT`` default to, and that fusion is the shipped one."""
+    summary = json.loads((RESULTS / "levers.json").read_text(encoding="utf-8"))["summary"]
+    shipped = RetrievalSettings()
+    fusion = f"rrf k={shipped.rrf_k} w={shipped.dense_weight / shipped.bm25_weight}"
+    chosen = summary["page_on_shipped"]["lever"]
+    assert chosen.startswith(f"headings | {fusion}")
+    if " | page b=" in chosen:
+        assert shipped.rank_by == "pages"
+        assert float(chosen.rsplit("=", 1)[1]) == shipped.page_weight
+    else:
+        assert shipped.rank_by == "chunks"
+
+
 def test_the_docs_tables_match_their_results_files() -> None:
     import subprocess
     import sys
