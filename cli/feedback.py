@@ -14,6 +14,7 @@ from time import perf_counter
 from typing import Any
 
 from cli._longeval import print_table
+from rag.answers.answer import ANSWER_RANKING
 from rag.config import Settings
 from rag.conversations.feedback import all_feedback, load_question_set, question_set, useful_rank
 from rag.conversations.history import FILE_NAME, Conversations
@@ -118,7 +119,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         times: list[float] = []
         for q in questions:
             started = perf_counter()
-            hits = retriever.retrieve(q.question, k=DEPTH, mode=mode)
+            # the useful passages were judged among an answer's: ranked as an answer ranks them
+            hits = retriever.retrieve(q.question, k=DEPTH, mode=mode, rank_by=ANSWER_RANKING)
             times.append((perf_counter() - started) * 1000)
             rows.append((q.half, "", useful_rank(q.useful, hits)))
         result["modes"][mode] = {**summarize(rows), "latency_ms": latency(times)}

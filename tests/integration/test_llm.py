@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answers.answer import Answerer, Turn
+from rag.answers.answer import ANSWER_RANKING, Answerer, Turn
 from rag.answers.citations import CitationFilter
 from rag.answers.llm import OpenAILLM
 from rag.answers.local_server import LocalServer
@@ -35,10 +35,16 @@ class RecordingRetriever(Retriever):
     queries: list[str]
 
     def retrieve(
-        self, query: str, *, k: int | None = None, mode: str | None = None, label: str | None = None
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        label: str | None = None,
+        rank_by: str | None = None,
     ) -> list[Hit]:
         self.queries = [*getattr(self, "queries", []), query]
-        return super().retrieve(query, k=k, mode=mode, label=label)
+        return super().retrieve(query, k=k, mode=mode, label=label, rank_by=rank_by)
 
 
 def answerer(
@@ -104,7 +110,7 @@ def test_budget_fills_the_server_context_without_overflowing_it(
     )
     ask, retriever = answerer(settings, embedder, make_llm(llama_server, max_tokens=32))
     answer = ask.ask(QUESTION).answer
-    all_hits = retriever.retrieve(QUESTION)
+    all_hits = retriever.retrieve(QUESTION, rank_by=ANSWER_RANKING)  # what the answer reads
     dropped = answer.metadata["dropped"]
     assert isinstance(dropped, list) and 0 < len(dropped) < 12
     kept = [h.chunk_id for h in answer.hits]

@@ -35,11 +35,15 @@ class Retriever:
     def __init__(self) -> None:
         self.queries: list[str] = []
         self.labels: list[str | None] = []
+        self.rankings: list[str] = []
         self.embedder = Embedder()
 
-    def retrieve(self, query: str, *, k: int | None = None, label: str | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, *, k: int | None = None, label: str | None = None, rank_by: str = ""
+    ) -> list[Hit]:
         self.queries.append(query)
         self.labels.append(label)
+        self.rankings.append(rank_by)
         return list(HITS)
 
 
@@ -86,6 +90,7 @@ def test_a_label_reaches_the_retriever_and_the_metadata() -> None:
     retriever = Retriever()
     answer = answerer(ScriptedLLM(["x [1]"]), retriever).ask("What is NA?", label="r").answer
     assert retriever.labels == ["r"] and answer.metadata["label"] == "r"
+    assert retriever.rankings == ["chunks"]  # an answer reads passages, not pages
 
 
 def test_budget_drops_passages_and_lists_them() -> None:

@@ -49,14 +49,13 @@ def test_tuned_defaults_are_what_the_benchmarks_chose() -> None:
     assert variant == "headings"  # chosen over the chunks as the pipeline embeds them
     assert retrieval.fusion == "rrf"
     shipped = f"rrf k={retrieval.rrf_k} w={retrieval.dense_weight / retrieval.bm25_weight}"
-    page = levers["page"]["lever"].split(" | ")[-1]
-    if lever != shipped or levers["page"]["lever"] != levers["fusion"]["lever"]:
+    if lever != shipped:
         # a choice declined for a reason the rule cannot see (issue 25: no other yardstick's
-        # reporting half may fall by more than a point) is declined in the docs, by name
+        # reporting half may fall by more than a point) is declined in the docs, by name;
+        # page aggregation over the shipped fusion is tests/unit/test_bench_results.py's
         docs = (ROOT / "docs" / "retrieval.md").read_text(encoding="utf-8")
-        decision = docs.split("What the run decided, and what ships", 1)[-1][:1500]
-        assert "**Neither is shipped.**" in decision, "levers chose another fusion: ship it"
-        assert f"`{lever}`" in decision and page.split("=")[-1] in decision
+        decision = docs.split("What the run decided, and what ships", 1)[-1][:2500]
+        assert f"fusion pick, `{lever}`, is not shipped" in decision, "ship it or say why not"
         assert f"headings | {shipped}" in measured["table"]  # measured beside its rival
     chosen = tuned["bm25"]["chosen"]
     assert (bm25.K1, bm25.B, chosen["analyzer"]) == (chosen["k1"], chosen["b"], "stem+stopwords")
