@@ -4,6 +4,8 @@ condensation call — never the quality of the answers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rag.answers.answer import ANSWER_RANKING, Answerer, Turn
@@ -34,17 +36,9 @@ class RecordingRetriever(Retriever):
 
     queries: list[str]
 
-    def retrieve(
-        self,
-        query: str,
-        *,
-        k: int | None = None,
-        mode: str | None = None,
-        label: str | None = None,
-        rank_by: str | None = None,
-    ) -> list[Hit]:
+    def retrieve(self, query: str, **options: Any) -> list[Hit]:
         self.queries = [*getattr(self, "queries", []), query]
-        return super().retrieve(query, k=k, mode=mode, label=label, rank_by=rank_by)
+        return super().retrieve(query, **options)
 
 
 def answerer(
