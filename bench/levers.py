@@ -472,8 +472,7 @@ def confident(alpha: float) -> Callable[[Ranked, Ranked], Ranked]:
 def by_page(ranked: Ranked, hits: dict[str, Hit], beta: float) -> Ranked:
     """The best chunk of each page first, pages ordered by best + beta * the others: the
     retriever's own ``rag.retrieval.fusion.by_page`` (``RAG_RANK_BY=pages``)."""
-    pages = {c: (hits[c].source, hits[c].page) if hits[c].page else None for c, _ in ranked}
-    return fusion.by_page(ranked, pages, weight=beta)
+    return fusion.by_page(ranked, {c: fusion.page_of(hits[c]) for c, _ in ranked}, weight=beta)
 
 
 Lever = Callable[[Ranked, Ranked], Ranked]

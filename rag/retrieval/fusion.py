@@ -8,6 +8,8 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from rag.types import Hit
+
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[str]], *, weights: Sequence[float], k: int = 60
@@ -47,6 +49,11 @@ def min_max_fusion(
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
+def page_of(hit: Hit) -> tuple[str, int] | None:
+    """The page a passage is on, across documents; None for a text without pages (page 0)."""
+    return (hit.source, hit.page) if hit.page else None
+
+
 def by_page(
     ranked: Sequence[tuple[str, float]],
     pages: Mapping[str, Hashable | None],
@@ -56,8 +63,8 @@ def by_page(
     """``ranked`` with pages ranked, not chunks: each page scores its best chunk's score plus
     ``weight`` times the sum of its other chunks' scores, and its best chunk stands for it,
     so the first results cover as many pages as they can; the other chunks follow in their
-    own order, each scored no higher than the result before it. A chunk without a page
-    (``pages`` maps it to None or lacks it) is a page of its own.
+    own order, each scored no higher than the result before it. ``pages`` maps a chunk to its
+    page (``page_of``); a chunk it maps to None, or lacks, is a page of its own.
 
     A statement page of a filing is cut into several chunks that each match part of a
     question (the statement's name, the line item, the year); together they say more than
@@ -74,8 +81,7 @@ def by_page(
         (members[0][0], members[0][1] + weight * sum(s for _, s in members[1:]))
         for members in groups.values()
     ]
-    order = {doc: i for i, (doc, _) in enumerate(firsts)}
-    firsts.sort(key=lambda item: (-item[1], order[item[0]]))
+    firsts.sort(key=lambda item: -item[1])  # stable: ties keep the order of ``ranked``
     lead = {doc for doc, _ in firsts}
     out = list(firsts)
     floor = firsts[-1][1] if firsts else 0.0

@@ -19,7 +19,14 @@ from rag.config import RetrievalSettings, check_mode
 from rag.embedding.types import Embedder
 from rag.modes import MODES, Mode, parse_mode
 from rag.retrieval.bm25 import Bm25Cache
-from rag.retrieval.fusion import by_page, min_max, min_max_fusion, mmr, reciprocal_rank_fusion
+from rag.retrieval.fusion import (
+    by_page,
+    min_max,
+    min_max_fusion,
+    mmr,
+    page_of,
+    reciprocal_rank_fusion,
+)
 from rag.retrieval.reranker import load_reranker
 from rag.store.index import Index
 from rag.store.passages import indexed_text
@@ -144,7 +151,7 @@ class Retriever:
         known.update({h.chunk_id: h for h in fetched})
         fused = [(doc, score) for doc, score in fused if doc in known]
         if pages:
-            on = {doc: _page(known[doc]) for doc, _ in fused}
+            on = {doc: page_of(known[doc]) for doc, _ in fused}
             fused = by_page(fused, on, weight=self.settings.page_weight)
         return [_rescored(known[doc], score) for doc, score in fused]
 
@@ -176,11 +183,6 @@ class Retriever:
         scores = reranker.score(query, [h.text for h in hits])
         ranked = sorted(zip(hits, scores, strict=True), key=lambda pair: -pair[1])
         return [_rescored(h, s) for h, s in ranked]
-
-
-def _page(hit: Hit) -> tuple[str, int] | None:
-    """The page a passage is on, across documents; None for a text without pages."""
-    return (hit.source, hit.page) if hit.page else None
 
 
 def _rescored(hit: Hit, score: float) -> Hit:

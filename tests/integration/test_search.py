@@ -4,7 +4,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
-from rag.retrieval.fusion import by_page, min_max_fusion, reciprocal_rank_fusion
+from rag.retrieval.fusion import by_page, min_max_fusion, page_of, reciprocal_rank_fusion
 from rag.retrieval.retriever import Retriever
 from rag.store.index import open_index
 
@@ -83,7 +83,7 @@ def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
             # what an answer reads: passages, whatever the setting (rag.answers.answer)
             chunks = retriever.retrieve(question, k=10, mode="hybrid", rank_by="chunks")
             assert [h.chunk_id for h in chunks] == [c for c, _ in expected[:10]], question
-            pages = {h.chunk_id: (h.source, h.page) for h in [*dense, *lexical]}
+            pages = {h.chunk_id: page_of(h) for h in [*dense, *lexical]}
             expected = by_page(expected[:depth], pages, weight=r.page_weight)
         hybrid = retriever.retrieve(question, k=10, mode="hybrid")
         assert [h.chunk_id for h in hybrid] == [c for c, _ in expected[:10]], question

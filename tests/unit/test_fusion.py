@@ -5,7 +5,15 @@ import pytest
 
 from rag.errors import ConfigError
 from rag.modes import MODES, Mode, parse_mode
-from rag.retrieval.fusion import by_page, min_max, min_max_fusion, mmr, reciprocal_rank_fusion
+from rag.retrieval.fusion import (
+    by_page,
+    min_max,
+    min_max_fusion,
+    mmr,
+    page_of,
+    reciprocal_rank_fusion,
+)
+from rag.types import Hit
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:
@@ -106,3 +114,11 @@ def test_by_page_keeps_pages_of_different_documents_and_passages_without_pages_a
     assert by_page(ranked, pages, weight=0.25) == ranked  # "d" is not in pages: its own page
     scores = [s for _, s in by_page(ranked, {d: ("x.pdf", 1) for d, _ in ranked}, weight=0.0)]
     assert scores == sorted(scores, reverse=True)  # never rising down the list
+
+
+def test_a_page_is_its_file_and_number_and_a_text_without_pages_has_none() -> None:
+    def hit(source: str, page: int) -> Hit:
+        return Hit(chunk_id=f"{source}{page}", text="t", source=source, page=page, score=1.0)
+
+    assert page_of(hit("a.pdf", 3)) == ("a.pdf", 3) != page_of(hit("b.pdf", 3))
+    assert page_of(hit("notes.md", 0)) is None  # COVID-QA's papers, Markdown, HTML
