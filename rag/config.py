@@ -509,6 +509,13 @@ class AnswerSettings:
     llm_threads: int = setting(
         1, "RAG_LLM_THREADS", "CPU threads of the bundled llama.cpp server", minimum=1
     )
+    widen: int = setting(
+        0,
+        "RAG_ANSWER_WIDEN",
+        "characters of its page either side of each quoted passage that an extractive answer "
+        "reads too (whole sentences from the neighbouring chunks); 0 reads the passage alone",
+        minimum=0,
+    )
     abstain_threshold: float = setting(
         DEFAULT_ABSTAIN_THRESHOLD,
         "RAG_ABSTAIN_THRESHOLD",

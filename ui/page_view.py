@@ -22,13 +22,12 @@ import streamlit as st
 from ingest.pagerender import Box, PageImage, render_page
 from rag.errors import PageViewError, RagError
 from rag.lru import BoundedLRU
-from rag.retrieval.surroundings import Surrounding, surrounding, window
+from rag.retrieval.surroundings import Surrounding, neighbour_starts, surrounding
 from rag.store.chroma import Store
 from rag.types import Hit
 from ui.markdown import code_span_name, neutralize_markdown
 
 STORE_KEY = "_page_view_store"
-MAX_CHUNK_CHARS = 4_000  # how far before a passage a neighbouring chunk may start
 DRAWER_PX = 720
 # rendered pages of every session of this process: 32 pages, 64 MB at most
 PAGES: BoundedLRU[PageImage] = BoundedLRU(
@@ -134,11 +133,9 @@ def show_context(hit: Hit) -> None:
     store = st.session_state.get(STORE_KEY)
     neighbours: list[Hit] = []
     if isinstance(store, Store):
-        low, high = window(hit)
+        start, end = neighbour_starts(hit)
         try:
-            neighbours = store.around(
-                hit.source, hit.page, start=max(low - MAX_CHUNK_CHARS, 0), end=high
-            )
+            neighbours = store.around(hit.source, hit.page, start=start, end=end)
         except RagError as exc:
             st.caption(f"The surrounding text cannot be read: {exc}")
     st.html(context_html(surrounding(hit, neighbours)))

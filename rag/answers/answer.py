@@ -26,8 +26,10 @@ from rag.answers.prompt import (
 from rag.answers.question_words import REFERRING, not_subject_stems
 from rag.config import AnswerSettings, Settings
 from rag.embedding.types import Embedder
+from rag.errors import StoreError
 from rag.retrieval.bm25 import tokenize
 from rag.retrieval.retriever import Retriever
+from rag.retrieval.surroundings import neighbour_starts, widened
 from rag.store.index import Index
 from rag.types import Answer, Citation, Hit, Turn
 
@@ -220,6 +222,7 @@ class Answerer:
         metadata["best_score"] = round(best, 4) if best is not None else None
         # the quotes' [n] are their passages' places among all the hits: the answer's
         # sources list every hit, in this order
+        hits = self._widened(hits, extractive.passages_read(query))
         found = extractive.extract(query, list(enumerate(hits, start=1)), embedder=self.embedder)
         evidence = found.evidence()
         metadata["evidence"] = {
@@ -234,6 +237,22 @@ class Answerer:
             return [], hits
         yield from extractive.render(found.sentences)
         return extractive.cite(found.sentences, hits), hits
+
+    def _widened(self, hits: list[Hit], first: int) -> list[Hit]:
+        """The ``first`` hits each read in its page (``RAG_ANSWER_WIDEN``), the rest as found."""
+        margin = self.settings.widen
+        if margin <= 0:
+            return hits
+        out = list(hits)
+        for i, hit in enumerate(hits[:first]):
+            start, end = neighbour_starts(hit, margin=margin)
+            try:
+                neighbours = self.retriever.store.around(hit.source, hit.page, start=start, end=end)
+            except StoreError as exc:  # the passage alone still answers
+                log.warning("the text around a passage cannot be read: %s", exc)
+                continue
+            out[i] = widened(hit, neighbours, margin=margin)
+        return out
 
     def _generate(
         self,

@@ -276,6 +276,11 @@ def terms_found(question: str, texts: Sequence[str]) -> float:
     return coverage(subject_terms(question), [t for text in texts for t in tokenize(text)])
 
 
+def passages_read(query: str) -> int:
+    """How many of the hits ``extract`` quotes from, for ``query``."""
+    return max(MAX_PASSAGES, ROW_PASSAGES if expected_kind(query) == "number" else 0)
+
+
 def extract(
     query: str,
     numbered: Sequence[tuple[int, Hit]],

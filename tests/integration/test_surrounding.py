@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.answers.answer import answerer_for
 from rag.embedding.models import SentenceTransformerEmbedder
 from rag.retrieval.surroundings import surrounding, window
 from rag.store.index import open_index
@@ -41,3 +42,24 @@ def test_neighbouring_chunks_put_the_text_back(
     assert shown.before == "…" + text[start - 80 : start].split(" ", 1)[1].replace("\n\n", "\n")
     assert shown.after.replace("…", "") in text[start + len(PARAGRAPHS[3]) :].replace("\n\n", "\n")
     assert shown.after.startswith("\nParagraph 4 tells") and shown.after.endswith("…")
+
+
+def test_an_extractive_answer_reads_its_passages_in_their_page_when_widened(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    text = "# Keepers\n\n" + "\n\n".join(PARAGRAPHS) + "\n"
+    notes = tmp_path / "notes.md"
+    notes.write_text(text, encoding="utf-8")
+    settings = make_settings(tmp_path / "store", chunk_size=24, chunk_overlap=0, llm="none")
+    assert run_ingest(settings, embedder, [notes]).errors == []
+    question = "How did the granite lighthouse keeper trim the wick?"
+    with open_index(settings, writing=False, model=embedder) as index:
+        alone = answerer_for(index, settings, None).ask(question).answer
+        wide = answerer_for(index, settings.replace(widen=90), None).ask(question).answer
+    assert alone.hits[0].text == PARAGRAPHS[3]  # the chunk the question names
+    # widened, the first passage is its chunk and its page's whole paragraphs either side,
+    # starting where the earlier one starts in the file
+    first = wide.hits[0]
+    assert first.text == "\n".join(PARAGRAPHS[2:5])
+    assert first.start_index == text.index(PARAGRAPHS[2])
+    assert all(q in first.text for c in wide.citations if c.n == 1 for q in c.quotes)
