@@ -20,7 +20,8 @@ A gold is one of:
   no rule can find in another text; counted, and left out of the stated and supported rates.
 
 An answer's ``[n]`` markers are dropped before it is graded, so a gold that spans two quoted
-sentences is still found.
+sentences is still found; a text gold's own (a paper's reference marks, "[7]") are dropped
+too, as are the passage's when support is graded.
 """
 
 from __future__ import annotations
@@ -73,8 +74,14 @@ class TextGold:
         return bool(self.parts) and all(normalise(p, self.punctuation) for p in self.parts)
 
     def stated_in(self, text: str, *, context: str = "") -> bool:
-        haystack = normalise(text, self.punctuation)
-        return all(contains(haystack, normalise(p, self.punctuation)) for p in self.parts)
+        # a paper's own reference marks ("onset [7] , consistent") are dropped on both
+        # sides: the answer's are dropped with its citations, so a gold keeping them could
+        # never be stated by a quote of its very sentence
+        haystack = normalise(_MARKER.sub(" ", text), self.punctuation)
+        return all(
+            contains(haystack, normalise(_MARKER.sub(" ", p), self.punctuation))
+            for p in self.parts
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": PART_SEPARATOR.join(self.parts)}

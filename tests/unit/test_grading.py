@@ -119,6 +119,18 @@ def test_a_citation_marker_does_not_split_a_gold() -> None:
     assert got.stated
 
 
+def test_a_gold_with_its_papers_reference_marks_is_stated_by_a_quote_of_its_sentence() -> None:
+    """COVID-QA's spans keep the paper's reference marks; a quote keeps them too, and the
+    answer's markers, its own citations, are dropped before grading: so are the gold's."""
+    sentence = "infectivity peaked at around 10 days after illness onset [7] , consistent with it"
+    gold = TextGold.of("10 days after illness onset [7] , consistent")
+    got = grade(answer(f"SARS-CoV {sentence} [1].", [hit(1, sentence)], [1]), gold)
+    assert (got.stated, got.supported) == (True, True)
+    # the words themselves are still needed
+    got = grade(answer("10 days after onset [1].", [hit(1, "10 days after onset")], [1]), gold)
+    assert (got.stated, got.supported) == (False, False)
+
+
 def test_an_abstention_states_nothing_and_is_not_answered() -> None:
     hits = [hit(1, "rm removes objects")]
     got = grade(answer(ABSTAIN, hits, []), NamesGold(("this",)))
