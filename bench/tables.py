@@ -748,6 +748,36 @@ def answers(result: dict[str, Any]) -> str:
     )
 
 
+def answer_widen(result: dict[str, Any]) -> str:
+    """Per set and width: the share of gradable answers stating the gold and the median
+    length, on each half; the tuning means and the width chosen on them."""
+    widths = [str(w) for w in result["widths"]]
+    head = " | ".join(f"{w} tune | {w} report" for w in widths)
+    rows = [
+        f"| set | {head} |",
+        "|---|" + "---:|" * (2 * len(widths)),
+    ]
+    for name, by_width in result["sets"].items():
+        cells = []
+        for w in widths:
+            for half in ("tune", "report"):
+                got = by_width.get(w, {}).get(half)
+                cells.append(f"{got['stated']:.1%} ({got['median_chars']:,.0f})" if got else "—")
+        rows.append(f"| {ANSWER_SETS.get(name, name)} | " + " | ".join(cells) + " |")
+    means = ", ".join(f"{w}: {result['tuning_mean'][w]:.4f}" for w in widths)
+    setting = result["settings"]
+    return (
+        f"Commit `{result['commit']}`, {result['date']}; `{setting['retrieval_mode']}` "
+        f"retrieval, top {setting['top_k']}, extractive answers. Each cell: the share of the "
+        "half's gradable questions whose answer states the gold (median answer length in "
+        "characters); columns by `RAG_ANSWER_WIDEN` (characters of the page read either side "
+        "of each quoted passage, whole sentences; 0 reads the passage alone).\n\n"
+        + "\n".join(rows)
+        + f"\n\nTuning means: {means}; chosen (a gain above {result['margin']} over 0): "
+        f"**{result['chosen']}**.\n"
+    )
+
+
 def kept_note(label: str, measured: dict[str, Any], setting: dict[str, Any]) -> str:
     """What a set kept from an earlier run of ``bench/answers.py`` was measured with: its
     commit, date and CPU, and any setting that differs from this run's."""
@@ -790,6 +820,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "encode": encode,
     "precision": precision,
     "answers": answers,
+    "answer_widen": answer_widen,
 }
 
 
