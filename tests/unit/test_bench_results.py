@@ -12,7 +12,7 @@ from rag.answers import extractive
 from rag.answers.answer import FOLLOWUP_DRIFT
 from rag.answers.extractive import EVIDENCE_TERMS
 from rag.answers.quote_scores import QuoteWeights
-from rag.config import DEFAULT_ABSTAIN_THRESHOLD, RetrievalSettings
+from rag.config import DEFAULT_ABSTAIN_THRESHOLD, AnswerSettings, RetrievalSettings
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 
@@ -275,3 +275,12 @@ def test_shards_fill_the_multilingual_cache_together(tmp_path: Path, monkeypatch
     assert (joined["docs"] == alone["docs"]).all() and len(joined["docs"]) == len(docs)
     assert (joined["queries"] == alone["queries"]).all()
     assert joined["seconds"] >= 0 and set(joined) == {"docs", "queries", "seconds", "cpu_seconds"}
+
+
+def test_the_answer_widens_its_passages_as_measured() -> None:
+    """``RAG_ANSWER_WIDEN`` defaults to the width bench/answer_widen.py chose on the tuning
+    halves, a run that included reading the passage alone (0)."""
+    result = json.loads((RESULTS / "answer_widen.json").read_text(encoding="utf-8"))
+    assert 0 in result["widths"] and len(result["widths"]) >= 3
+    assert result["chosen"] == AnswerSettings().widen
+    assert {"covidqa", "howto", "pages"} <= set(result["sets"])
