@@ -127,7 +127,7 @@ def candidates(
             if len(split_row(u.text)[1]) != len(header.years):
                 # years that do not fit the row's cells would name the wrong column
                 header = TableHeader(units=header.units)
-            out.append(Sentence(u.text, n, i, kind=u.kind, heading=heading,
+            out.append(Sentence(u.text, n, i, kind=u.kind, heading=u.section or heading,
                                 table=header.shown(heading), years=header.years))  # fmt: skip
     return out
 
@@ -338,7 +338,10 @@ def _continues(before: Sentence, s: Sentence) -> bool:
     """Whether ``s`` is the prose sentence right after ``before`` in one passage: the two
     read as one paragraph with one citation."""
     return (
-        before.n == s.n and s.position == before.position + 1 and before.kind == s.kind == "prose"
+        before.n == s.n
+        and s.position == before.position + 1
+        and before.kind == s.kind == "prose"
+        and before.heading == s.heading
     )
 
 

@@ -14,12 +14,18 @@ lines read as prose were joined into one "sentence" that starts in lower case an
 dropped as a chunk's cut-off start, so the answer to "the whole-number quotient of a
 division" could not be quoted. Lines in a run of short lines without end punctuation are
 items, each its own unit (``listed``).
+
+A chunk cut by size can hold the start of the next section: "... once again.", then
+"1.11 Data permanency and removing objects", then that section's text. The chunk's heading
+path names the section it starts in, so the quote about ``rm`` was shown under the heading
+before it. A numbered heading line (or a Markdown one) starts a new ``section`` for the
+units after it, and is not a unit itself.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Kind = Literal["prose", "code", "item", "row"]
@@ -60,12 +66,18 @@ LIST_RUN = 2
 FULL_WIDTH_QUANTILE = 0.9  # the passage's full width: the length of its long lines
 _CLOSERS = ")]\"'”’"  # "... a good result.)" ends a sentence
 _SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.1.10 Hierarchy"
+# a numbered heading's line: "1.11 Data permanency and removing objects"; its number is not
+# shown with it, as the heading path's titles carry none
+_NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)+\.?\s+(?=[A-Z])")
+MAX_HEADING_WORDS = 12
+_ENDS_BLOCK = ".!?:;"
 
 
 @dataclass(frozen=True)
 class Unit:
     text: str
     kind: Kind
+    section: str = ""  # the heading above it inside the passage; "" where none is
 
 
 def units_of(text: str) -> list[Unit]:
@@ -76,15 +88,19 @@ def units_of(text: str) -> list[Unit]:
     lines = text.splitlines()
     units: list[Unit] = []
     prose: list[str] = []
+    section = ""
+    complete = 0  # the units before this index end before a heading, so none was cut
 
     def flush() -> None:
         if prose:
             flat = " ".join(" ".join(prose).split())
-            units.extend(Unit(s.strip(), "prose") for s in _BOUNDARY.split(flat) if s.strip())
+            units.extend(
+                Unit(s.strip(), "prose", section) for s in _BOUNDARY.split(flat) if s.strip()
+            )
             prose.clear()
 
     flat_lines = [" ".join(raw.split()) for raw in lines]
-    kinds = continued([line_kind(line) for line in flat_lines], flat_lines)
+    kinds = continued(headed([line_kind(line) for line in flat_lines], flat_lines), flat_lines)
     in_list = listed(flat_lines, kinds)
     fenced = False
     for at, line in enumerate(flat_lines):
@@ -93,12 +109,17 @@ def units_of(text: str) -> list[Unit]:
             fenced = not fenced
             continue
         kind = "code" if fenced and line else kinds[at]
+        if kind == "heading" and not fenced:
+            flush()
+            complete = len(units)  # a new section: what came before it was not cut
+            section = heading_title(line)
+            continue
         if kind == "prose" and at in in_list and not fenced:
             kind = "item"
         if kind == "prose":
             if not prose and units and units[-1].kind == "item" and line[:1].islower():
                 # a definition's meaning wrapped onto the next line stays with its term
-                units[-1] = Unit(f"{units[-1].text} {line}", "item")
+                units[-1] = replace(units[-1], text=f"{units[-1].text} {line}")
             else:
                 prose.append(line)
             continue
@@ -106,9 +127,12 @@ def units_of(text: str) -> list[Unit]:
         if kind == "bullet":  # a list item starts a new run of prose
             prose.append(line)
         elif kind in ("code", "item", "row"):
-            units.append(Unit(line, kind))  # type: ignore[arg-type]
+            units.append(Unit(line, kind, section))  # type: ignore[arg-type]
     flush()
-    return [_clip(u) for u in _without_cut_ends(units) if _quotable(u)]
+    if units and units[0].kind == "prose" and units[0].text[:1].islower():
+        units, complete = units[1:], max(complete - 1, 0)  # the chunk began mid-sentence
+    kept = units[:complete] + _without_cut_ends(units[complete:])
+    return [_clip(u) for u in kept if _quotable(u)]
 
 
 def line_kind(line: str) -> str:
@@ -120,7 +144,14 @@ def line_kind(line: str) -> str:
     if _MD_HEADING.match(line) and not _COMMENT.match(line):
         return "heading"
     if _COMMENT.match(line):
-        return "comment"  # "## make the bins smaller": a note on the code, no answer alone
+        return "comment"
+    if (
+        _NUMBERED_HEADING.match(line)
+        and len(line.split()) <= MAX_HEADING_WORDS
+        and line.rstrip(_CLOSERS)[-1:] not in _ENDS_BLOCK + ","
+        and not _is_row(line)
+    ):
+        return "heading"  # "## make the bins smaller": a note on the code, no answer alone
     if _PROMPT.match(line):
         return "code"
     if _is_row(line):
@@ -137,6 +168,28 @@ def line_kind(line: str) -> str:
         if _INDEXED.search(line) or (_STATEMENT.search(line) and _plain_share(line) < PLAIN_SHARE):
             return "code"  # "var x{i in I}, integer, >= 0;": a statement, however wordy
     return "prose"
+
+
+def heading_title(line: str) -> str:
+    """The title a heading line shows: without its Markdown marks or section number."""
+    return _NUMBERED_HEADING.sub("", line.lstrip("#").strip()).strip()
+
+
+def headed(kinds: list[str], lines: list[str]) -> list[str]:
+    """``kinds`` with a numbered "heading" that continues the prose line before it read as
+    prose: a wrapped sentence "... as described in Section" can leave "3.1 Hierarchy of
+    operations" at the start of the next line. Markdown headings stand alone."""
+    out = list(kinds)
+    for at in range(1, len(lines)):
+        before = lines[at - 1].rstrip(_CLOSERS)
+        if (
+            out[at] == "heading"
+            and not _MD_HEADING.match(lines[at])
+            and out[at - 1] == "prose"
+            and before[-1:] not in _ENDS_BLOCK
+        ):
+            out[at] = "prose"
+    return out
 
 
 def continued(kinds: list[str], lines: list[str]) -> list[str]:
@@ -211,8 +264,8 @@ def _is_row(line: str) -> bool:
 
 
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:
-    if units and units[0].kind == "prose" and units[0].text[:1].islower():
-        units = units[1:]
+    """``units`` without a last one the chunk's end cut: a sentence without its end, a call
+    without its closing bracket."""
     if units and units[-1].kind == "prose" and units[-1].text[-1:] not in ".!?:)":
         units = units[:-1]
     if units and units[-1].kind == "code" and units[-1].text.count("(") > units[-1].text.count(")"):
@@ -237,4 +290,4 @@ def _clip(unit: Unit) -> Unit:
     if len(unit.text) <= MAX_CHARS:
         return unit
     cut = unit.text[:MAX_CHARS].rsplit(" ", 1)[0]
-    return Unit(cut.rstrip(",;:") + CLIPPED, unit.kind)
+    return replace(unit, text=cut.rstrip(",;:") + CLIPPED)

@@ -323,3 +323,32 @@ def test_a_passages_title_lines_joined_into_a_sentence_are_no_quote() -> None:
     assert not is_title("The Consolidated Statement of Cash Flows of PepsiCo, Inc.", title)
     assert not is_title("Our capital spending grew in every region we report", title)
     assert not is_title("Table of Contents", "")
+
+
+def test_a_quote_shows_the_section_it_sits_under_inside_its_passage() -> None:
+    # the chunk starts in one section and the quote sits in the next; its heading path
+    # names only the first
+    text = (
+        "restores it to the console once again.\n1.11 Data permanency and removing objects\n"
+        "The collection of objects currently stored is called the workspace.\n"
+        "To remove objects the function rm is available:\n> rm(x, y, z)"
+    )
+    hit = Hit(
+        chunk_id="c1", text=text, source="R-intro.pdf", page=12, score=1.0,
+        header_path="1 Introduction > Executing commands from or diverting output to a file",
+    )  # fmt: skip
+    found = candidates([(1, hit)])
+    assert [(s.text[:17], s.heading) for s in found] == [
+        ("The collection of", "Data permanency and removing objects"),
+        ("To remove objects", "Data permanency and removing objects"),
+        ("> rm(x, y, z)", "Data permanency and removing objects"),
+    ]
+    # neighbours in the passage across a heading are two paragraphs, each under its heading
+    runs = [
+        Sentence("It ends here.", 1, 0, heading="Executing commands"),
+        Sentence("The workspace holds objects.", 1, 1, heading="Data permanency"),
+    ]
+    assert "".join(render(runs)) == (
+        "*Executing commands:* It ends here [1].\n\n"
+        "*Data permanency:* The workspace holds objects [1]."
+    )

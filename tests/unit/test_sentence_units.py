@@ -69,10 +69,11 @@ def test_markdown_fences_and_headings() -> None:
         "# Setup\n\nInstall it with pip first.\n\n```\npip install rag-chat\n```\n"
         "Then run it from the shell."
     )
+    # the heading is no quote; it is the section of the units under it
     assert units_of(text) == [
-        Unit("Install it with pip first.", "prose"),
-        Unit("pip install rag-chat", "code"),
-        Unit("Then run it from the shell.", "prose"),
+        Unit("Install it with pip first.", "prose", "Setup"),
+        Unit("pip install rag-chat", "code", "Setup"),
+        Unit("Then run it from the shell.", "prose", "Setup"),
     ]
 
 
@@ -185,3 +186,68 @@ def test_a_line_that_finishes_the_sentence_before_it_is_prose_not_code() -> None
         ("prose", "They may be executed at any time in an R session with the command"),
         ("code", '> source("commands.R")'),
     ]
+
+
+# a chunk cut by size holds the end of one section and the start of the next (R-intro p.12)
+NEXT_SECTION = (
+    "The command\n> sink()\nrestores it to the console once again.\n"
+    "1.11 Data permanency and removing objects\n"
+    "The entities that R creates and manipulates are known as objects.\n"
+    "To remove objects the function rm is available:\n"
+    "> rm(x, y, z, ink, junk, temp, foo, bar)"
+)
+
+
+def test_a_numbered_heading_inside_a_passage_starts_the_section_of_the_units_after_it() -> None:
+    assert units_of(NEXT_SECTION) == [
+        Unit("> sink()", "code"),
+        Unit("restores it to the console once again.", "prose"),
+        Unit(
+            "The entities that R creates and manipulates are known as objects.",
+            "prose",
+            "Data permanency and removing objects",
+        ),
+        Unit(
+            "To remove objects the function rm is available:",
+            "prose",
+            "Data permanency and removing objects",
+        ),
+        Unit(
+            "> rm(x, y, z, ink, junk, temp, foo, bar)",
+            "code",
+            "Data permanency and removing objects",
+        ),
+    ]
+    assert line_kind("1.11 Data permanency and removing objects") == "heading"
+    assert line_kind("3.1.10 Hierarchy of operations") == "heading"
+    # a figure row, a sentence and an amount are no headings
+    assert line_kind("1.5 2.0 2.5 3.0 3.5 4.0") == "row"
+    assert line_kind("2.5 Million people were tested in the first week of the study.") == "prose"
+
+
+def test_a_section_number_that_continues_a_wrapped_sentence_is_prose() -> None:
+    text = (
+        "The order in which operators apply is given in Section\n"
+        "3.1 Hierarchy of operations\n"
+        "and may be changed with parentheses."
+    )
+    assert units_of(text) == [
+        Unit(
+            "The order in which operators apply is given in Section 3.1 Hierarchy of "
+            "operations and may be changed with parentheses.",
+            "prose",
+        )
+    ]
+
+
+def test_what_ends_before_a_heading_was_not_cut_by_the_chunk() -> None:
+    # a table read as prose, then the next section's heading that the chunk's end cut short:
+    # the table ends without a full stop, but the heading after it shows it is whole
+    text = (
+        "Country % of total population infected (mean [95% credible interval])\n"
+        "Austria 1.1% [0.36%-3.1%]\nBelgium 3.7% [1.3%-9.7%]\n\n2.2 Reproduction"
+    )
+    (unit,) = units_of(text)
+    assert unit.text.endswith("Belgium 3.7% [1.3%-9.7%]")
+    # without the heading, the same last unit could be a sentence the chunk's end cut
+    assert units_of(text.removesuffix("\n\n2.2 Reproduction")) == []
