@@ -79,8 +79,7 @@ class TextGold:
         # never be stated by a quote of its very sentence
         haystack = normalise(_MARKER.sub(" ", text), self.punctuation)
         return all(
-            contains(haystack, normalise(_MARKER.sub(" ", p), self.punctuation))
-            for p in self.parts
+            contains(haystack, normalise(_MARKER.sub(" ", p), self.punctuation)) for p in self.parts
         )
 
     def as_dict(self) -> dict[str, object]:
