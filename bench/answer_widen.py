@@ -20,6 +20,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,19 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             if got is None:
                 progress(f"{name}: skipped, none of its PDFs is there")
                 break
-            summary = got["summary"]
-            results.setdefault(name, {})[str(width)] = {
-                "seconds": round(time.perf_counter() - started, 1),
-                **{
-                    half: {
-                        "gradable": summary[half]["gradable"],
-                        **{k: summary[half][k] for k in KEPT},
-                        "median_chars": summary[half]["chars"]["median"],
-                    }
-                    for half in ("tune", "report")
-                    if half in summary
-                },
-            }
+            results.setdefault(name, {})[str(width)] = measured(got, started)
     means = {str(w): tuning_mean(results, str(w)) for w in widths}
     chosen = choose(means)
     path = write_result(
@@ -94,23 +83,46 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def tuning_mean(results: dict[str, dict[str, Any]], width: str) -> float:
+def measured(got: dict[str, Any], started: float) -> dict[str, Any]:
+    """What a results file keeps of one set answered at one value, per half."""
+    summary = got["summary"]
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        **{
+            half: {
+                "gradable": summary[half]["gradable"],
+                **{k: summary[half][k] for k in KEPT},
+                "median_chars": summary[half]["chars"]["median"],
+            }
+            for half in ("tune", "report")
+            if half in summary
+        },
+    }
+
+
+def tuning_mean(results: dict[str, dict[str, Any]], value: str) -> float:
     """The mean, over the sets, of the tuning half's share of answers stating the gold."""
     shares = [
-        by_width[width]["tune"]["stated"]
-        for by_width in results.values()
-        if width in by_width and "tune" in by_width[width]
+        by_value[value]["tune"]["stated"]
+        for by_value in results.values()
+        if value in by_value and "tune" in by_value[value]
     ]
     return round(sum(shares) / len(shares), 4) if shares else 0.0
 
 
-def choose(means: dict[str, float], margin: float = MARGIN) -> str:
-    """The width that ships: the best tuning mean when it beats reading the passage alone
-    ("0") by more than ``margin``, the smallest among equals; else "0"."""
+def choose(
+    means: dict[str, float],
+    margin: float = MARGIN,
+    base: str = "0",
+    first: Callable[[str], float] = float,
+) -> str:
+    """The value that ships: the best tuning mean when it beats ``base`` (the answer as it
+    is without the lever; "0", reading the passage alone) by more than ``margin``, the
+    ``first`` among equals (the smallest width); else ``base``."""
     best = max(means.values())
-    if best <= means["0"] + margin:
-        return "0"
-    return min((w for w, m in means.items() if m == best), key=int)
+    if best <= means[base] + margin:
+        return base
+    return min((v for v, m in means.items() if m == best), key=first)
 
 
 if __name__ == "__main__":

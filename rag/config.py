@@ -516,6 +516,15 @@ class AnswerSettings:
         "reads too (whole sentences from the neighbouring chunks); 0 reads the passage alone",
         minimum=0,
     )
+    howto_bm25: float = setting(
+        1.0,
+        "RAG_ANSWER_HOWTO_BM25",
+        "the share of `RAG_BM25_WEIGHT` that hybrid fusion keeps, in the passages an answer "
+        'reads, for a how-to question ("How do I …?", "which function …"): its words are '
+        "rarely the manual's",
+        minimum=0.0,
+        maximum=1.0,
+    )
     abstain_threshold: float = setting(
         DEFAULT_ABSTAIN_THRESHOLD,
         "RAG_ABSTAIN_THRESHOLD",

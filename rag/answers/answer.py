@@ -14,6 +14,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from time import perf_counter
 
 from rag.answers import extractive
+from rag.answers.answer_types import asks_command
 from rag.answers.citations import CitationFilter
 from rag.answers.llm import LLM
 from rag.answers.prompt import (
@@ -208,7 +209,17 @@ class Answerer:
         return question, self._retrieve(question, label)
 
     def _retrieve(self, query: str, label: str | None) -> list[Hit]:
-        return self.retriever.retrieve(query, label=label, rank_by=ANSWER_RANKING)
+        return self.retriever.retrieve(
+            query, label=label, rank_by=ANSWER_RANKING, bm25_weight=self._bm25_weight(query)
+        )
+
+    def _bm25_weight(self, query: str) -> float | None:
+        """BM25's weight in the fusion of a how-to question's passages; None keeps the
+        retrieval settings' (every other question, and how-to ones at the default share 1)."""
+        share = self.settings.howto_bm25
+        if share == 1.0 or not asks_command(query):
+            return None
+        return share * self.retriever.settings.bm25_weight
 
     def _answerable(self, hits: list[Hit], query: str) -> bool:
         return passages_answer(query, hits, self.settings.abstain_threshold)

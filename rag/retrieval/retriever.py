@@ -73,9 +73,11 @@ class Retriever:
         mode: str | None = None,
         label: str | None = None,
         rank_by: str | None = None,
+        bm25_weight: float | None = None,
     ) -> list[Hit]:
         """The top ``k`` hits; with ``label``, only chunks classified so (``rag classify``);
-        ``rank_by`` (``pages`` or ``chunks``) overrides the settings' for ``hybrid``."""
+        ``rank_by`` (``pages`` or ``chunks``) and ``bm25_weight`` override the settings' for
+        ``hybrid``."""
         query = query.strip()
         k = k or self.top_k
         if not query:
@@ -94,7 +96,11 @@ class Retriever:
             where = {"label": label} if label else None
             dense = self.store.query(vector, k=depth, where=where)
             pages = (rank_by or self.settings.rank_by) == "pages"
-            hits = dense if chosen.base == "dense" else self._fuse(query, dense, depth, pages)
+            hits = (
+                dense
+                if chosen.base == "dense"
+                else self._fuse(query, dense, depth, pages, bm25_weight)
+            )
         keep = max(k, self.settings.rerank_top_n) if chosen.rerank else k
         if chosen.mmr and hits:
             hits = self._diversify(hits, keep)
@@ -133,9 +139,12 @@ class Retriever:
         hits, _ = self.store.get([doc for doc, _ in ranked], vectors=False)
         return [_rescored(h, scores[h.chunk_id]) for h in hits]
 
-    def _fuse(self, query: str, dense: list[Hit], depth: int, pages: bool) -> list[Hit]:
+    def _fuse(
+        self, query: str, dense: list[Hit], depth: int, pages: bool, bm25_weight: float | None
+    ) -> list[Hit]:
         lexical = self._lexical(query, depth)
-        weights = [self.settings.dense_weight, self.settings.bm25_weight]
+        bm25 = self.settings.bm25_weight if bm25_weight is None else bm25_weight
+        weights = [self.settings.dense_weight, bm25]
         if self.settings.fusion == "rrf":
             fused = reciprocal_rank_fusion(
                 [[h.chunk_id for h in dense], [doc for doc, _ in lexical]],

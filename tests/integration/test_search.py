@@ -85,6 +85,15 @@ def test_hybrid_is_the_configured_fusion_of_the_two_rankings(
             assert [h.chunk_id for h in chunks] == [c for c, _ in expected[:10]], question
             pages = {h.chunk_id: page_of(h) for h in [*dense, *lexical]}
             expected = by_page(expected[:depth], pages, weight=r.page_weight)
+        if fusion == "rrf" and rank_by == "chunks":
+            # what a how-to question's answer reads: BM25 weighed less (RAG_ANSWER_HOWTO_BM25)
+            lighter = reciprocal_rank_fusion(
+                [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]],
+                weights=[r.dense_weight, 0.25],
+                k=r.rrf_k,
+            )
+            got = retriever.retrieve(question, k=10, mode="hybrid", bm25_weight=0.25)
+            assert [h.chunk_id for h in got] == [c for c, _ in lighter[:10]], question
         hybrid = retriever.retrieve(question, k=10, mode="hybrid")
         assert [h.chunk_id for h in hybrid] == [c for c, _ in expected[:10]], question
         assert [h.score for h in hybrid] == pytest.approx([s for _, s in expected[:10]])

@@ -16,7 +16,7 @@ from rag.answers.answer import (
     names_its_passages,
 )
 from rag.answers.prompt import Message
-from rag.config import AnswerSettings
+from rag.config import AnswerSettings, RetrievalSettings
 from rag.types import Hit
 
 HITS = [
@@ -36,14 +36,23 @@ class Retriever:
         self.queries: list[str] = []
         self.labels: list[str | None] = []
         self.rankings: list[str] = []
+        self.bm25_weights: list[float | None] = []
         self.embedder = Embedder()
+        self.settings = RetrievalSettings()
 
     def retrieve(
-        self, query: str, *, k: int | None = None, label: str | None = None, rank_by: str = ""
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        label: str | None = None,
+        rank_by: str = "",
+        bm25_weight: float | None = None,
     ) -> list[Hit]:
         self.queries.append(query)
         self.labels.append(label)
         self.rankings.append(rank_by)
+        self.bm25_weights.append(bm25_weight)
         return list(HITS)
 
 
@@ -91,6 +100,18 @@ def test_a_label_reaches_the_retriever_and_the_metadata() -> None:
     answer = answerer(ScriptedLLM(["x [1]"]), retriever).ask("What is NA?", label="r").answer
     assert retriever.labels == ["r"] and answer.metadata["label"] == "r"
     assert retriever.rankings == ["chunks"]  # an answer reads passages, not pages
+
+
+def test_a_how_to_questions_passages_weigh_bm25_by_its_share() -> None:
+    retriever = Retriever()
+    asked = answerer(ScriptedLLM(["x [1]"] * 2), retriever, howto_bm25=0.25)
+    for question in ("How do I make a histogram?", "What is NA?"):
+        assert asked.ask(question).answer.citations
+    assert retriever.bm25_weights == [0.25 * RetrievalSettings().bm25_weight, None]
+    # at the share 1, every question keeps the retrieval settings' weight
+    kept = Retriever()
+    assert answerer(ScriptedLLM(["x [1]"]), kept).ask("How do I make a histogram?").answer.text
+    assert kept.bm25_weights == [None]
 
 
 def test_budget_drops_passages_and_lists_them() -> None:
