@@ -751,29 +751,56 @@ def answers(result: dict[str, Any]) -> str:
 def answer_widen(result: dict[str, Any]) -> str:
     """Per set and width: the share of gradable answers stating the gold and the median
     length, on each half; the tuning means and the width chosen on them."""
-    widths = [str(w) for w in result["widths"]]
-    head = " | ".join(f"{w} tune | {w} report" for w in widths)
-    rows = [
-        f"| set | {head} |",
-        "|---|" + "---:|" * (2 * len(widths)),
-    ]
-    for name, by_width in result["sets"].items():
-        cells = []
-        for w in widths:
-            for half in ("tune", "report"):
-                got = by_width.get(w, {}).get(half)
-                cells.append(f"{got['stated']:.1%} ({got['median_chars']:,.0f})" if got else "—")
-        rows.append(f"| {ANSWER_SETS.get(name, name)} | " + " | ".join(cells) + " |")
-    means = ", ".join(f"{w}: {result['tuning_mean'][w]:.4f}" for w in widths)
     setting = result["settings"]
-    return (
+    return answer_lever(
+        result,
+        [str(w) for w in result["widths"]],
         f"Commit `{result['commit']}`, {result['date']}; `{setting['retrieval_mode']}` "
         f"retrieval, top {setting['top_k']}, extractive answers. Each cell: the share of the "
         "half's gradable questions whose answer states the gold (median answer length in "
         "characters); columns by `RAG_ANSWER_WIDEN` (characters of the page read either side "
-        "of each quoted passage, whole sentences; 0 reads the passage alone).\n\n"
+        "of each quoted passage, whole sentences; 0 reads the passage alone).",
+        "0",
+    )
+
+
+def answer_howto(result: dict[str, Any]) -> str:
+    """Per set and share of BM25's weight for how-to questions: as ``answer_widen``."""
+    setting = result["settings"]
+    return answer_lever(
+        result,
+        [str(s) for s in result["shares"]],
+        f"Commit `{result['commit']}`, {result['date']}; `{setting['retrieval_mode']}` "
+        f"retrieval (RRF k={setting['rrf_k']}, dense weight {setting['dense_weight']}, BM25 "
+        f"{setting['bm25_weight']}), top {setting['top_k']}, extractive answers. Each cell: the "
+        "share of the half's gradable questions whose answer states the gold (median answer "
+        "length in characters); columns by `RAG_ANSWER_HOWTO_BM25` (the share of the BM25 "
+        "weight kept for a how-to question's passages; 1 is the fusion search uses, 0 the "
+        "dense ranking alone).",
+        "1.0",
+    )
+
+
+def answer_lever(result: dict[str, Any], values: list[str], lead: str, base: str) -> str:
+    """An answer lever's table: per set, the stated share (median length) per value and half;
+    the tuning means and the value chosen on them."""
+    head = " | ".join(f"{v} tune | {v} report" for v in values)
+    rows = [
+        f"| set | {head} |",
+        "|---|" + "---:|" * (2 * len(values)),
+    ]
+    for name, by_value in result["sets"].items():
+        cells = []
+        for v in values:
+            for half in ("tune", "report"):
+                got = by_value.get(v, {}).get(half)
+                cells.append(f"{got['stated']:.1%} ({got['median_chars']:,.0f})" if got else "—")
+        rows.append(f"| {ANSWER_SETS.get(name, name)} | " + " | ".join(cells) + " |")
+    means = ", ".join(f"{v}: {result['tuning_mean'][v]:.4f}" for v in values)
+    return (
+        f"{lead}\n\n"
         + "\n".join(rows)
-        + f"\n\nTuning means: {means}; chosen (a gain above {result['margin']} over 0): "
+        + f"\n\nTuning means: {means}; chosen (a gain above {result['margin']} over {base}): "
         f"**{result['chosen']}**.\n"
     )
 
@@ -821,6 +848,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "precision": precision,
     "answers": answers,
     "answer_widen": answer_widen,
+    "answer_howto": answer_howto,
 }
 
 

@@ -284,3 +284,12 @@ def test_the_answer_widens_its_passages_as_measured() -> None:
     assert 0 in result["widths"] and len(result["widths"]) >= 3
     assert result["chosen"] == AnswerSettings().widen
     assert {"covidqa", "howto", "pages"} <= set(result["sets"])
+
+
+def test_a_how_to_answer_weighs_bm25_as_measured() -> None:
+    """``RAG_ANSWER_HOWTO_BM25`` defaults to the share bench/answer_howto.py chose on the
+    tuning halves, a run that included the retrieval settings' fusion (1)."""
+    result = json.loads((RESULTS / "answer_howto.json").read_text(encoding="utf-8"))
+    assert 1.0 in result["shares"] and len(result["shares"]) >= 3
+    assert result["chosen"] == AnswerSettings().howto_bm25
+    assert "howto" in result["sets"]
