@@ -26,7 +26,7 @@ from rag.answers.quote_scores import (
     sentence_bm25,
     with_neighbours,
 )
-from rag.answers.sentence_units import CLIPPED, MAX_CHARS, MIN_WORDS, units_of
+from rag.answers.sentence_units import CLIPPED, MAX_CHARS, MIN_WORDS, SENTENCE_ENDS, units_of
 from rag.answers.table_rows import (
     TableHeader,
     asked_years,
@@ -142,7 +142,7 @@ def is_title(text: str, header_path: str) -> bool:
     Flows PepsiCo, Inc. and Subsidiaries") and were quoted first; the heading is shown
     beside the quotes anyway."""
     terms = tokenize(text)
-    if not header_path or not terms or text[-1:] in ".!?":
+    if not header_path or not terms or text[-1:] in SENTENCE_ENDS:
         return False
     heading = set(tokenize(header_path))
     return sum(t in heading for t in terms) / len(terms) >= TITLE_SHARE
@@ -260,7 +260,7 @@ def _runs_on(s: Sentence) -> bool:
     """A prose quote that stops where a code line takes over: no sentence end ("... they
     may be executed at any time in an R session with the command", then ``>
     source("commands.R")``), or a colon ("... is as follows:"). Its next line finishes it."""
-    return s.kind == "prose" and not s.text.endswith(CLIPPED) and s.text[-1:] not in ".!?"
+    return s.kind == "prose" and not s.text.endswith(CLIPPED) and s.text[-1:] not in SENTENCE_ENDS
 
 
 def evidence(cosine: float, terms: float, terms_weight: float = EVIDENCE_TERMS) -> float:
@@ -318,7 +318,7 @@ def render(sentences: Sequence[Sentence]) -> list[str]:
     parts = []
     previous = ""
     for i, s in enumerate(sentences):
-        body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, ".")
+        body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in SENTENCE_ENDS else (s.text, ".")
         # a run of sentences reads as one paragraph, cited once at its end
         cited = i + 1 == len(sentences) or not _continues(s, sentences[i + 1])
         quote = f"{body.rstrip(':;, ')} [{s.n}]{end}" if cited else s.text

@@ -36,8 +36,16 @@ MAX_CHARS = 320
 CLIPPED = " …"  # what ends a unit clipped to MAX_CHARS
 
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
-# a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+# a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
+# or at a Chinese or Japanese full stop, space or not ("東京は日本の首都です。人口は…")
+_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+_CJK_STOPS = "。！？"
+SENTENCE_ENDS = ".!?" + _CJK_STOPS
+_OPENERS = "\"'([“‘«¿¡"
+# Chinese and Japanese are written without spaces: about two characters make a word
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_CHARS_PER_WORD = 2
+_CJK_MARKS = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")  # 。、「」！？：
 # an R or shell prompt: "> hist(x)", "$ make"; "$4.2 billion" and "$ 7,679" are amounts
 _PROMPT = re.compile(r"^(?:[>+] ?\S|\$ ?[^\d\s(])")
 _COMMENT = re.compile(r"^(?:#+ ?[a-z0-9]|//|/\*)")  # "## make the bins smaller"
@@ -94,9 +102,7 @@ def units_of(text: str) -> list[Unit]:
     def flush() -> None:
         if prose:
             flat = " ".join(" ".join(prose).split())
-            units.extend(
-                Unit(s.strip(), "prose", section) for s in _BOUNDARY.split(flat) if s.strip()
-            )
+            units.extend(Unit(s, "prose", section) for s in sentences(flat))
             prose.clear()
 
     flat_lines = [" ".join(raw.split()) for raw in lines]
@@ -133,6 +139,38 @@ def units_of(text: str) -> list[Unit]:
         units, complete = units[1:], max(complete - 1, 0)  # the chunk began mid-sentence
     kept = units[:complete] + _without_cut_ends(units[complete:])
     return [_clip(u) for u in kept if _quotable(u)]
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` (whitespace flattened) cut into sentences: at . ! or ? and a space before a
+    capital of any script, a letter of a script without case, a digit, a quote or a bracket
+    ("… fertig. Über …", "… России. Это …"; not "e.g. the"), and after 。！？."""
+    out: list[str] = []
+    start = 0
+    for end in _END.finditer(text):
+        after = text[end.end() : end.end() + 1]
+        if after and (text[end.start() - 1] in _CJK_STOPS or _starts_sentence(after)):
+            out.append(text[start : end.start()].strip())
+            start = end.end()
+    out.append(text[start:].strip())
+    return [sentence for sentence in out if sentence]
+
+
+def _starts_sentence(char: str) -> bool:
+    return (
+        char.isupper()
+        or char.isdigit()
+        or char in _OPENERS
+        or (char.isalpha() and not char.islower())
+    )
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: whitespace-separated, and Chinese or Japanese
+    characters by ``CJK_CHARS_PER_WORD`` (a sentence of them has no spaces to count)."""
+    cjk = len(_CJK.findall(text))
+    rest = _CJK_MARKS.sub(" ", _CJK.sub(" ", text))
+    return len(rest.split()) + cjk // CJK_CHARS_PER_WORD
 
 
 def line_kind(line: str) -> str:
@@ -236,7 +274,7 @@ def listed(lines: list[str], kinds: list[str]) -> set[int]:
             end += 1
         # a list has entries: a figure's title and axis labels ("Histogram of eruptions",
         # "eruptions", "Relative Frequency") are short lines too, with one worded line
-        entries = sum(len(line.split()) >= MIN_ITEM_WORDS for line in lines[start:end])
+        entries = sum(word_count(line) >= MIN_ITEM_WORDS for line in lines[start:end])
         if entries >= LIST_RUN:
             out.update(range(start, end))
         start = max(end, start + 1)
@@ -266,7 +304,7 @@ def _is_row(line: str) -> bool:
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:
     """``units`` without a last one the chunk's end cut: a sentence without its end, a call
     without its closing bracket."""
-    if units and units[-1].kind == "prose" and units[-1].text[-1:] not in ".!?:)":
+    if units and units[-1].kind == "prose" and units[-1].text[-1:] not in SENTENCE_ENDS + ":)":
         units = units[:-1]
     if units and units[-1].kind == "code" and units[-1].text.count("(") > units[-1].text.count(")"):
         units = units[:-1]  # a call cut by the chunk boundary
@@ -276,7 +314,7 @@ def _without_cut_ends(units: list[Unit]) -> list[Unit]:
 def _quotable(unit: Unit) -> bool:
     if _LEADERS.search(unit.text):
         return False
-    words = len(unit.text.split())
+    words = word_count(unit.text)
     if unit.kind == "prose":
         return words >= MIN_WORDS
     if unit.kind == "item":

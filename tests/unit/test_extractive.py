@@ -182,6 +182,10 @@ def test_render_puts_the_citation_before_the_final_punctuation() -> None:
     assert parts == ["NA marks missing values [1].", "\n\nUse seq() [2]."]
 
 
+def test_render_cites_a_japanese_sentence_before_its_full_stop() -> None:
+    assert render([Sentence("東京は日本の首都です。", 1, 0)]) == ["東京は日本の首都です [1]。"]
+
+
 def test_render_shows_each_quotes_section_once() -> None:
     parts = render(
         [

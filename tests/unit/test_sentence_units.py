@@ -1,6 +1,6 @@
 """Quotable units: prose sentences, code lines, definitions and table rows kept apart."""
 
-from rag.answers.sentence_units import Unit, line_kind, units_of
+from rag.answers.sentence_units import Unit, line_kind, sentences, units_of, word_count
 
 
 def test_a_code_line_and_the_explanation_after_it_are_two_units() -> None:
@@ -251,3 +251,33 @@ def test_what_ends_before_a_heading_was_not_cut_by_the_chunk() -> None:
     assert unit.text.endswith("Belgium 3.7% [1.3%-9.7%]")
     # without the heading, the same last unit could be a sentence the chunk's end cut
     assert units_of(text.removesuffix("\n\n2.2 Reproduction")) == []
+
+
+def test_sentences_end_before_a_capital_of_any_script_and_at_a_chinese_full_stop() -> None:
+    assert sentences("Der Import ist fertig. Über die Konsole geht es weiter.") == [
+        "Der Import ist fertig.",
+        "Über die Konsole geht es weiter.",
+    ]
+    assert sentences("Москва — столица России. Это крупнейший город страны.") == [
+        "Москва — столица России.",
+        "Это крупнейший город страны.",
+    ]
+    assert sentences("東京は日本の首都です。人口は約千四百万人です。") == [
+        "東京は日本の首都です。",
+        "人口は約千四百万人です。",
+    ]
+    said = ["«Oui.» Il est 5 h.", "«Non!» dit-il."]
+    assert sentences("«Oui.» Il est 5 h. «Non!» dit-il.") == said
+    # a lower-case word after an abbreviation goes on with the sentence
+    abbreviated = ["See e.g. the manual.", "It is short."]
+    assert sentences("See e.g. the manual. It is short.") == abbreviated
+
+
+def test_a_sentence_written_without_spaces_counts_its_words_by_characters() -> None:
+    assert word_count("東京は日本の首都です。") == 5
+    assert word_count("The R command hist plots") == 5
+    # the last sentence of a passage that ends in 。 was whole, not cut by the chunk's end
+    assert [u.text for u in units_of("東京は日本の首都です。人口は約千四百万人です。")] == [
+        "東京は日本の首都です。",
+        "人口は約千四百万人です。",
+    ]
