@@ -79,6 +79,14 @@ _SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.
 _NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)+\.?\s+(?=[A-Z])")
 MAX_HEADING_WORDS = 12
 _ENDS_BLOCK = ".!?:;"
+# a book's running head, the page number at one end: "Chapter 7: Reading data from files 34"
+# (Texinfo, LaTeX); it ran into the sentence it stood above
+_RUNNING_HEAD = re.compile(
+    r"^(?:\d{1,4}\s+)?(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}?(?<=\s)\d{1,4}$"
+    r"|^\d{1,4}\s+(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}$"
+)
+# a line of symbols alone, "☛ ✟" (a drawn frame's corners): no letter, digit or ASCII mark
+_SYMBOLS_ONLY = re.compile(r"^[^\w!-/:-@\[-`{-~]+$")
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,8 @@ def units_of(text: str) -> list[Unit]:
             fenced = not fenced
             continue
         kind = "code" if fenced and line else kinds[at]
+        if kind == "furniture" and not fenced:
+            continue  # no unit, and the sentence it interrupts goes on across it
         if kind == "heading" and not fenced:
             flush()
             complete = len(units)  # a new section: what came before it was not cut
@@ -176,20 +186,23 @@ def word_count(text: str) -> int:
 def line_kind(line: str) -> str:
     """``prose``, ``code``, ``item`` (a definition: a term in code, then its meaning),
     ``row`` (a table row: mostly figures, or cells between bars), ``bullet`` (a list item's
-    first line), ``comment`` (a code comment), ``heading`` or ``blank``."""
+    first line), ``comment`` (a code comment), ``heading``, ``furniture`` (a book's running
+    head with its page number, a line of mere symbols) or ``blank``."""
     if not line:
         return "blank"
     if _MD_HEADING.match(line) and not _COMMENT.match(line):
         return "heading"
     if _COMMENT.match(line):
-        return "comment"
+        return "comment"  # "## make the bins smaller": a note on the code, no answer alone
+    if _RUNNING_HEAD.match(line) or _SYMBOLS_ONLY.match(line):
+        return "furniture"
     if (
         _NUMBERED_HEADING.match(line)
         and len(line.split()) <= MAX_HEADING_WORDS
         and line.rstrip(_CLOSERS)[-1:] not in _ENDS_BLOCK + ","
         and not _is_row(line)
     ):
-        return "heading"  # "## make the bins smaller": a note on the code, no answer alone
+        return "heading"
     if _PROMPT.match(line):
         return "code"
     if _is_row(line):

@@ -281,3 +281,28 @@ def test_a_sentence_written_without_spaces_counts_its_words_by_characters() -> N
         "東京は日本の首都です。",
         "人口は約千四百万人です。",
     ]
+
+
+def test_a_books_running_head_and_a_line_of_symbols_are_no_part_of_a_sentence() -> None:
+    # R-intro p.40: the page's running head and a drawn frame's corners ran into the quote
+    text = (
+        "Chapter 7: Reading data from files 34\n☛ ✟\n"
+        "Input file form without row labels is read with the function read.table().\n"
+        "Chapter 4: Ordered and unordered factors 18\n"
+        "4.2 The function tapply() and ragged arrays\n"
+        "To continue the previous example, suppose we have the incomes of the same tax\n"
+        "accountants in another vector."
+    )
+    assert [(u.text, u.section) for u in units_of(text)] == [
+        ("Input file form without row labels is read with the function read.table().", ""),
+        (
+            "To continue the previous example, suppose we have the incomes of the same tax "
+            "accountants in another vector.",
+            "The function tapply() and ragged arrays",
+        ),
+    ]
+    assert line_kind("34 Chapter 7: Reading data from files") == "furniture"
+    assert line_kind("Appendix A: A sample session 80") == "furniture"
+    # a chapter named in a sentence, a brace closing a block: no furniture
+    assert line_kind("See Chapter 7: it explains the 34 options.") == "prose"
+    assert line_kind("}") == "code"
