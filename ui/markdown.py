@@ -5,6 +5,13 @@ would fetch that URL and leak whatever the model put in it. We keep Markdown's e
 lists and code, but escape the characters that build images, links and raw HTML, and put
 bare URLs in code spans (GitHub-flavoured Markdown would turn them into live links), so
 all of it shows as text and nothing is fetched.
+
+Streamlit's Markdown also rewrites text that no escape protects: its typographic symbols
+(``<-`` becomes an arrow, ``>=`` a sign, ``--`` a dash), emoji shortcodes (``:tada:``) and
+colored text (``:red[…]``). A quoted R command ``HousePrice <- read.table(…)`` showed an
+arrow that R does not read. Such words go in code spans, which show them as written; the
+code spans a text already has are kept as they are (escaping inside one showed the
+backslashes).
 """
 
 from __future__ import annotations
@@ -12,19 +19,55 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-# characters that open images/links ([ ]), raw HTML (< >) or escapes (\)
-_ESCAPE = re.compile(r"([\\\[\]<>])")
+# characters that open images/links ([ ]), raw HTML (< >), escapes (\) or, left alone by
+# the code spans, a code span that would swallow the escapes after it (`)
+_ESCAPE = re.compile(r"([\\\[\]<>`])")
 _HEADING = re.compile(r"(?m)^([ \t]{0,3})(#{1,6})(?=[ \t]|$)")
 URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\[\]()\"'`]+")
+# a code span: a run of backticks, then text, then a run of the same length (CommonMark)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+# a word that Streamlit would rewrite, escaped or not (see above)
+_REWRITTEN = re.compile(
+    r"\S*(?:<->|<-|->|<=|>=|~=|--|:[a-z_+-][a-z0-9_+-]*:|:[a-z]+(?:-background|-badge)?\[)\S*"
+)
 
 
 def neutralize_markdown(text: str) -> str:
     """Markdown that renders as the same words, with no live image, link or HTML."""
     parts: list[str] = []
     last = 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(_outside_code(text[last : span.start()]))
+        parts.append(span.group(0))  # shown as written: nothing in it is live
+        last = span.end()
+    parts.append(_outside_code(text[last:]))
+    return "".join(parts)
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _outside_code(text: str) -> str:
+    parts: list[str] = []
+    last = 0
     for match in URL.finditer(text):
+        parts.append(_words(text[last : match.start()]))
+        parts.append(code_span(match.group(0)))
+        last = match.end()
+    parts.append(_words(text[last:]))
+    return "".join(parts)
+
+
+def _words(text: str) -> str:
+    parts: list[str] = []
+    last = 0
+    for match in _REWRITTEN.finditer(text):
         parts.append(_escape(text[last : match.start()]))
-        parts.append(f"`{match.group(0)}`")
+        parts.append(code_span(match.group(0)))
         last = match.end()
     parts.append(_escape(text[last:]))
     return "".join(parts)

@@ -73,3 +73,22 @@ def test_neutralize_markdown_kills_images_links_and_html() -> None:
 def test_a_file_name_cannot_end_its_code_span() -> None:
     assert code_span_name("/docs/R-intro.pdf") == "R-intro.pdf"
     assert code_span_name("/docs/notes `rm -rf` here.md") == "notes 'rm -rf' here.md"
+
+
+def test_words_streamlit_would_rewrite_show_as_written() -> None:
+    # Streamlit turns "<-" into an arrow even escaped: a quoted R command would not run
+    assert neutralize_markdown('> HousePrice <- read.table("houses.data")') == (
+        '\\> HousePrice `<-` read.table("houses.data")'
+    )
+    assert neutralize_markdown("x >= 5 -- :tada: :red[alert] at 10:30:45") == (
+        "x `>=` 5 `--` `:tada:` `:red[alert]` at 10:30:45"
+    )
+    # a code span stays as written (escapes inside one would show), hostile text included
+    assert neutralize_markdown("run `x <- a[1]` then ``b`c``") == "run `x <- a[1]` then ``b`c``"
+    assert (
+        neutralize_markdown("`![x](http://127.0.0.1:9/leak)`") == "`![x](http://127.0.0.1:9/leak)`"
+    )
+    # a lone backtick cannot open a span that takes the escapes and the URL's span apart
+    assert neutralize_markdown("a `b ![x](http://e.com/y)") == (
+        "a \\`b \\!\\[x\\](`http://e.com/y`)"
+    )
