@@ -15,6 +15,8 @@ A title too long for a chunk's context loses whole lines, never the ones that sa
 the page's figures (its units line, its column years) nor its first: PepsiCo's cash flow
 statement was titled "... · Fiscal years ended December 25, 2021, December 26, 2020 and
 December 28, 2019 · (in mil…", and no row of it said what its numbers were.
+A title that the PDF sets one word per line ("SQUARE, | INC. | CONSOLIDATED | BALANCE |
+SHEETS", a letter-spaced heading) is one line again, not five titles of a word each.
 Running headers and footers, lines that open a large share of the document's pages ("Table
 of Contents", the company's name on every page), and bare page numbers are skipped: they
 say nothing about one page. Pure: page texts in, one title per page out.
@@ -67,6 +69,7 @@ def title_of(text: str, running: frozenset[str] = frozenset()) -> str:
     kept: list[str] = []
     lines = _lines(text)
     titled = False  # something follows the title lines: they are its title
+    one_word = False  # the last title line kept is a word alone, or words that were
     for at, line in enumerate(lines):
         if _key(line) in running or _PAGE_NUMBER.match(line):
             continue
@@ -80,6 +83,10 @@ def title_of(text: str, running: frozenset[str] = frozenset()) -> str:
         if is_body(line) or after[:1].islower():
             titled = True
             break
+        if one_word and len(line.split()) == 1:
+            kept[-1] = f"{kept[-1]} {line}"  # a title set one word per line: one line
+            continue
+        one_word = len(line.split()) == 1
         kept.append(line)
         if len(kept) == MAX_LINES:
             titled = at + 1 < len(lines)

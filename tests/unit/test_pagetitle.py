@@ -108,3 +108,21 @@ def test_lines_that_open_many_pages_are_running_headers() -> None:
     ]
     # "ACME Corp Annual Report <page>" opens every page (its number aside): never a title
     assert page_titles(pages) == [f"{name} overview" for name in names]
+
+
+def test_a_title_set_one_word_per_line_is_one_line_again() -> None:
+    # Block's 2016 10-K: a letter-spaced heading comes out of the PDF a word per line, and
+    # was titled "SQUARE, · INC. · CONSOLIDATED · BALANCE · SHEETS", its units cut off
+    page = (
+        "SQUARE,\nINC.\nCONSOLIDATED\nBALANCE\nSHEETS\n"
+        "(In thousands, except share and per share data)\n2016 2015\n"
+        "Cash and cash equivalents $ 821,394 $ 461,329\n"
+    )
+    assert title_of(page) == (
+        "SQUARE, INC. CONSOLIDATED BALANCE SHEETS · "
+        "(In thousands, except share and per share data) · 2016 2015"
+    )
+    # words alone between longer lines stay lines of their own
+    assert title_of("Notes\nConsolidated Balance Sheets\nAssets\n2016 2015\nCash 1 2\n") == (
+        "Notes · Consolidated Balance Sheets · Assets · 2016 2015"
+    )
