@@ -23,17 +23,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.answer_widen import MARGIN, choose, measured, tuning_mean  # noqa: E402
-from bench.answers import STORE, answers_of, progress  # noqa: E402
+from bench.answer_widen import MARGIN, choose, measured_over, tuning_mean  # noqa: E402
+from bench.answers import STORE  # noqa: E402
 from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
 
@@ -54,17 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sets takes {', '.join(SETS)}; --shares from 0 to 1, 1 among them")
     settings = Settings.from_env().replace(store_dir=args.store, chroma_url=None, llm="none")
     asked = argparse.Namespace(pages_docs=args.pages_docs, limit=None)
-    results: dict[str, dict[str, Any]] = {}
-    for name in sets:
-        for share in shares:
-            progress(f"{name}: how-to BM25 share {share}")
-            started = time.perf_counter()
-            got = answers_of(name, asked, settings.replace(howto_bm25=share), None)
-            print(file=sys.stderr)
-            if got is None:
-                progress(f"{name}: skipped, none of its PDFs is there")
-                break
-            results.setdefault(name, {})[str(share)] = measured(got, started)
+    results = measured_over(sets, shares, "howto_bm25", settings, asked)
     means = {str(s): tuning_mean(results, str(s)) for s in shares}
     chosen = choose(means, base="1.0", first=lambda share: -float(share))
     path = write_result(

@@ -20,7 +20,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sets takes {', '.join(SETS)}; --widths non-negative, 0 among them")
     settings = Settings.from_env().replace(store_dir=args.store, chroma_url=None, llm="none")
     asked = argparse.Namespace(pages_docs=args.pages_docs, limit=None)
-    results: dict[str, dict[str, Any]] = {}
-    for name in sets:
-        for width in widths:
-            progress(f"{name}: widen {width}")
-            started = time.perf_counter()
-            got = answers_of(name, asked, settings.replace(widen=width), None)
-            print(file=sys.stderr)
-            if got is None:
-                progress(f"{name}: skipped, none of its PDFs is there")
-                break
-            results.setdefault(name, {})[str(width)] = measured(got, started)
+    results = measured_over(sets, widths, "widen", settings, asked)
     means = {str(w): tuning_mean(results, str(w)) for w in widths}
     chosen = choose(means)
     path = write_result(
@@ -81,6 +71,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"tuning means {means}; chosen widen={chosen}; wrote {path}")
     return 0
+
+
+def measured_over(
+    sets: list[str],
+    values: Sequence[float],
+    setting: str,
+    settings: Settings,
+    asked: argparse.Namespace,
+) -> dict[str, dict[str, Any]]:
+    """Each set answered with the answer setting ``setting`` at each of ``values``, as
+    ``measured`` keeps it, by set and value; a set none of whose PDFs is there is left out."""
+    results: dict[str, dict[str, Any]] = {}
+    for name in sets:
+        for value in values:
+            progress(f"{name}: {setting} {value}")
+            started = time.perf_counter()
+            got = answers_of(name, asked, settings.replace(**{setting: value}), None)
+            print(file=sys.stderr)
+            if got is None:
+                progress(f"{name}: skipped, none of its PDFs is there")
+                break
+            results.setdefault(name, {})[str(value)] = measured(got, started)
+    return results
 
 
 def measured(got: dict[str, Any], started: float) -> dict[str, Any]:
