@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.answers.answer import answerer_for
+from rag.config import Settings
 from rag.embedding.models import SentenceTransformerEmbedder
 from rag.retrieval.surroundings import surrounding, window
 from rag.store.index import open_index
@@ -17,14 +18,23 @@ PARAGRAPHS = [
 ]
 
 
-def test_neighbouring_chunks_put_the_text_back(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder
-) -> None:
+def ingested_notes(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, **changes: object
+) -> tuple[str, Path, Settings]:
+    """PARAGRAPHS under a heading in a Markdown file, ingested a paragraph a chunk: its
+    text, its path and the settings of its store."""
     text = "# Keepers\n\n" + "\n\n".join(PARAGRAPHS) + "\n"
     notes = tmp_path / "notes.md"
     notes.write_text(text, encoding="utf-8")
-    settings = make_settings(tmp_path / "store", chunk_size=24, chunk_overlap=0)
+    settings = make_settings(tmp_path / "store", chunk_size=24, chunk_overlap=0, **changes)
     assert run_ingest(settings, embedder, [notes]).errors == []
+    return text, notes, settings
+
+
+def test_neighbouring_chunks_put_the_text_back(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    text, notes, settings = ingested_notes(tmp_path, embedder)
     with open_index(settings, writing=False) as index:
         store = index.store
         hits, _ = store.get(sorted(store.ids_for_source(str(notes))), vectors=False)
@@ -47,11 +57,7 @@ def test_neighbouring_chunks_put_the_text_back(
 def test_an_extractive_answer_reads_its_passages_in_their_page_when_widened(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:
-    text = "# Keepers\n\n" + "\n\n".join(PARAGRAPHS) + "\n"
-    notes = tmp_path / "notes.md"
-    notes.write_text(text, encoding="utf-8")
-    settings = make_settings(tmp_path / "store", chunk_size=24, chunk_overlap=0, llm="none")
-    assert run_ingest(settings, embedder, [notes]).errors == []
+    text, _, settings = ingested_notes(tmp_path, embedder, llm="none")
     question = "How did the granite lighthouse keeper trim the wick?"
     with open_index(settings, writing=False, model=embedder) as index:
         alone = answerer_for(index, settings, None).ask(question).answer
