@@ -76,7 +76,10 @@ _CLOSERS = ")]\"'”’"  # "... a good result.)" ends a sentence
 _SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.1.10 Hierarchy"
 # a numbered heading's line: "1.11 Data permanency and removing objects"; its number is not
 # shown with it, as the heading path's titles carry none
-_NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)+\.?\s+(?=[A-Z])")
+_NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+# a chapter's one number: "2 Simple manipulations; numbers and vectors"; not a numbered
+# reference, "22. Kendal AP, Noble GR. Antigenic similarity", whose names hold , and .
+_CHAPTER = re.compile(r"^\d{1,2}\s+[A-Z][^.,]*$")
 MAX_HEADING_WORDS = 12
 _ENDS_BLOCK = ".!?:;"
 # a book's running head, the page number at one end: "Chapter 7: Reading data from files 34"
@@ -85,6 +88,8 @@ _RUNNING_HEAD = re.compile(
     r"^(?:\d{1,4}\s+)?(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}?(?<=\s)\d{1,4}$"
     r"|^\d{1,4}\s+(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}$"
 )
+_SUBSECTION = re.compile(r"^\d+(?:\.\d+)+\.?\s")  # "1.11 Data permanency …"
+_PAGE_NUMBER = re.compile(r"^\d{1,4}$")  # a page's number on a line of its own
 # a line of symbols alone, "☛ ✟" (a drawn frame's corners): no letter, digit or ASCII mark
 _SYMBOLS_ONLY = re.compile(r"^[^\w!-/:-@\[-`{-~]+$")
 
@@ -198,6 +203,7 @@ def line_kind(line: str) -> str:
         return "furniture"
     if (
         _NUMBERED_HEADING.match(line)
+        and (_SUBSECTION.match(line) or _CHAPTER.match(line))
         and len(line.split()) <= MAX_HEADING_WORDS
         and line.rstrip(_CLOSERS)[-1:] not in _ENDS_BLOCK + ","
         and not _is_row(line)
@@ -229,17 +235,16 @@ def heading_title(line: str) -> str:
 def headed(kinds: list[str], lines: list[str]) -> list[str]:
     """``kinds`` with a numbered "heading" that continues the prose line before it read as
     prose: a wrapped sentence "... as described in Section" can leave "3.1 Hierarchy of
-    operations" at the start of the next line. Markdown headings stand alone."""
+    operations" at the start of the next line. Markdown headings stand alone. A number
+    alone on a line that no sentence runs into is the page's number: furniture."""
     out = list(kinds)
-    for at in range(1, len(lines)):
-        before = lines[at - 1].rstrip(_CLOSERS)
-        if (
-            out[at] == "heading"
-            and not _MD_HEADING.match(lines[at])
-            and out[at - 1] == "prose"
-            and before[-1:] not in _ENDS_BLOCK
-        ):
+    for at in range(len(lines)):
+        before = lines[at - 1].rstrip(_CLOSERS) if at else ""
+        runs_on = at > 0 and out[at - 1] == "prose" and before[-1:] not in _ENDS_BLOCK
+        if out[at] == "heading" and not _MD_HEADING.match(lines[at]) and runs_on:
             out[at] = "prose"
+        elif out[at] == "prose" and _PAGE_NUMBER.match(lines[at]) and not runs_on:
+            out[at] = "furniture"
     return out
 
 

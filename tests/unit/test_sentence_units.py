@@ -306,3 +306,20 @@ def test_a_books_running_head_and_a_line_of_symbols_are_no_part_of_a_sentence() 
     # a chapter named in a sentence, a brace closing a block: no furniture
     assert line_kind("See Chapter 7: it explains the 34 options.") == "prose"
     assert line_kind("}") == "code"
+
+
+def test_a_chapters_heading_and_a_page_number_alone_start_a_section() -> None:
+    # R-intro p.14: "8", then the chapter's and the section's headings, then its text; all
+    # four were one "sentence" under the previous chapter's last section
+    text = (
+        "8\n2 Simple manipulations; numbers and vectors\n2.1 Vectors and assignment\n"
+        "R operates on named data structures.\n"
+    )
+    assert units_of(text) == [
+        Unit("R operates on named data structures.", "prose", "Vectors and assignment")
+    ]
+    assert line_kind("2 Simple manipulations; numbers and vectors") == "heading"
+    # a numbered reference is no heading, and a year a sentence runs into stays in it
+    assert line_kind("22. Kendal AP, Noble GR, Skehel JJ. Antigenic similarity") != "heading"
+    wrapped = "The outbreak began in the spring of\n2020\nand spread within weeks to Europe."
+    assert [u.text for u in units_of(wrapped)] == [" ".join(wrapped.split())]
