@@ -42,6 +42,7 @@ from dataclasses import dataclass
 K1 = 1.2  # BM25's term saturation and length normalisation, as rag.retrieval.bm25 scores passages
 B = 0.5
 MIN_PREFIX = 3  # "hist" names "histogram"; "rm" does not name "rmse"
+_COMMENT = re.compile(r"(?:^|\s)(?:#|//).*$")  # a code line's comment, to its end
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
 
 
@@ -112,11 +113,13 @@ def sentence_bm25(query: Sequence[str], units: Sequence[Sequence[str]]) -> list[
 
 def names_asked(text: str, question_words: Sequence[str]) -> float:
     """1 when a code line or definition names what the question names: one of its
-    identifiers (or a dotted part of one) is a question word, or the start of one."""
+    identifiers (or a dotted part of one) is a question word, or the start of one. A code
+    comment names nothing: "> rug(eruptions) # show the actual data points" opened the
+    answer to "How do I make a histogram of my data?" for its comment's "data"."""
     words = {w.lower() for w in question_words if len(w) >= 2}
     if not words:
         return 0.0
-    for ident in _IDENTIFIER.findall(text):
+    for ident in _IDENTIFIER.findall(_COMMENT.sub("", text)):
         for part in {ident.lower(), *ident.lower().split(".")}:
             if part in words:
                 return 1.0

@@ -356,3 +356,11 @@ def test_a_quote_shows_the_section_it_sits_under_inside_its_passage() -> None:
         "*Executing commands:* It ends here [1].\n\n"
         "*Data permanency:* The workspace holds objects [1]."
     )
+
+
+def test_a_code_comment_names_nothing() -> None:
+    # "> rug(eruptions) # show the actual data points" opened the histogram answer for "data"
+    asked = ["histogram", "data"]
+    assert names_asked("> rug(eruptions) # show the actual data points", asked) == 0.0
+    assert names_asked("> hist(eruptions) # the histogram", asked) == 1.0
+    assert names_asked("x div y quotient of exact division", ["quotient"]) == 1.0
