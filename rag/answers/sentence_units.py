@@ -241,7 +241,11 @@ def headed(kinds: list[str], lines: list[str]) -> list[str]:
     for at in range(len(lines)):
         before = lines[at - 1].rstrip(_CLOSERS) if at else ""
         runs_on = at > 0 and out[at - 1] == "prose" and before[-1:] not in _ENDS_BLOCK
-        if out[at] == "heading" and not _MD_HEADING.match(lines[at]) and runs_on:
+        # "2 Eggs" above "1 Cup flour": a numbered list, not chapters
+        listed = _CHAPTER.match(lines[at]) and any(
+            _CHAPTER.match(other) for other in lines[max(at - 1, 0) : at + 2] if other != lines[at]
+        )
+        if out[at] == "heading" and not _MD_HEADING.match(lines[at]) and (runs_on or listed):
             out[at] = "prose"
         elif out[at] == "prose" and _PAGE_NUMBER.match(lines[at]) and not runs_on:
             out[at] = "furniture"

@@ -321,5 +321,8 @@ def test_a_chapters_heading_and_a_page_number_alone_start_a_section() -> None:
     assert line_kind("2 Simple manipulations; numbers and vectors") == "heading"
     # a numbered reference is no heading, and a year a sentence runs into stays in it
     assert line_kind("22. Kendal AP, Noble GR, Skehel JJ. Antigenic similarity") != "heading"
+    # a numbered list of short lines holds no chapters: nothing after it is under "Cup …"
+    recipe = "2 Eggs beaten well\n1 Cup of white flour\nBeat the eggs into the flour slowly.\n"
+    assert {u.section for u in units_of(recipe)} == {""}
     wrapped = "The outbreak began in the spring of\n2020\nand spread within weeks to Europe."
     assert [u.text for u in units_of(wrapped)] == [" ".join(wrapped.split())]
