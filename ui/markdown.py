@@ -17,6 +17,7 @@ backslashes).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 
 # characters that open images/links ([ ]), raw HTML (< >), escapes (\) or, left alone by
@@ -34,14 +35,7 @@ _REWRITTEN = re.compile(
 
 def neutralize_markdown(text: str) -> str:
     """Markdown that renders as the same words, with no live image, link or HTML."""
-    parts: list[str] = []
-    last = 0
-    for span in _CODE_SPAN.finditer(text):
-        parts.append(_outside_code(text[last : span.start()]))
-        parts.append(span.group(0))  # shown as written: nothing in it is live
-        last = span.end()
-    parts.append(_outside_code(text[last:]))
-    return "".join(parts)
+    return _split(text, _CODE_SPAN, lambda span: span, _outside_code)  # a span shows as written
 
 
 def code_span(text: str) -> str:
@@ -52,24 +46,25 @@ def code_span(text: str) -> str:
 
 
 def _outside_code(text: str) -> str:
-    parts: list[str] = []
-    last = 0
-    for match in URL.finditer(text):
-        parts.append(_words(text[last : match.start()]))
-        parts.append(code_span(match.group(0)))
-        last = match.end()
-    parts.append(_words(text[last:]))
-    return "".join(parts)
+    return _split(text, URL, code_span, _words)
 
 
 def _words(text: str) -> str:
+    return _split(text, _REWRITTEN, code_span, _escape)
+
+
+def _split(
+    text: str, pattern: re.Pattern[str], found: Callable[[str], str], rest: Callable[[str], str]
+) -> str:
+    """``text`` with each match of ``pattern`` passed through ``found`` and what lies
+    between them through ``rest``."""
     parts: list[str] = []
     last = 0
-    for match in _REWRITTEN.finditer(text):
-        parts.append(_escape(text[last : match.start()]))
-        parts.append(code_span(match.group(0)))
+    for match in pattern.finditer(text):
+        parts.append(rest(text[last : match.start()]))
+        parts.append(found(match.group(0)))
         last = match.end()
-    parts.append(_escape(text[last:]))
+    parts.append(rest(text[last:]))
     return "".join(parts)
 
 

@@ -88,7 +88,6 @@ _RUNNING_HEAD = re.compile(
     r"^(?:\d{1,4}\s+)?(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}?(?<=\s)\d{1,4}$"
     r"|^\d{1,4}\s+(?:Chapter|Appendix)\s+[\dA-Z]{1,3}[:.]\s+\S.{0,80}$"
 )
-_SUBSECTION = re.compile(r"^\d+(?:\.\d+)+\.?\s")  # "1.11 Data permanency …"
 _PAGE_NUMBER = re.compile(r"^\d{1,4}$")  # a page's number on a line of its own
 # a line of symbols alone, "☛ ✟" (a drawn frame's corners): no letter, digit or ASCII mark
 _SYMBOLS_ONLY = re.compile(r"^[^\w!-/:-@\[-`{-~]+$")
@@ -203,7 +202,7 @@ def line_kind(line: str) -> str:
         return "furniture"
     if (
         _NUMBERED_HEADING.match(line)
-        and (_SUBSECTION.match(line) or _CHAPTER.match(line))
+        and (_SECTION.match(line) or _CHAPTER.match(line))
         and len(line.split()) <= MAX_HEADING_WORDS
         and line.rstrip(_CLOSERS)[-1:] not in _ENDS_BLOCK + ","
         and not _is_row(line)
