@@ -1,7 +1,8 @@
 """Choose the extractive answer's constants on the tuning halves (issue 24): the weights of
-``rag.answers.quote_scores.QuoteWeights``, how many passages quotes come from, and the spread; each
-variant replayed from the hits ``bench/extractive_hits.py`` kept, graded by
-``rag.evaluation.grading`` as ``rag eval --answers`` grades it.
+``rag.answers.quote_scores.QuoteWeights``, how many passages quotes come from, the spread and
+how many sentences follow the best quote; each variant replayed from the hits
+``bench/extractive_hits.py`` kept, graded by ``rag.evaluation.grading`` as
+``rag eval --answers`` grades it.
 
     nice -n 10 .venv/bin/python bench/extractive_tune.py [--sets covidqa,howto,pages,filings]
 
@@ -75,6 +76,7 @@ PASSAGES = (3, 5)
 ROW_PASSAGES = (3, 5)  # table rows for a figure question from this many passages
 SPREADS = (0.15, 1.0)
 COMPANIONS = ("none", "before")
+FOLLOWS = (0, 1, 2)  # prose sentences after the best quote, in its paragraph
 # a constant leaves its current value only for more than this gain of the objective: a
 # filings question is 1/8 of its tuning half, and one question must not buy a constant
 MARGIN = 0.005
@@ -194,12 +196,13 @@ class Variant:
     spread: float
     companions: str = "both"
     row_passages: int = extractive.ROW_PASSAGES
+    follow: int = extractive.FOLLOW
 
     def name(self) -> str:
         w = ", ".join(f"{f.name}={getattr(self.weights, f.name)}" for f in fields(QuoteWeights))
         return (
             f"{w}; passages={self.passages}; row_passages={self.row_passages}; "
-            f"spread={self.spread}; companions={self.companions}"
+            f"spread={self.spread}; companions={self.companions}; follow={self.follow}"
         )
 
 
@@ -215,6 +218,7 @@ def answer_new(case: Case, v: Variant) -> Answer:
         return Answer(text="", mode="extractive", hits=tuple(case.hits))
     scores = extractive.scored(found, sig, v.weights)
     chosen = extractive.select(found, scores, unit_vectors, spread=v.spread)
+    chosen = extractive.with_followers(chosen, found, follow=v.follow)
     if v.companions != "none":
         chosen = extractive.with_companions(chosen, found, after=v.companions == "both")
     chosen = extractive.in_reading_runs(chosen)
@@ -344,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     # as rag.answers.extractive ships it: each prose quote after the code line just before it
     shipped = Variant(
         QuoteWeights(), extractive.MAX_PASSAGES, extractive.SPREAD, "before",
-        extractive.ROW_PASSAGES,
+        extractive.ROW_PASSAGES, extractive.FOLLOW,
     )  # fmt: skip
     tried: dict[str, dict[str, Any]] = {}
 
@@ -356,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 "variant": v.name(), "tuning_mean": tuning_mean(result, sets), **result,
                 "weights": weights, "passages": v.passages, "spread": v.spread,
                 "companions": v.companions, "row_passages": v.row_passages,
+                "follow": v.follow,
             }  # fmt: skip
             print(f"{tried[v.name()]['tuning_mean']:.4f} {v.name()}", file=sys.stderr)
         return float(tried[v.name()]["tuning_mean"])
@@ -367,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         before_pass = current
         for axis, values in [*GRID.items(), ("passages", PASSAGES), ("spread", SPREADS),
                              ("companions", COMPANIONS),
-                             ("row_passages", ROW_PASSAGES)]:  # fmt: skip
+                             ("row_passages", ROW_PASSAGES), ("follow", FOLLOWS)]:  # fmt: skip
             options = [with_value(current, axis, value) for value in values]
             gains = [v for v in options if gains_over(tried, v, current, sets, evaluate)]
             if gains:
@@ -381,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         v = Variant(
             QuoteWeights(**row["weights"]), row["passages"], row["spread"], row["companions"],
-            row["row_passages"],
+            row["row_passages"], row["follow"],
         )  # fmt: skip
         row.update(score(cases, lambda c, v=v: answer_new(c, v), ("report",)))  # type: ignore[misc]
     print(f"chosen: {best['variant']} {best['tuning_mean']:.4f}", file=sys.stderr)

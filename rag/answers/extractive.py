@@ -59,6 +59,11 @@ MAX_SENTENCES = 3
 # keep units within this score of the best one: no cut gained on the tuning halves (a third
 # quote states the gold more often than it misleads), so three are always quoted
 SPREAD = 1.0
+# the prose sentences after the best quote that join it as one paragraph: a passage's best
+# sentence often opens what the next one finishes ("Recent data suggest a 25% decrease in
+# the incidence of pneumonia, ..." then the figures for 2000 and 2015); chosen on the
+# tuning halves by bench/extractive_tune.py (bench/results/extractive_tune.json)
+FOLLOW = 1
 DUPLICATE = 0.92  # two units this similar say the same thing (chunks overlap)
 # What the share of the question's terms found in the quotes adds to the passage's cosine
 # in the evidence the abstain cut reads: chosen with the cut on the calibration questions
@@ -236,6 +241,32 @@ def with_companions(
     return out
 
 
+def with_followers(
+    chosen: Sequence[Sentence], found: Sequence[Sentence], *, follow: int = FOLLOW
+) -> list[Sentence]:
+    """``chosen`` and, after them, up to ``follow`` prose sentences that come right after
+    the best quote in its passage and section, when the best quote is prose and they are
+    not quoted already. ``in_reading_runs`` then puts them where the best quote is, and
+    ``render`` reads them as its paragraph."""
+    if not chosen or follow <= 0 or chosen[0].kind != "prose":
+        return list(chosen)
+    best = chosen[0]
+    at = {(s.n, s.position): s for s in found}
+    taken = {(s.n, s.position) for s in chosen}
+    out = list(chosen)
+    for step in range(1, follow + 1):
+        other = at.get((best.n, best.position + step))
+        if (
+            other is None
+            or other.kind != "prose"
+            or other.heading != best.heading
+            or (other.n, other.position) in taken
+        ):
+            break
+        out.append(replace(other, score=best.score))
+    return out
+
+
 def in_reading_runs(chosen: Sequence[Sentence]) -> list[Sentence]:
     """``chosen`` with the quotes that stand next to one another in one passage in that
     passage's order, each run where its first-placed quote was. A span of two sentences
@@ -305,7 +336,7 @@ def extract(
     scores = scored(found, signals(query, found, cosines, headings), w)
     chosen = select(found, scores, vectors)
     return Extract(
-        in_reading_runs(with_companions(chosen, found)),
+        in_reading_runs(with_companions(with_followers(chosen, found), found)),
         cosine=max(_similarity(hit) for hit in hits.values()),
         terms=terms_found(query, [f"{s.heading} {s.text}" for s in chosen]),
     )

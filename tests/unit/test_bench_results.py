@@ -42,8 +42,8 @@ def test_the_extractive_constants_are_the_tuned_ones() -> None:
     result = json.loads((RESULTS / "extractive_tune.json").read_text(encoding="utf-8"))
     chosen = result["chosen"]
     assert QuoteWeights(**chosen["weights"]) == QuoteWeights()
-    assert (chosen["passages"], chosen["spread"], chosen["row_passages"]) == (
-        extractive.MAX_PASSAGES, extractive.SPREAD, extractive.ROW_PASSAGES,
+    assert (chosen["passages"], chosen["spread"], chosen["row_passages"], chosen["follow"]) == (
+        extractive.MAX_PASSAGES, extractive.SPREAD, extractive.ROW_PASSAGES, extractive.FOLLOW,
     )  # fmt: skip
     assert result["shipped"]["variant"] == chosen["variant"]
     assert "filings" in result["sets"] and "filings/tune" in chosen

@@ -17,6 +17,7 @@ from rag.answers.extractive import (
     signals,
     split_sentences,
     with_companions,
+    with_followers,
 )
 from rag.answers.quote_scores import QuoteWeights, Signals, names_asked, sentence_bm25
 from rag.types import Citation, Hit
@@ -171,6 +172,45 @@ def test_a_quote_that_stops_at_a_code_line_brings_that_line() -> None:
         '> source("commands.R")',
         "R has a function hist to plot histograms.",
     ]
+
+
+def test_the_best_quote_brings_the_sentence_that_finishes_it() -> None:
+    # the gold "a 25% decrease ..., from 0.29 ... to 0.22" spans the best quote and the one
+    # after it; read as one paragraph, in order, cited once
+    found = [
+        Sentence("Recent data suggest a 25% decrease in the incidence of pneumonia.", 1, 0),
+        Sentence("It fell from 0.29 episodes per child year in 2000 to 0.22 in 2015.", 1, 1),
+        Sentence("Another study from elsewhere.", 2, 0),
+    ]
+    chosen = [replace_score(found[0], 0.9), replace_score(found[2], 0.5)]
+    out = with_followers(chosen, found, follow=1)
+    assert [s.text for s in out] == [found[0].text, found[2].text, found[1].text]
+    assert "".join(render(in_reading_runs(out))) == (
+        "Recent data suggest a 25% decrease in the incidence of pneumonia. It fell from 0.29"
+        " episodes per child year in 2000 to 0.22 in 2015 [1].\n\nAnother study from"
+        " elsewhere [2]."
+    )
+    assert with_followers(chosen, found, follow=0) == chosen
+
+
+def test_a_follower_stays_in_the_best_quotes_section_and_in_prose() -> None:
+    found = [
+        Sentence("Use rm to remove objects.", 1, 0, heading="Removing objects"),
+        Sentence("Vectors are the simplest structure.", 1, 1, heading="Vectors"),
+        Sentence("R has a function hist to plot histograms.", 2, 0),
+        Sentence("> hist(eruptions)", 2, 1, kind="code"),
+        Sentence("> plot(x)", 3, 0, kind="code"),
+        Sentence("Plots x.", 3, 1),
+    ]
+    for best in (found[0], found[2], found[4]):
+        chosen = [replace_score(best, 0.9)]
+        assert with_followers(chosen, found, follow=2) == chosen
+    # a sentence quoted already is not quoted twice, and nothing after it joins
+    two = [
+        Sentence("First.", 1, 0), Sentence("Second.", 1, 1), Sentence("Third.", 1, 2),
+    ]  # fmt: skip
+    chosen = [replace_score(two[0], 0.9), replace_score(two[1], 0.5)]
+    assert with_followers(chosen, two, follow=2) == chosen
 
 
 def replace_score(s: Sentence, score: float) -> Sentence:
