@@ -102,7 +102,10 @@ def index_document(
     progress: Progress | None = None,
 ) -> tuple[Index, Report]:
     """One file in a collection of its own, named after the file and its path."""
-    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    # the real path names both the collection and the file in it: a file reached through a
+    # symlinked folder is the same file in the same collection, not a second copy of it
+    path = path.resolve()
+    where = hashlib.sha256(str(path).encode()).hexdigest()[:8]
     name = f"{path.stem}-{where}"
     settings = settings.replace(collection=collection_for(settings, "pages", name))
     index = open_index(settings, writing=True, model=model, rebuild=rebuild)

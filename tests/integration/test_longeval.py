@@ -202,6 +202,25 @@ def test_pages_each_document_in_its_own_index(
     assert bm25["all"]["questions"] == 5
 
 
+def test_pages_through_a_symlinked_folder_read_the_same_collections(
+    tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each file's collection is named after its real path: asked again through a link to
+    # its folder, the file must be found unchanged there, not ingested a second time
+    path, docs = pages_fixture(tmp_path)
+    linked = tmp_path / "linked-docs"
+    linked.symlink_to(docs, target_is_directory=True)
+    first = run(["eval", "--pages", str(path), "--docs", str(docs), "--json"], capsys)
+    again = run(["eval", "--pages", str(path), "--docs", str(linked), "--json"], capsys)
+    assert [(d["file"], d["chunks"]) for d in again["documents"]] == [  # type: ignore[union-attr]
+        ("shop.pdf", 3),
+        ("other.pdf", 2),
+    ]
+    assert [d["unchanged"] for d in again["documents"]] == [1, 1]  # type: ignore[union-attr]
+    ranked = [got["modes"]["hybrid"]["all"] for got in (first, again)]  # type: ignore[index]
+    assert ranked[0] == ranked[1]
+
+
 def test_pages_refuses_a_different_file(
     tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
