@@ -29,6 +29,7 @@ from rag.embedding.types import Embedder
 from rag.errors import IngestError
 from rag.retrieval import bm25
 from rag.store.index import Index
+from rag.store.manifest import FileRecord
 from rag.store.shared import WriteSession
 from rag.types import Chunk
 
@@ -67,6 +68,32 @@ def _changed(report: Report) -> bool:
 def chunk_id(chunk: Chunk) -> str:
     key = f"{chunk.source}\x1f{chunk.page}\x1f{chunk.start_index}\x1f{chunk.text}"
     return hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()[:32]
+
+
+class SameFiles:
+    """The source a file is stored under: its own path, or the path of the same file stored
+    before through another name (a symlink, a linked folder), so that one file is one
+    document. Sources are paths as given (``source_of``), which a user reads; the real path
+    only says when two of them are one file."""
+
+    def __init__(self, stored: Callable[[], Iterator[FileRecord]]) -> None:
+        self._stored = stored
+        self._by_real: dict[str, str] | None = None  # read on the first unknown file
+
+    def source(self, path: Path) -> str:
+        """``path``'s source when no file is stored under its own."""
+        own = source_of(path)
+        if self._by_real is None:
+            self._by_real = {
+                str(Path(r.source).resolve()): r.source
+                for r in self._stored()
+                if Path(r.source).is_absolute()  # not a URL or a record id
+            }
+        real = str(path.resolve())
+        first = self._by_real.setdefault(real, own)
+        if first != own:
+            log.info("%s is the same file as %s: kept under that name", own, first)
+        return first
 
 
 class Ingestor:
@@ -234,8 +261,19 @@ class Ingestor:
             log.info("skipped %s: unsupported file type", skipped)
 
         todo: list[tuple[Candidate, bool]] = []
+        # a rebuild starts from nothing: no file is stored under another name
+        stored_as = SameFiles(self.index.manifest.records if not rebuild else lambda: iter(()))
+        present: set[str] = set()
         for path in files:
             source = source_of(path)
+            record = None if rebuild else self.index.manifest.get(source)
+            if record is None:
+                source = stored_as.source(path)
+                if source != source_of(path):
+                    record = self.index.manifest.get(source)
+            if source in present:
+                continue  # a folder and a link to it, or a file given twice: one document
+            present.add(source)
             try:
                 check_regular_file(path)
                 sha, size = file_sha256(path)
@@ -245,13 +283,12 @@ class Ingestor:
             except OSError as exc:
                 report.errors.append(FileError(source, f"cannot read file ({exc.strerror or exc})"))
                 continue
-            record = None if (rebuild and dry_run) else self.index.manifest.get(source)
             if record is not None and record.sha256 == sha:
                 report.unchanged.append(source)
             else:
                 todo.append((Candidate(source, sha, size, path=path), record is not None))
 
-        present = {source_of(p) for p in files}
+        present |= {source_of(p) for p in files}
         gone = self._gone(paths, present) if prune else []
         gone += [g for g in self._gone(forget, present) if g not in gone] if forget else []
         if on_plan:

@@ -44,6 +44,35 @@ def test_second_run_is_a_no_op(settings: Settings, ingest: IngestFn, tmp_path: P
     assert ids_by_source(settings) == before
 
 
+def test_a_file_reached_through_a_link_is_one_document(
+    settings: Settings, ingest: IngestFn, tmp_path: Path
+) -> None:
+    docs = corpus(tmp_path)
+    linked = tmp_path / "linked"
+    linked.symlink_to(docs, target_is_directory=True)
+    first = ingest([docs])
+    before = ids_by_source(settings)
+    count = connect(settings.store).count()
+
+    # through the link, the same files: unchanged, under the names they were stored under
+    again = ingest([linked])
+    assert (len(again.added), len(again.updated)) == (0, 0)
+    assert sorted(again.unchanged) == sorted(first.added)
+    assert connect(settings.store).count() == count and ids_by_source(settings) == before
+
+    # a change seen through the link updates the stored document, not a second one
+    (linked / "beta.txt").write_text("Beta now only mentions unicycles.")
+    changed = ingest([linked])
+    beta = str((docs / "beta.txt").absolute())
+    assert (changed.added, changed.updated) == ([], [beta])
+    assert set(ids_by_source(settings)) == set(before)
+
+    # both in one run, into a new store: each file once
+    fresh = ingest([docs, linked], rebuild=True)
+    assert sorted(fresh.added) == sorted(first.added)
+    assert set(ids_by_source(settings)) == set(before)
+
+
 def test_changing_a_file_replaces_exactly_its_chunks(
     settings: Settings, ingest: IngestFn, tmp_path: Path
 ) -> None:
