@@ -26,7 +26,14 @@ from rag.answers.quote_scores import (
     sentence_bm25,
     with_neighbours,
 )
-from rag.answers.sentence_units import CLIPPED, MAX_CHARS, MIN_WORDS, SENTENCE_ENDS, units_of
+from rag.answers.sentence_units import (
+    CLIPPED,
+    MAX_CHARS,
+    MIN_WORDS,
+    SENTENCE_ENDS,
+    units_of,
+    without_reference_marks,
+)
 from rag.answers.table_rows import (
     TableHeader,
     asked_years,
@@ -349,10 +356,12 @@ def render(sentences: Sequence[Sentence]) -> list[str]:
     parts = []
     previous = ""
     for i, s in enumerate(sentences):
-        body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in SENTENCE_ENDS else (s.text, ".")
+        # the source's own "[7]" would read as a citation of passage 7; code keeps "x[1]"
+        text = without_reference_marks(s.text) if s.kind in ("prose", "item") else s.text
+        body, end = (text[:-1], text[-1]) if text[-1:] in SENTENCE_ENDS else (text, ".")
         # a run of sentences reads as one paragraph, cited once at its end
         cited = i + 1 == len(sentences) or not _continues(s, sentences[i + 1])
-        quote = f"{body.rstrip(':;, ')} [{s.n}]{end}" if cited else s.text
+        quote = f"{body.rstrip(':;, ')} [{s.n}]{end}" if cited else text
         if i and _continues(sentences[i - 1], s):
             parts.append(f" {quote}")
             continue

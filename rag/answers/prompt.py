@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Literal, TypedDict
 
+from rag.answers.sentence_units import without_reference_marks
 from rag.types import Hit, Turn
 
 ABSTAIN = "The indexed documents don't answer this."
@@ -54,8 +55,10 @@ def passage_block(n: int, hit: Hit) -> str:
     """One numbered passage under its source and, where it has one, the section it sits in
     (a passage cut from the middle of a section does not say what it is about: "Capital
     spending (4,625)" needs "Statement of Cash Flows"); a closing delimiter inside the text
-    cannot end the block."""
-    text = hit.text.strip().replace(CLOSE, "</ documents>").replace(OPEN, "< documents>")
+    cannot end the block. The source's own reference marks ("onset [7] , consistent") are
+    left out: the model cites passages by [n] and would copy them as citations of others."""
+    text = without_reference_marks(hit.text.strip())
+    text = text.replace(CLOSE, "</ documents>").replace(OPEN, "< documents>")
     section = " ".join(hit.header_path.split())
     # a Markdown passage's place already is its heading path
     under = f"\nSection: {section}" if section and section != hit.locator else ""

@@ -35,6 +35,20 @@ MIN_ITEM_WORDS = 3
 MAX_CHARS = 320
 CLIPPED = " …"  # what ends a unit clipped to MAX_CHARS
 
+# a paper's own reference mark: "[7]", "[21, 22]", "[3–5]"; an answer's [n] cite its
+# passages, so a quote that kept them would cite passages it does not come from ("[0, 1]"
+# is an interval)
+REFERENCE_MARK = re.compile(r"\[[1-9]\d{0,2}(?:\s*[,–-]\s*\d{1,3})*\]")
+# ...after a space, or right after punctuation ("before.[3]"): "x[1]", "f(x)[2]" and
+# "Lst[[1]]" index, and a line's "[1] 1.60 2.16" starts R's printed vector; with the
+# spaces before it, and after it when punctuation follows ("onset [7] , consistent")
+_CITED = re.compile(
+    r"(?:(?<=[^\w\[\])\s])|[ \t]+)"
+    + REFERENCE_MARK.pattern
+    + r"(?:[ \t]*"
+    + REFERENCE_MARK.pattern
+    + r")*(?:[ \t]*(?=[.,;:!?)]))?"
+)
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
 # or at a Chinese or Japanese full stop, space or not ("東京は日本の首都です。人口は…")
@@ -98,6 +112,12 @@ class Unit:
     text: str
     kind: Kind
     section: str = ""  # the heading above it inside the passage; "" where none is
+
+
+def without_reference_marks(text: str) -> str:
+    """``text`` without the reference marks its source put in it ("onset [7] , consistent"
+    reads "onset, consistent")."""
+    return _CITED.sub("", text)
 
 
 def units_of(text: str) -> list[Unit]:

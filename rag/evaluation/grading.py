@@ -34,10 +34,11 @@ from typing import Protocol
 
 from rag.answers.figures import Figure, states, units_in
 from rag.answers.prompt import ABSTAIN
+from rag.answers.sentence_units import REFERENCE_MARK
 from rag.types import Answer, Hit
 
 PART_SEPARATOR = " ... "
-_MARKER = re.compile(r"\[\d+\]")
+_MARKER = REFERENCE_MARK  # "[7]", "[21, 22]": dropped from the gold and the answer alike
 _QUOTES_DASHES = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "—": "-", "–": "-", "−": "-", "‐": "-", "‑": "-"}
 )

@@ -217,6 +217,18 @@ def replace_score(s: Sentence, score: float) -> Sentence:
     return Sentence(s.text, s.n, s.position, score, s.kind, s.heading)
 
 
+def test_a_quote_leaves_out_its_sources_reference_marks() -> None:
+    # "[2] [2]" read as two citations of passage 2, "[3] [4]" as citations of passages the
+    # sentence does not come from
+    quotes = [
+        Sentence("Shared by Chinese authorities from clustered cases [2] .", 1, 0),
+        Sentence("> x[1] <- 2", 1, 1, kind="code"),
+    ]
+    assert "".join(render(quotes)) == (
+        "Shared by Chinese authorities from clustered cases [1].\n\n> x[1] <- 2 [1]."
+    )
+
+
 def test_render_puts_the_citation_before_the_final_punctuation() -> None:
     parts = render([Sentence("NA marks missing values.", 1, 0), Sentence("Use seq()", 2, 0)])
     assert parts == ["NA marks missing values [1].", "\n\nUse seq() [2]."]

@@ -129,6 +129,10 @@ def test_a_gold_with_its_papers_reference_marks_is_stated_by_a_quote_of_its_sent
     # the words themselves are still needed
     got = grade(answer("10 days after onset [1].", [hit(1, "10 days after onset")], [1]), gold)
     assert (got.stated, got.supported) == (False, False)
+    # the extractive answer leaves the marks out of its quotes, lists and ranges too
+    gold = TextGold.of("a protein of at least 40 mg/L [21, 22] . It was [3–5] absent")
+    said = "a protein of at least 40 mg/L. It was absent [1]."
+    assert grade(answer(said, [hit(1, said)], [1]), gold).stated
 
 
 def test_an_abstention_states_nothing_and_is_not_answered() -> None:

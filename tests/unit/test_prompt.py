@@ -36,6 +36,12 @@ def test_a_passage_cannot_close_the_data_block() -> None:
     assert CLOSE not in block and OPEN not in block
 
 
+def test_a_passage_reaches_the_model_without_its_own_reference_marks() -> None:
+    # copied into the answer, "[3]" would be kept as a citation of the third passage
+    block = passage_block(1, hit(1, "Cases rose [3] [4] .\n> x[1] <- 2\n[1] 1.6 2.1"))
+    assert block.endswith("\nCases rose.\n> x[1] <- 2\n[1] 1.6 2.1")
+
+
 def test_a_passage_names_the_section_it_sits_in() -> None:
     inside = Hit(
         chunk_id="c1", text="hist(x) draws it.", source="/docs/R-intro.pdf", page=12,

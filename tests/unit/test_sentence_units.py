@@ -1,6 +1,13 @@
 """Quotable units: prose sentences, code lines, definitions and table rows kept apart."""
 
-from rag.answers.sentence_units import Unit, line_kind, sentences, units_of, word_count
+from rag.answers.sentence_units import (
+    Unit,
+    line_kind,
+    sentences,
+    units_of,
+    without_reference_marks,
+    word_count,
+)
 
 
 def test_a_code_line_and_the_explanation_after_it_are_two_units() -> None:
@@ -326,3 +333,17 @@ def test_a_chapters_heading_and_a_page_number_alone_start_a_section() -> None:
     assert {u.section for u in units_of(recipe)} == {""}
     wrapped = "The outbreak began in the spring of\n2020\nand spread within weeks to Europe."
     assert [u.text for u in units_of(wrapped)] == [" ".join(wrapped.split())]
+
+
+def test_a_sources_reference_marks_leave_its_text_and_indexing_stays() -> None:
+    marked = {
+        "isolated from some clustered cases [2] .": "isolated from some clustered cases.",
+        "in the WHO European Region [3] [4] [5] .": "in the WHO European Region.",
+        "onset [7] , consistent": "onset, consistent",
+        "at least 40 mg/L [21, 22] .": "at least 40 mg/L.",
+        "as before.[3–5] Then": "as before. Then",
+    }
+    for text, plain in marked.items():
+        assert without_reference_marks(text) == plain
+    for code in ("x[1] and f(x)[2]", "Lst[[1]] is its first part", "[1] 1.6000 2.1585"):
+        assert without_reference_marks(code) == code
