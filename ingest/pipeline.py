@@ -85,15 +85,23 @@ class SameFiles:
         own = source_of(path)
         if self._by_real is None:
             self._by_real = {
-                str(Path(r.source).resolve()): r.source
+                _real(Path(r.source)): r.source
                 for r in self._stored()
                 if Path(r.source).is_absolute()  # not a URL or a record id
             }
-        real = str(path.resolve())
-        first = self._by_real.setdefault(real, own)
+        first = self._by_real.setdefault(_real(path), own)
         if first != own:
             log.info("%s is the same file as %s: kept under that name", own, first)
         return first
+
+
+def _real(path: Path) -> str:
+    """``path`` with its links followed; as given when they loop (the file's own check then
+    reports it)."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):
+        return str(path.absolute())
 
 
 class Ingestor:
