@@ -49,6 +49,12 @@ _CITED = re.compile(
     + REFERENCE_MARK.pattern
     + r")*(?:[ \t]*(?=[.,;:!?)]))?"
 )
+# words that go on a sentence rather than start an entry of a list
+_GOES_ON = frozenset(
+    "where which whose whom that and or but nor so then thus hence because since while "
+    "whereas although though unless until as when if than with without of to in on at by "
+    "for from into onto".split()
+)
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
 # or at a Chinese or Japanese full stop, space or not ("東京は日本の首都です。人口は…")
@@ -169,7 +175,7 @@ def units_of(text: str) -> list[Unit]:
         elif kind in ("code", "item", "row"):
             units.append(Unit(line, kind, section))  # type: ignore[arg-type]
     flush()
-    if units and units[0].kind == "prose" and units[0].text[:1].islower():
+    if units and _cut_start(units[0], next((line for line in flat_lines if line), "")):
         units, complete = units[1:], max(complete - 1, 0)  # the chunk began mid-sentence
     kept = units[:complete] + _without_cut_ends(units[complete:])
     return [_clip(u) for u in kept if _quotable(u)]
@@ -340,6 +346,19 @@ def _is_row(line: str) -> bool:
         and tokens[0][:1].isalpha()
         and all(_NUMBER.match(t) for t in tokens[-2:])
     )
+
+
+def _cut_start(unit: Unit, first_line: str) -> bool:
+    """Whether ``unit``, a passage's first, is the rest of a sentence the chunk's start cut:
+    prose that starts in lower case, or the passage's first line read as a list entry that
+    opens with a word that goes on a sentence ("where .GlobalEnv is the workspace.", after
+    the search path the page before shows; not "x div y quotient of exact division")."""
+    if not unit.text[:1].islower():
+        return False
+    if unit.kind == "prose":
+        return True
+    first = unit.text.split(maxsplit=1)[0].rstrip(",;:")
+    return unit.kind == "item" and unit.text.startswith(first_line) and first in _GOES_ON
 
 
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:

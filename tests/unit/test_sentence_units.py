@@ -347,3 +347,30 @@ def test_a_sources_reference_marks_leave_its_text_and_indexing_stays() -> None:
         assert without_reference_marks(text) == plain
     for code in ("x[1] and f(x)[2]", "Lst[[1]] is its first part", "[1] 1.6000 2.1585"):
         assert without_reference_marks(code) == code
+
+
+def test_a_first_line_that_goes_on_the_page_befores_sentence_is_no_entry() -> None:
+    # R-intro p.38 starts with the end of p.37's sentence; read as a list entry it opened
+    # the answer to "How do I remove objects from the workspace?"
+    passage = (
+        "where .GlobalEnv is the workspace.1\n"
+        "After lentils is attached we have\n"
+        "> search()\n"
+        '[1] ".GlobalEnv" "lentils" "Autoloads" "package:base"\n'
+        "> ls(2)\n"
+        '[1] "u" "v" "w"\n'
+        "and as we see ls (or objects) can be used to examine the contents of any position on the\n"
+        "search path.\n"
+        "Finally, we detach the data frame and confirm it has been removed from the search path."
+    )
+    texts = [u.text for u in units_of(passage)]
+    assert "where .GlobalEnv is the workspace.1" not in texts and "> ls(2)" in texts
+    # a table of words may open a passage in lower case: its first entry stays
+    table = (
+        "x div y quotient of exact division\n"
+        "x mod y remainder of exact division\n"
+        "x ** y exponentiation of x to the power of y\n"
+        "If the expression includes more than one arithmetic operator, all operators are\n"
+        "performed from left to right according to the hierarchy of operations."
+    )
+    assert units_of(table)[0] == Unit("x div y quotient of exact division", "item")
