@@ -50,11 +50,12 @@ _CITED = re.compile(
     + r")*(?:[ \t]*(?=[.,;:!?)]))?"
 )
 # words that go on a sentence rather than start an entry of a list
-_GOES_ON = frozenset(
-    "where which whose whom that and or but nor so then thus hence because since while "
-    "whereas although though unless until as when if than with without of to in on at by "
-    "for from into onto".split()
-)
+_GOES_ON = frozenset({
+    "where", "which", "whose", "whom", "that", "and", "or", "but", "nor", "so", "then", "thus",
+    "hence", "because", "since", "while", "whereas", "although", "though", "unless", "until",
+    "as", "when", "if", "than", "with", "without", "of", "to", "in", "on", "at", "by", "for",
+    "from", "into", "onto",
+})  # fmt: skip
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
 # or at a Chinese or Japanese full stop, space or not ("東京は日本の首都です。人口は…")
