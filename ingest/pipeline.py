@@ -273,11 +273,11 @@ class Ingestor:
         stored_as = SameFiles(self.index.manifest.records if not rebuild else lambda: iter(()))
         present: set[str] = set()
         for path in files:
-            source = source_of(path)
-            record = None if rebuild else self.index.manifest.get(source)
+            own = source = source_of(path)
+            record = None if rebuild else self.index.manifest.get(own)
             if record is None:
                 source = stored_as.source(path)
-                if source != source_of(path):
+                if source != own:
                     record = self.index.manifest.get(source)
             if source in present:
                 continue  # a folder and a link to it, or a file given twice: one document

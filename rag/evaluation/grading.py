@@ -38,7 +38,6 @@ from rag.answers.sentence_units import REFERENCE_MARK
 from rag.types import Answer, Hit
 
 PART_SEPARATOR = " ... "
-_MARKER = REFERENCE_MARK  # "[7]", "[21, 22]": dropped from the gold and the answer alike
 _QUOTES_DASHES = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "—": "-", "–": "-", "−": "-", "‐": "-", "‑": "-"}
 )
@@ -78,9 +77,10 @@ class TextGold:
         # a paper's own reference marks ("onset [7] , consistent") are dropped on both
         # sides: the answer's are dropped with its citations, so a gold keeping them could
         # never be stated by a quote of its very sentence
-        haystack = normalise(_MARKER.sub(" ", text), self.punctuation)
+        haystack = normalise(REFERENCE_MARK.sub(" ", text), self.punctuation)
         return all(
-            contains(haystack, normalise(_MARKER.sub(" ", p), self.punctuation)) for p in self.parts
+            contains(haystack, normalise(REFERENCE_MARK.sub(" ", p), self.punctuation))
+            for p in self.parts
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -152,7 +152,7 @@ def grade(answer: Answer, gold: Gold) -> Grade:
     if gold.gradable:
         passages = cited_passages(answer)
         context = "\n".join(_around(h) for h in passages)
-        stated = answered and gold.stated_in(_MARKER.sub(" ", text), context=context)
+        stated = answered and gold.stated_in(REFERENCE_MARK.sub(" ", text), context=context)
         supported = answered and any(gold.stated_in(h.text, context=_around(h)) for h in passages)
     return Grade(
         answered=answered,
