@@ -56,10 +56,12 @@ _GOES_ON = frozenset({
     "as", "when", "if", "than", "with", "without", "of", "to", "in", "on", "at", "by", "for",
     "from", "into", "onto",
 })  # fmt: skip
+_ARTICLES = frozenset({"the", "a", "an"})
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
+# also when a bracket or quote closes after the stop ("... for further details.) Warning:"),
 # or at a Chinese or Japanese full stop, space or not ("東京は日本の首都です。人口は…")
-_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][)\]\"'”’])\s+|(?<=[。！？])\s*")
 _CJK_STOPS = "。！？"
 SENTENCE_ENDS = ".!?" + _CJK_STOPS
 _OPENERS = "\"'([“‘«¿¡"
@@ -79,9 +81,11 @@ _LEADING_CALL = re.compile(r"^[A-Za-z_.][\w.]*\([^()]*(?:\([^()]*\)[^()]*)*\)\s+
 _STATEMENT = re.compile(r"\{[^{}]*\}|[;{]\s*$")
 _INDEXED = re.compile(r"\w\{[^{}]*\}")  # "balance{i in raw}": a name indexed over a set
 _PLAIN = re.compile(r"^[A-Za-z]+[,.;:]?$")
+_LITERAL = re.compile(r"""^[(\[]*(?:"[^"]*"|'[^']*')[,;)\]]*$""")  # "qld", or 'tas')
 PLAIN_SHARE = 0.6  # prose: most of a line's tokens are plain words
 _BULLET = re.compile(r"^(?:[-*•·▪◦–]|\d{1,2}[.)])\s+\S")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
+_LETTER = re.compile(r"[A-Za-z]")
 _NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
 # a statement's row with a long label ends in two or more cells: "Net Cash Provided by
 # Operating Activities 11,616 10,613 9,649" is three figures in eight tokens, and was read
@@ -94,10 +98,11 @@ SHORT_LINE = 0.6
 LIST_RUN = 2
 FULL_WIDTH_QUANTILE = 0.9  # the passage's full width: the length of its long lines
 _CLOSERS = ")]\"'”’"  # "... a good result.)" ends a sentence
-_SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter \d+|Section \d+)\s")  # "3.1.10 Hierarchy"
+# "3.1.10 Hierarchy", and an appendix's "C.1 CSV table driver"
+_SECTION = re.compile(r"^(?:\d+(?:\.\d+)+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|Chapter \d+|Section \d+)\s")
 # a numbered heading's line: "1.11 Data permanency and removing objects"; its number is not
 # shown with it, as the heading path's titles carry none
-_NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+_NUMBERED_HEADING = re.compile(r"^(?:\d+|[A-Z]\.\d+)(?:\.\d+)*\.?\s+(?=[A-Z])")
 # a chapter's one number: "2 Simple manipulations; numbers and vectors"; not a numbered
 # reference, "22. Kendal AP, Noble GR. Antigenic similarity", whose names hold , and .
 _CHAPTER = re.compile(r"^\d{1,2}\s+[A-Z][^.,]*$")
@@ -235,7 +240,7 @@ def line_kind(line: str) -> str:
         and not _is_row(line)
     ):
         return "heading"
-    if _PROMPT.match(line):
+    if _PROMPT.match(line) or _is_literals(line):
         return "code"
     if _is_row(line):
         return "row"
@@ -282,19 +287,30 @@ def continued(kinds: list[str], lines: list[str]) -> list[str]:
     """``kinds`` with a "code" line that finishes the prose sentence before it read as prose:
     after "... (and defaults to "p" for points() and", the line ``"l" for lines().)`` is the
     rest of that sentence, not a line to type. A line that finishes a sentence ends in . ! or
-    ?; a command after "... with the command" does not, and stays code."""
+    ?; a command after "... with the command" does not, and stays code. A line that opens
+    with a call reads as a definition ("sort(x) returns a vector ..."), but not after a line
+    that stops on a word no sentence ends with, or inside a bracket: "(see order() or" then
+    ``sort.list() which produce a permutation to do the sorting).`` is one sentence."""
     out = list(kinds)
     for at in range(1, len(lines)):
         before, line = lines[at - 1], lines[at]
         if (
-            out[at] == "code"
-            and out[at - 1] == "prose"
+            out[at] in ("code", "item")
+            and out[at - 1] in ("prose", "item")
             and before[-1:].isalpha()
             and line.rstrip(_CLOSERS)[-1:] in ".!?"
             and not _PROMPT.match(line)
+            and ((out[at] == "code" and out[at - 1] == "prose") or _goes_on(before))
         ):
             out[at] = "prose"
     return out
+
+
+def _goes_on(line: str) -> bool:
+    """Whether ``line`` stops where its sentence cannot end: on a word that goes on a
+    sentence ("... or"), or inside a bracket it opened."""
+    last = line.rsplit(maxsplit=1)[-1].lower() if line.strip() else ""
+    return last in _GOES_ON or last in _ARTICLES or line.count("(") > line.count(")")
 
 
 def listed(lines: list[str], kinds: list[str]) -> set[int]:
@@ -329,6 +345,14 @@ def listed(lines: list[str], kinds: list[str]) -> set[int]:
     return out
 
 
+def _is_literals(line: str) -> bool:
+    """A line of quoted values in a call, ``"qld", "vic", "nsw", "vic",``: data typed into
+    code, which read as prose ran into the sentence after it."""
+    tokens = line.split()
+    literals = sum(bool(_LITERAL.match(t)) for t in tokens)
+    return len(tokens) >= 3 and literals / len(tokens) >= PLAIN_SHARE
+
+
 def _plain_share(line: str) -> float:
     tokens = line.split()
     return sum(bool(_PLAIN.match(t)) for t in tokens) / len(tokens) if tokens else 0.0
@@ -354,12 +378,20 @@ def _cut_start(unit: Unit, first_line: str) -> bool:
     prose that starts in lower case, or the passage's first line read as a list entry that
     opens with a word that goes on a sentence ("where .GlobalEnv is the workspace.", after
     the search path the page before shows; not "x div y quotient of exact division")."""
+    if unit.kind == "prose" and not _may_open(unit.text[:1]):
+        return True  # "<- 10 and compare the sequences 1:n-1 and 1:(n-1).", after "Put n"
     if not unit.text[:1].islower():
         return False
     if unit.kind == "prose":
         return True
     first = unit.text.split(maxsplit=1)[0].rstrip(",;:")
     return unit.kind == "item" and unit.text.startswith(first_line) and first in _GOES_ON
+
+
+def _may_open(char: str) -> bool:
+    """Whether a sentence can start with ``char``: a letter or digit, an opening bracket or
+    quote, a bullet, a sign or a currency; not ``,``, ``)`` nor an operator."""
+    return char.isalnum() or char in _OPENERS or char in "•▪◦–—-*#$€£¥%+±~@&…"
 
 
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:
@@ -382,7 +414,9 @@ def _quotable(unit: Unit) -> bool:
         return words >= MIN_ITEM_WORDS
     if unit.kind == "row":
         return words >= 2
-    return bool(_WORDS.search(unit.text))  # code: names something
+    # code names something ("> q()" too), and is no tail of a call begun on a line before:
+    # ``"sa", "act", "vic")`` alone says nothing to type
+    return bool(_LETTER.search(unit.text)) and unit.text.count(")") <= unit.text.count("(")
 
 
 def _clip(unit: Unit) -> Unit:

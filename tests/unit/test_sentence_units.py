@@ -374,3 +374,65 @@ def test_a_first_line_that_goes_on_the_page_befores_sentence_is_no_entry() -> No
         "performed from left to right according to the hierarchy of operations."
     )
     assert units_of(table)[0] == Unit("x div y quotient of exact division", "item")
+
+
+def test_a_line_that_opens_with_a_call_inside_a_sentence_goes_on_that_sentence() -> None:
+    # R-intro p.15: "How do I sort a vector?" quoted "... (see order() or" and then
+    # "sort.list() which produce a permutation ..." as a second entry
+    passage = (
+        "sort(x) returns a vector of the same size as x with the elements arranged in\n"
+        "increasing order; however there are other sorting facilities (see order() or\n"
+        "sort.list() which produce a permutation to do the sorting).\n"
+        "Note that max and min select the largest and smallest values in their arguments."
+    )
+    first, second = units_of(passage)
+    assert first.text.endswith("(see order() or sort.list() which produce a permutation to do "
+                               "the sorting).")  # fmt: skip
+    assert second.text.startswith("Note that max")
+    # a definition list whose meanings end without a stop keeps one entry per line
+    table = "sum(x) Sum of the elements of x\nprod(x) Product of the elements of x.\n"
+    assert [u.text for u in units_of(table)] == [
+        "sum(x) Sum of the elements of x",
+        "prod(x) Product of the elements of x.",
+    ]
+
+
+def test_a_sentence_ends_where_a_bracket_closes_after_its_stop() -> None:
+    text = "See the help facility for further details.) Warning: for() loops are rare."
+    assert sentences(text) == [
+        "See the help facility for further details.)",
+        "Warning: for() loops are rare.",
+    ]
+    assert sentences('He said "stop." Then he left.') == ['He said "stop."', "Then he left."]
+
+
+def test_quoted_values_typed_into_a_call_are_code_not_the_sentence_after_them() -> None:
+    passage = (
+        '"sa", "act", "nsw", "vic", "vic", "act")\n'
+        "Notice that in the case of a character vector, “sorted” means sorted in alphabetical\n"
+        "order."
+    )
+    units = units_of(passage)
+    assert [u.kind for u in units] == ["prose"]  # the tail of a call is no line to type
+    assert units[0].text.startswith("Notice that")
+    assert line_kind('"qld", "vic", "nsw", "vic", "qld", "qld", "sa", "tas",') == "code"
+
+
+def test_a_one_letter_command_is_quotable_and_an_operator_opens_no_sentence() -> None:
+    passage = "4. To quit the R program the command is\n> q()\n"
+    assert units_of(passage)[-1] == Unit("> q()", "code")
+    cut = "<- 10 and compare the sequences 1:n-1 and 1:(n-1).\nThe construction 30:1 may be used."
+    assert [u.text for u in units_of(cut)] == ["The construction 30:1 may be used."]
+
+
+def test_an_appendixs_lettered_section_starts_a_section() -> None:
+    passage = (
+        'table list IN "CSV" "list.csv": num <- [RECNO], ...\n'
+        "C.1 CSV table driver\n"
+        "The CSV table driver assumes that the data table is a plain text file."
+    )
+    assert units_of(passage)[-1] == Unit(
+        "The CSV table driver assumes that the data table is a plain text file.",
+        "prose",
+        "CSV table driver",
+    )
