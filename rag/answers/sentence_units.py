@@ -57,6 +57,9 @@ _GOES_ON = frozenset({
     "from", "into", "onto",
 })  # fmt: skip
 _ARTICLES = frozenset({"the", "a", "an"})
+# what a sentence cannot open with: the rest of one ("<- 10 and compare ...", ", which"); a
+# Markdown code span, a suffix (".dual dual value") or a sign can
+_CONTINUES = ",;:)]}<=|"
 _LEADERS = re.compile(r"\.{4,}|(?:\. ){3,}")  # table-of-contents dot leaders
 # a sentence ends at . ! or ? and a space, before what starts one (``_starts_sentence``),
 # also when a bracket or quote closes after the stop ("... for further details.) Warning:"),
@@ -378,7 +381,7 @@ def _cut_start(unit: Unit, first_line: str) -> bool:
     prose that starts in lower case, or the passage's first line read as a list entry that
     opens with a word that goes on a sentence ("where .GlobalEnv is the workspace.", after
     the search path the page before shows; not "x div y quotient of exact division")."""
-    if unit.kind == "prose" and not _may_open(unit.text[:1]):
+    if unit.kind == "prose" and unit.text[:1] in _CONTINUES:
         return True  # "<- 10 and compare the sequences 1:n-1 and 1:(n-1).", after "Put n"
     if not unit.text[:1].islower():
         return False
@@ -386,12 +389,6 @@ def _cut_start(unit: Unit, first_line: str) -> bool:
         return True
     first = unit.text.split(maxsplit=1)[0].rstrip(",;:")
     return unit.kind == "item" and unit.text.startswith(first_line) and first in _GOES_ON
-
-
-def _may_open(char: str) -> bool:
-    """Whether a sentence can start with ``char``: a letter or digit, an opening bracket or
-    quote, a bullet, a sign or a currency; not ``,``, ``)`` nor an operator."""
-    return char.isalnum() or char in _OPENERS or char in "•▪◦–—-*#$€£¥%+±~@&…"
 
 
 def _without_cut_ends(units: list[Unit]) -> list[Unit]:

@@ -423,6 +423,8 @@ def test_a_one_letter_command_is_quotable_and_an_operator_opens_no_sentence() ->
     assert units_of(passage)[-1] == Unit("> q()", "code")
     cut = "<- 10 and compare the sequences 1:n-1 and 1:(n-1).\nThe construction 30:1 may be used."
     assert [u.text for u in units_of(cut)] == ["The construction 30:1 may be used."]
+    for opens in ("`RAG_CHUNK_SIZE` (default 200) is in tokens.", ".dual dual value of it."):
+        assert [u.text for u in units_of(opens)] == [opens]
 
 
 def test_an_appendixs_lettered_section_starts_a_section() -> None:
