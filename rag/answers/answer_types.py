@@ -30,7 +30,7 @@ QUANTITY_NOUNS = (
 )
 _NUMBER = re.compile(
     r"\bhow (many|much|long|large|big|old|far|often|high|fast|small|tall|heavy|wide)\b"
-    rf"|\b(what|which)\s+((is|was|are|were)\s+)?(the\s+)?(\w+\s+){{0,2}}({QUANTITY_NOUNS})\b"
+    rf"|\b(what|which)\s+((is|was|are|were)\s+)?(the\s+)?([\w'’-]+\s+){{0,2}}({QUANTITY_NOUNS})\b"
     rf"|^\s*(the\s+)?({QUANTITY_NOUNS})\s+of\b",
     re.IGNORECASE,
 )

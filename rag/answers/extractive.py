@@ -123,6 +123,7 @@ def candidates(
     """The units of the first ``passages`` hits, and the table rows of the hits after them
     up to ``row_passages``; each row with the header its table gives it."""
     out: list[Sentence] = []
+    running = running_lines([hit for _, hit in numbered])
     for at, (n, hit) in enumerate(numbered[: max(passages, row_passages)]):
         heading = section_of(hit)
         units = units_of(hit.text)
@@ -133,7 +134,9 @@ def candidates(
                 continue
             if u.kind == "row" and column_years(u.text):
                 continue  # a header of years: what the rows under it are read by, no answer
-            if u.kind == "prose" and is_title(u.text, hit.header_path):
+            if u.kind in ("prose", "item") and is_title(u.text, hit.header_path):
+                continue
+            if u.kind != "code" and u.text in running:
                 continue
             header = headers.get(u.text, TableHeader())
             if len(split_row(u.text)[1]) != len(header.years):
@@ -142,6 +145,23 @@ def candidates(
             out.append(Sentence(u.text, n, i, kind=u.kind, heading=u.section or heading,
                                 table=header.shown(heading), years=header.years))  # fmt: skip
     return out
+
+
+def running_lines(hits: Sequence[Hit]) -> frozenset[str]:
+    """The lines that open passages of two or more pages of one document among ``hits``: a
+    running header ("Table of Contents", the company's name), which a filing's pages
+    without an outline keep in their text and which answered "What was PepsiCo's net
+    revenue in 2022?" as an entry of a list."""
+    pages: dict[str, set[tuple[str, int | None]]] = {}
+    for hit in hits:
+        first = next((" ".join(line.split()) for line in hit.text.splitlines() if line.strip()), "")
+        if first:
+            pages.setdefault(first, set()).add((hit.source, hit.page))
+    return frozenset(
+        line
+        for line, where in pages.items()
+        if len(where) >= 2 and len({source for source, _ in where}) == 1
+    )
 
 
 TITLE_SHARE = 0.5  # a "sentence" at least this much made of its heading's words is a title

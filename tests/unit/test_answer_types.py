@@ -16,6 +16,7 @@ from rag.answers.answer_types import expected_kind, holds
         ("What is the size of bovine coronavirus?", "number"),
         ("What was the prevalence rate in Shandong in 2010?", "number"),
         ("What is the FY2021 capital expenditure for PepsiCo?", "number"),
+        ("What was PepsiCo's net revenue in 2022?", "number"),  # a possessive names no noun
         # a question that says in what unit or to what precision to answer asks for a figure
         (
             "What is Netflix's year end FY2017 total current liabilities (in USD millions)?",

@@ -381,6 +381,45 @@ def test_a_passages_title_lines_joined_into_a_sentence_are_no_quote() -> None:
     assert not is_title("Table of Contents", "")
 
 
+def test_a_statements_title_lines_and_running_header_are_no_quote() -> None:
+    # "What was PepsiCo's net revenue in 2022?" was answered "PepsiCo, Inc. and
+    # Subsidiaries", a title line read as a list entry; "Table of Contents" opens every page
+    title = (
+        "Consolidated Statement of Income · PepsiCo, Inc. and Subsidiaries · (in millions except"
+        " per share amounts) · 2022 2021 2020"
+    )
+    income = (
+        "Table of Contents\nConsolidated Statement of Income\nPepsiCo, Inc. and Subsidiaries\n"
+        "Net Revenue $ 86,392 $ 79,474 $ 70,372\nCost of sales 40,576 37,075 31,797\n"
+        "Selling, general and administrative expenses 34,459 31,237 28,453\n"
+        "Gain associated with the Juice Transaction (3,321) — —\n"
+        "Impairment and other charges 3,166 — —\n"
+        "Other pension and retiree medical benefits income (132) (522) (117)\n"
+        "Net interest expense and other 939 1,863 1,128\n"
+    )
+    other = "Table of Contents\nDisaggregation of Net Revenue\nLatAm 10 % 90 % 10 % 90 %\n"
+    hits = [
+        (1, Hit(chunk_id="a", text=income, source="10k.pdf", page=62, score=1.0,
+                header_path=title)),
+        (2, Hit(chunk_id="b", text=other, source="10k.pdf", page=71, score=0.9,
+                header_path="Disaggregation of Net Revenue")),
+    ]  # fmt: skip
+    texts = [s.text for s in candidates(hits)]
+    assert texts == [
+        "Net Revenue $ 86,392 $ 79,474 $ 70,372",
+        "Cost of sales 40,576 37,075 31,797",
+        "Selling, general and administrative expenses 34,459 31,237 28,453",
+        "Gain associated with the Juice Transaction (3,321) — —",
+        "Impairment and other charges 3,166 — —",
+        "Other pension and retiree medical benefits income (132) (522) (117)",
+        "Net interest expense and other 939 1,863 1,128",
+        "LatAm 10 % 90 % 10 % 90 %",
+    ]
+    # a line that opens one page only, or pages of two documents, stays
+    alone = [hits[0], (2, Hit(chunk_id="c", text=other, source="other.pdf", page=71, score=0.9))]
+    assert "Table of Contents" in [s.text for s in candidates(alone)]
+
+
 def test_a_quote_shows_the_section_it_sits_under_inside_its_passage() -> None:
     # the chunk starts in one section and the quote sits in the next; its heading path
     # names only the first
