@@ -89,6 +89,11 @@ PLAIN_SHARE = 0.6  # prose: most of a line's tokens are plain words
 _BULLET = re.compile(r"^(?:[-*•·▪◦–]|\d{1,2}[.)])\s+\S")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[A-Za-z]")
+_MONTHS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+})  # fmt: skip
 _NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
 # a statement's row with a long label ends in two or more cells: "Net Cash Provided by
 # Operating Activities 11,616 10,613 9,649" is three figures in eight tokens, and was read
@@ -373,6 +378,7 @@ def _is_row(line: str) -> bool:
         and len(line) <= MAX_ROW_CHARS
         and tokens[0][:1].isalpha()
         and all(_NUMBER.match(t) for t in tokens[-2:])
+        and tokens[-3].lower().rstrip(".") not in _MONTHS  # "... as of December 31, 2017"
     )
 
 

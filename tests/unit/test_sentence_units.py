@@ -438,3 +438,13 @@ def test_an_appendixs_lettered_section_starts_a_section() -> None:
         "prose",
         "CSV table driver",
     )
+
+
+def test_a_wrapped_line_that_ends_on_a_date_is_prose_not_a_row() -> None:
+    # Netflix's 2017 10-K: the line was read as a row and cut the sentence in two
+    line = (
+        "and International streaming segments, respectively, as compared to the year ended "
+        "December 31, 2016 . International revenues as of the end of December 31, 2017"
+    )
+    assert line_kind(line) == "prose"
+    assert line_kind("Net Cash Provided by Operating Activities 11,616 10,613 9,649") == "row"
