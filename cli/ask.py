@@ -47,8 +47,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+CLOSEST = 3  # passages named when the answer abstains, as the app offers them
+
+
 def print_sources(answer: Answer) -> None:
     if not answer.citations:
+        if answer.hits:  # abstained: where to look, so the user can judge for themselves
+            print("\nClosest passages (not an answer):")
+            for hit in answer.hits[:CLOSEST]:
+                place = f" {hit.place(short=True)}" if hit.place() else ""
+                print(f"  {Path(hit.source).name}{place}")
         return
     print("\nSources:")
     for c in answer.citations:

@@ -36,6 +36,13 @@ def test_ask_streams_then_lists_sources(
     assert re.fullmatch(r"  \[\d\] R-intro\.pdf p\.17", sources.splitlines()[0]), sources
     assert captured.err.strip() == f"note: {NO_LLM_NOTICE}"
 
+    # an abstain names where it looked, as the app offers its closest passages
+    assert rag_main(["ask", "Who painted the Mona Lisa?"]) == 0
+    text, closest = capsys.readouterr().out.split("\nClosest passages (not an answer):\n")
+    assert text.strip() == "The indexed documents don't answer this."
+    assert len(closest.splitlines()) == 3
+    assert all(re.fullmatch(r"  R-intro\.pdf p\.\d+", line) for line in closest.splitlines())
+
 
 def test_ask_json_extractive(
     rintro_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
