@@ -47,16 +47,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-CLOSEST = 3  # passages named when the answer abstains, as the app offers them
+CLOSEST = 3  # places named when the answer abstains, as the app offers its passages
 
 
 def print_sources(answer: Answer) -> None:
     if not answer.citations:
         if answer.hits:  # abstained: where to look, so the user can judge for themselves
             print("\nClosest passages (not an answer):")
-            for hit in answer.hits[:CLOSEST]:
-                place = f" {hit.place(short=True)}" if hit.place() else ""
-                print(f"  {Path(hit.source).name}{place}")
+            named = [f"{Path(h.source).name} {h.place(short=True)}".strip() for h in answer.hits]
+            for line in list(dict.fromkeys(named))[:CLOSEST]:  # two chunks of a page: one line
+                print(f"  {line}")
         return
     print("\nSources:")
     for c in answer.citations:

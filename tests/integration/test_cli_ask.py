@@ -40,8 +40,9 @@ def test_ask_streams_then_lists_sources(
     assert rag_main(["ask", "Who painted the Mona Lisa?"]) == 0
     text, closest = capsys.readouterr().out.split("\nClosest passages (not an answer):\n")
     assert text.strip() == "The indexed documents don't answer this."
-    assert len(closest.splitlines()) == 3
-    assert all(re.fullmatch(r"  R-intro\.pdf p\.\d+", line) for line in closest.splitlines())
+    lines = closest.splitlines()
+    assert 1 <= len(lines) <= 3 and len(set(lines)) == len(lines)  # a page named once
+    assert all(re.fullmatch(r"  R-intro\.pdf p\.\d+", line) for line in lines), lines
 
 
 def test_ask_json_extractive(
