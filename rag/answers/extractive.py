@@ -11,6 +11,7 @@ reads, is taken from the quotes chosen and their passages (``evidence``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -136,7 +137,7 @@ def candidates(
                 continue  # a header of years: what the rows under it are read by, no answer
             if u.kind in ("prose", "item") and is_title(u.text, hit.header_path):
                 continue
-            if u.kind != "code" and u.text in running:
+            if u.kind != "code" and running_key(u.text) in running:
                 continue
             header = headers.get(u.text, TableHeader())
             if len(split_row(u.text)[1]) != len(header.years):
@@ -148,22 +149,29 @@ def candidates(
 
 
 def running_lines(hits: Sequence[Hit]) -> frozenset[str]:
-    """The lines that open passages of two or more pages of one document among ``hits``: a
-    running header ("Table of Contents", the company's name), which a filing's pages
-    without an outline keep in their text and which answered "What was PepsiCo's net
-    revenue in 2022?" as an entry of a list."""
+    """The lines that open passages of two or more pages of one document among ``hits``,
+    their page numbers aside (``running_key``): a running header ("Table of Contents", the
+    company's name, "gnuplot 5.4 99"), which pages keep in their text and which answered
+    "What was PepsiCo's net revenue in 2022?" as an entry of a list."""
     pages: dict[str, set[tuple[str, int | None]]] = {}
     for hit in hits:
         first = next((" ".join(line.split()) for line in hit.text.splitlines() if line.strip()), "")
-        if first:
-            pages.setdefault(first, set()).add((hit.source, hit.page))
+        if running_key(first):
+            pages.setdefault(running_key(first), set()).add((hit.source, hit.page))
     return frozenset(
-        line
-        for line, where in pages.items()
+        key
+        for key, where in pages.items()
         if len(where) >= 2 and len({source for source, _ in where}) == 1
     )
 
 
+def running_key(line: str) -> str:
+    """``line`` without a page number at either end: "gnuplot 5.4 99" on one page is
+    "gnuplot 5.4 100" on the next."""
+    return _PAGE_NUMBER_AT_END.sub("", line).strip()
+
+
+_PAGE_NUMBER_AT_END = re.compile(r"^\d{1,4}\s+|\s+\d{1,4}$")
 TITLE_SHARE = 0.5  # a "sentence" at least this much made of its heading's words is a title
 
 

@@ -420,6 +420,20 @@ def test_a_statements_title_lines_and_running_header_are_no_quote() -> None:
     assert "Table of Contents" in [s.text for s in candidates(alone)]
 
 
+def test_a_running_header_with_its_page_number_is_no_quote() -> None:
+    # gnuplot's manual: "gnuplot 5.4 99" was quoted as a table row in the answer to "How
+    # many lines does gnuplot keep in its history by default?"
+    texts = {
+        99: "gnuplot 5.4 99\nThe history size is 500 lines.",
+        62: "62 gnuplot 5.4\nOther text.",
+    }
+    hits = [
+        (n, Hit(chunk_id=f"c{page}", text=text, source="gnuplot.pdf", page=page, score=1.0))
+        for n, (page, text) in enumerate(texts.items(), start=1)
+    ]
+    assert [s.text for s in candidates(hits)] == ["The history size is 500 lines."]
+
+
 def test_a_quote_shows_the_section_it_sits_under_inside_its_passage() -> None:
     # the chunk starts in one section and the quote sits in the next; its heading path
     # names only the first
