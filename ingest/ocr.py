@@ -29,6 +29,10 @@ RENDER_SCALE = 1.0
 MAX_PIXELS = 25_000_000  # a larger render (a poster-sized page) is scaled down to this
 MAX_FRAMES = 1000  # pages of a multi-page TIFF, at most
 MIN_TEXT_CHARS = 20  # a text layer with fewer characters than this is not a usable one
+# an upright page of print reads at a mean line confidence of about 0.97, one upside down
+# at about 0.63 (R-intro p.17 rendered at 72 dpi): below this, the page is read again with
+# the angle classifier
+UPRIGHT_SCORE = 0.8
 
 _engine: Any = None
 _engine_lock = threading.Lock()
@@ -47,11 +51,28 @@ def engine() -> Any:
 
 def recognise(image: Any) -> str:
     """The text of a PIL image, in reading order: one line per text line, a blank line
-    where the gap between two lines is wider than a line."""
+    where the gap between two lines is wider than a line.
+
+    Lines are read as they stand. RapidOCR's angle classifier, which turns a line it takes
+    for upside down before reading it, turned one upright line of R-intro p.17 ("In some
+    cases the components of a vector may not be completely known. When an element") and
+    read "aaa tre uat ou aaduoo aq pou r opoaa ..." instead. A page scanned upside down
+    reads as such garbage throughout, with a low mean confidence: only then is the page
+    read again with the classifier, and the better-read of the two kept."""
     import numpy as np
 
-    result, _ = engine()(np.asarray(image.convert("RGB")))
-    return lines_text(result or [])
+    pixels = np.asarray(image.convert("RGB"))
+    result = engine()(pixels, use_cls=False)[0] or []
+    if mean_score(result) < UPRIGHT_SCORE:
+        turned = engine()(pixels, use_cls=True)[0] or []
+        if mean_score(turned) > mean_score(result):
+            result = turned
+    return lines_text(result)
+
+
+def mean_score(result: Sequence[Any]) -> float:
+    """The mean recognition confidence of an OCR result's lines (0 without lines)."""
+    return sum(float(score) for _, _, score in result) / len(result) if result else 0.0
 
 
 def lines_text(result: Sequence[Any]) -> str:

@@ -104,3 +104,18 @@ def test_image_file_is_read_by_ocr(tmp_path: Path) -> None:
     assert [(p.number, p.ocr) for p in document.pages] == [(0, True)]
     text = " ".join(document.pages[0].text.split()).lower()
     assert "logical vectors" in text and "the special value na" in text
+
+
+def test_every_line_of_an_upright_page_and_a_page_upside_down_are_read(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    # the angle classifier turned this one upright line of the scan and read it as garbage
+    line = "in some cases the components of a vector may not be completely known"
+    scan = make_image_pdf(R_INTRO, [16], tmp_path / "scan.pdf")
+    assert line in " ".join(load(scan).pages[0].text.split()).lower()
+    pdf = pdfium.PdfDocument(str(R_INTRO))
+    page = pdf[16].render(scale=2).to_pil().convert("RGB").rotate(180)  # fed the wrong way
+    pdf.close()
+    page.save(tmp_path / "upside-down.pdf", "PDF", resolution=144)
+    text = " ".join(load(tmp_path / "upside-down.pdf").pages[0].text.split()).lower()
+    assert line in text and "the special value na" in text
