@@ -27,7 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.answers import COVIDQA, FILINGS, HOWTO, PAGES, present  # noqa: E402
 from cli._longeval import index_documents  # noqa: E402
 from ingest.longdocs import index_papers  # noqa: E402
-from rag.answers.answer import ANSWER_RANKING, answerer_for  # noqa: E402
+from rag.answers.answer import answerer_for  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluation.answersets import AnswerQuestion, from_pages, from_spans  # noqa: E402
 from rag.evaluation.longsets import load_page_questions, load_squad  # noqa: E402
@@ -66,12 +66,11 @@ def collect(name: str, settings: Settings, pages_docs: Path) -> list[dict[str, A
         pageset, _ = present(load_page_questions(file), docs)
         files = list(dict.fromkeys(q.file for q in questions))
         indexes, _ = index_documents(pageset, files, docs, settings=settings)
-    retrievers = {f: answerer_for(i, settings, None).retriever for f, i in indexes.items()}
+    # the answer path's own retrieval: a how-to question's passages with its BM25 share
+    answerers = {f: answerer_for(i, settings, None) for f, i in indexes.items()}
     out = []
     for n, q in enumerate(questions, start=1):
-        hits = retrievers[q.file if name != "covidqa" else ""].retrieve(
-            q.question, rank_by=ANSWER_RANKING
-        )
+        hits = answerers[q.file if name != "covidqa" else ""].passages(q.question)
         out.append(
             {
                 "id": q.id,

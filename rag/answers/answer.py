@@ -149,7 +149,7 @@ class Answerer:
         if history and self.llm is None and query:
             query, hits = self._resolve_followup(question, history, label, metadata)
         else:
-            hits = self._retrieve(query, label) if query else []
+            hits = self.passages(query, label) if query else []
         timings["retrieval_ms"] = _ms(t)
         if self.llm is None:
             run = self._extractive(query, hits, metadata)
@@ -195,20 +195,22 @@ class Answerer:
         not cover therefore abstains, whatever was asked before."""
         query = followup_query(question, history)
         if query != question:
-            combined = self._retrieve(query, label)
+            combined = self.passages(query, label)
             previous = last_answered(history)
             if keeps_join(
                 answerable=self._answerable(combined, query),
                 named=names_its_passages(
                     question, combined, lambda hits: self._answerable(hits, query)
                 ),
-                drift=lambda: drift(self._retrieve(previous, label), combined),
+                drift=lambda: drift(self.passages(previous, label), combined),
             ):
                 metadata["condensed_query"] = query
                 return query, combined
-        return question, self._retrieve(question, label)
+        return question, self.passages(question, label)
 
-    def _retrieve(self, query: str, label: str | None) -> list[Hit]:
+    def passages(self, query: str, label: str | None = None) -> list[Hit]:
+        """The passages an answer to ``query`` reads, as they are retrieved for it: ranked
+        for an answer, with a how-to question's BM25 share."""
         return self.retriever.retrieve(
             query, label=label, rank_by=ANSWER_RANKING, bm25_weight=self._bm25_weight(query)
         )

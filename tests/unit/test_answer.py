@@ -110,8 +110,13 @@ def test_a_how_to_questions_passages_weigh_bm25_by_its_share() -> None:
     assert retriever.bm25_weights == [0.25 * RetrievalSettings().bm25_weight, None]
     # at the share 1, every question keeps the retrieval settings' weight
     kept = Retriever()
-    assert answerer(ScriptedLLM(["x [1]"]), kept).ask("How do I make a histogram?").answer.text
+    at_one = answerer(ScriptedLLM(["x [1]"]), kept, howto_bm25=1.0)
+    assert at_one.ask("How do I make a histogram?").answer.text
     assert kept.bm25_weights == [None]
+    # what bench/extractive_hits.py keeps for the extractive tuner: the same retrieval
+    direct = Retriever()
+    answerer(ScriptedLLM([]), direct, howto_bm25=0.25).passages("How do I make a histogram?")
+    assert (direct.bm25_weights, direct.rankings) == (retriever.bm25_weights[:1], ["chunks"])
 
 
 def test_budget_drops_passages_and_lists_them() -> None:
