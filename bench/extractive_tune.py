@@ -23,7 +23,8 @@ share of those rows the answer quotes, by name and figure (``line_items``), and 
 found in the retrieved passages at all (``line_items_retrieved``: what retrieval left to
 choose from); the second criterion above. Writes bench/results/extractive_tune.json, with
 each constant's other values at the chosen point (``around_chosen``: what the margin
-weighed).
+weighed), and the share of each half's questions whose gold the first 3 and 5 retrieved
+passages state (``gold_in_passages``: what no variant can do better than).
 """
 
 from __future__ import annotations
@@ -295,6 +296,25 @@ def score(
     return out
 
 
+def gold_in_passages(cases: Sequence[Case], depths: Sequence[int] = (3, 5)) -> dict[str, Any]:
+    """Per set and half: the share of gradable questions whose gold one of the first ``depth``
+    retrieved passages states, for each depth: what retrieval leaves every variant to quote
+    from (quotes come from the first ``extractive.MAX_PASSAGES``)."""
+    out: dict[str, Any] = {}
+    for case in cases:
+        if not case.question.gold.gradable:
+            continue
+        row = out.setdefault(f"{case.set}/{case.question.half}", {"questions": 0})
+        row["questions"] += 1
+        for depth in depths:
+            held = any(case.question.gold.stated_in(h.text, context="") for h in case.hits[:depth])
+            row[str(depth)] = row.get(str(depth), 0) + held
+    for row in out.values():
+        for depth in depths:
+            row[str(depth)] = round(row.get(str(depth), 0) / row["questions"], 4)
+    return dict(sorted(out.items()))
+
+
 def quoted_share(items: Sequence[str], text: str) -> float:
     """The share of ``items`` (line item names) that ``text`` holds as a table row: the
     name, then a figure ("capital spending (4,625)"), not the name in a sentence ("net
@@ -413,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "chosen": best,
         "around_chosen": around,
+        "gold_in_passages": gold_in_passages(cases),
         "tried": len(tried),
         "top": ranked[:20],
     }
