@@ -34,7 +34,10 @@ from bench.provenance import write_result  # noqa: E402
 from rag.config import Settings  # noqa: E402
 
 WIDTHS = (0, 200, 400, 800)
-MARGIN = 0.005  # as bench/extractive_tune.py: one question of a small half must not buy it
+# as bench/extractive_tune.py: one question of a small half must not buy it (one of the
+# how-to set's 47 tuning questions is 0.0071 of answer_howto's three-set mean; at 0.005 one
+# moved RAG_ANSWER_HOWTO_BM25 to 0.25 at f42bbd4)
+MARGIN = 0.01
 KEPT = ("answered", "stated", "supported")
 
 

@@ -517,7 +517,7 @@ class AnswerSettings:
         minimum=0,
     )
     howto_bm25: float = setting(
-        0.25,
+        1.0,
         "RAG_ANSWER_HOWTO_BM25",
         "the share of `RAG_BM25_WEIGHT` that hybrid fusion keeps, in the passages an answer "
         'reads, for a how-to question ("How do I …?", "which function …"): its words are '

@@ -58,7 +58,7 @@ class QuoteWeights:
     rank: float = 0.05
     near: float = 0.0  # measured: no gain once each prose quote brings its code line
     expected: float = 0.3  # a figure for "how many", a date for "when"
-    label: float = 0.3  # a row whose label the question names (a figure asked)
+    label: float = 0.5  # a row whose label the question names (a figure asked)
     year: float = 0.0  # a row whose columns include the year asked about
     command: float = 0.0  # a how-to question's unit that names a command or function
 

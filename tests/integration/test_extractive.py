@@ -154,7 +154,9 @@ def test_an_answer_reads_passages_even_where_search_ranks_pages(answerer: Answer
     assert answerer.retriever.settings.rank_by == "pages"
     question = "How do I read a data frame from an external file with read.table?"
     answer = answerer.ask(question).answer
-    chunks = answerer.retriever.retrieve(question, rank_by="chunks")
+    share = answerer.settings.howto_bm25  # a how-to question's passages: its BM25 share
+    bm25 = None if share == 1.0 else share * answerer.retriever.settings.bm25_weight
+    chunks = answerer.retriever.retrieve(question, rank_by="chunks", bm25_weight=bm25)
     pages = answerer.retriever.retrieve(question)
     assert [h.chunk_id for h in answer.hits] == [h.chunk_id for h in chunks]
     assert len({h.page for h in pages}) == len(pages)
