@@ -57,10 +57,14 @@ _COMMAND = re.compile(r"[A-Za-z_.][\w.]*\(|\w::\w|(?:^|\s)\.[a-z]\w*\b|^[>$]\s?\
 # a citation marker ("[12]", "[3, 4]", "(5)") is not a figure of the text
 _MARKERS = re.compile(r"\[\s*\d+(\s*[,–-]\s*\d+)*\s*\]|\(\s*\d{1,3}\s*\)")
 _FIGURE = re.compile(r"\d")
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
+# the months' names and abbreviations, lower case (also what tells a date from a table row's
+# cells in rag.answers.sentence_units)
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+)  # fmt: skip
+_MONTHS = "|".join(MONTHS)
 _WHEN = re.compile(
     rf"\b(1[5-9]\d\d|20\d\d)s?\b|\b({_MONTHS})\.?\s+\d|\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\b",
     re.IGNORECASE,

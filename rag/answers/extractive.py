@@ -77,6 +77,8 @@ DUPLICATE = 0.92  # two units this similar say the same thing (chunks overlap)
 # in the evidence the abstain cut reads: chosen with the cut on the calibration questions
 # by bench/calibrate_abstain.py (bench/results/abstain.json; a test keeps the two equal).
 EVIDENCE_TERMS = 0.0
+# a page number at either end of a line: "gnuplot 5.4 99", "62 gnuplot 5.4"
+_PAGE_NUMBER_AT_END = re.compile(r"^\d{1,4}\s+|\s+\d{1,4}$")
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,9 @@ def running_lines(hits: Sequence[Hit]) -> frozenset[str]:
     pages: dict[str, set[tuple[str, int | None]]] = {}
     for hit in hits:
         first = next((" ".join(line.split()) for line in hit.text.splitlines() if line.strip()), "")
-        if running_key(first):
-            pages.setdefault(running_key(first), set()).add((hit.source, hit.page))
+        key = running_key(first)
+        if key:
+            pages.setdefault(key, set()).add((hit.source, hit.page))
     return frozenset(
         key
         for key, where in pages.items()
@@ -171,7 +174,6 @@ def running_key(line: str) -> str:
     return _PAGE_NUMBER_AT_END.sub("", line).strip()
 
 
-_PAGE_NUMBER_AT_END = re.compile(r"^\d{1,4}\s+|\s+\d{1,4}$")
 TITLE_SHARE = 0.5  # a "sentence" at least this much made of its heading's words is a title
 
 

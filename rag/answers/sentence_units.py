@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from rag.answers.answer_types import MONTHS
+
 Kind = Literal["prose", "code", "item", "row"]
 
 MIN_WORDS = 4  # a shorter prose "sentence" is a caption, a page header or a fragment
@@ -89,11 +91,7 @@ PLAIN_SHARE = 0.6  # prose: most of a line's tokens are plain words
 _BULLET = re.compile(r"^(?:[-*•·▪◦–]|\d{1,2}[.)])\s+\S")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _LETTER = re.compile(r"[A-Za-z]")
-_MONTHS = frozenset({
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
-})  # fmt: skip
+_MONTHS = frozenset(MONTHS)
 _NUMBER = re.compile(r"^[($€£-]*\d[\d,.]*%?\)?$|^[$€£%—–-]$")
 # a statement's row with a long label ends in two or more cells: "Net Cash Provided by
 # Operating Activities 11,616 10,613 9,649" is three figures in eight tokens, and was read
